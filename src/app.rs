@@ -1,0 +1,62 @@
+//! The running application: configuration, issuer (with keys), badge classes, storage and verifier,
+//! assembled once at start-up and shared by the HTTP server and the CLI.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::badge_class::{self, BadgeClass, BadgeClassError};
+use crate::config::{Config, ConfigError};
+use crate::issuer::Issuer;
+use crate::keys::{self, KeyError};
+use crate::store::{self, Store, StoreError};
+use crate::verify::Verifier;
+use crate::verify::fetch::Fetcher;
+use crate::verify::resolve::Resolver;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("badge classes:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    BadgeClasses(Vec<BadgeClassError>),
+    #[error("keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub config: Arc<Config>,
+    pub issuer: Arc<Issuer>,
+    pub classes: Arc<BTreeMap<String, BadgeClass>>,
+    pub store: Arc<dyn Store>,
+    pub verifier: Arc<Verifier>,
+}
+
+impl App {
+    /// Loads everything, generating keys on first start and running database migrations.
+    pub async fn start(config: Config) -> Result<App, StartError> {
+        let classes =
+            badge_class::load_dir(&config.badge_classes_dir).map_err(StartError::BadgeClasses)?;
+        let keys = keys::load_or_create(&config.keys_dir, &config.issuer.slug)?;
+        let issuer = Arc::new(Issuer::new(config.issuer.clone(), &config.base_url, keys));
+        let store = store::open(&config.database_url).await?;
+        let fetcher = Arc::new(Fetcher::new(config.fetch_allow_http.clone()));
+        let verifier = Arc::new(Verifier::new(Resolver::new(
+            vec![issuer.clone()],
+            Some(fetcher),
+        )));
+        Ok(App {
+            config: Arc::new(config),
+            issuer,
+            classes: Arc::new(classes),
+            store,
+            verifier,
+        })
+    }
+
+    pub fn class(&self, slug: &str) -> Option<&BadgeClass> {
+        self.classes.get(slug)
+    }
+}

@@ -1,0 +1,177 @@
+//! `carnet bench`: credentials signed+baked per second and verified per second (eddsa-rdfc-2022 and
+//! VC-JWT) on this machine, with the shipped badge class and throw-away keys. A measurement, not a
+//! test: the figures go to docs/BENCHMARKS.md.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::bake::{self, Keyword};
+use crate::config::Settings;
+use crate::issue::sign;
+use crate::issuer::Issuer;
+use crate::ob3::credential::{self, AwardDetails};
+use crate::recipient::{Email, hash_email};
+use crate::verify::Verifier;
+use crate::verify::fetch::Fetcher;
+use crate::verify::report::Verdict;
+use crate::verify::resolve::Resolver;
+
+/// A verifier that knows the configured issuer's keys when they exist (no key is created), and
+/// fetches other issuers' keys unless `offline`.
+pub async fn local_verifier(settings: &Settings, offline: bool) -> Result<Verifier, ExitCode> {
+    let config = settings.validate().map_err(|e| {
+        eprintln!("carnet: {e}");
+        ExitCode::from(2)
+    })?;
+    let mut local = Vec::new();
+    if config
+        .keys_dir
+        .join(&config.issuer.slug)
+        .join("manifest.json")
+        .exists()
+    {
+        match crate::keys::load_or_create(&config.keys_dir, &config.issuer.slug) {
+            Ok(keys) => local.push(Arc::new(Issuer::new(
+                config.issuer.clone(),
+                &config.base_url,
+                keys,
+            ))),
+            Err(e) => {
+                eprintln!("carnet: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    let fetcher = (!offline).then(|| Arc::new(Fetcher::new(config.fetch_allow_http.clone())));
+    Ok(Verifier::new(Resolver::new(local, fetcher)))
+}
+
+fn per_op(total: Duration, n: u32) -> (f64, f64) {
+    let ms = total.as_secs_f64() * 1000.0 / f64::from(n);
+    (ms, 1000.0 / ms)
+}
+
+pub async fn run(settings: &Settings, iterations: u32) -> ExitCode {
+    let n = iterations.max(1);
+    let config = match settings.validate() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("carnet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let classes = match crate::badge_class::load_dir(&config.badge_classes_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("carnet: badge classes: {e:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(class) = classes.values().next() else {
+        eprintln!("carnet: no badge class to benchmark with");
+        return ExitCode::from(2);
+    };
+    let tmp = std::env::temp_dir().join(format!("carnet-bench-{}", Uuid::new_v4()));
+    let keys = match crate::keys::load_or_create(&tmp, "bench") {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("carnet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut issuer_settings = config.issuer.clone();
+    issuer_settings.slug = "bench".into();
+    let issuer = Arc::new(Issuer::new(issuer_settings, &config.base_url, keys));
+    let email = Email::parse("lea.martin@example.org").expect("valid email");
+    let details = AwardDetails {
+        narrative: Some("J'ai montré les gestes de sécurité à l'atelier.".into()),
+        ..Default::default()
+    };
+    let unsigned = |now| {
+        credential::build(
+            &issuer,
+            class,
+            Uuid::new_v4(),
+            &hash_email(&email),
+            &details,
+            now,
+        )
+    };
+
+    println!(
+        "carnet bench: {n} iterations, badge class \"{}\", release={}",
+        class.slug,
+        !cfg!(debug_assertions)
+    );
+    // Sign (Data Integrity + VC-JWT) + bake PNG, as `carnet issue` does (minus the database).
+    let _ = sign(&issuer, &unsigned(Utc::now()), Utc::now());
+    let start = Instant::now();
+    let mut last = None;
+    for _ in 0..n {
+        let now = Utc::now();
+        let signed = sign(&issuer, &unsigned(now), now).expect("signing works");
+        let text = serde_json::to_string(&signed.json).expect("json");
+        let png = bake::bake_png(&class.image_png, Keyword::Ob3Credential, &text).expect("bake");
+        last = Some((signed, png));
+    }
+    let (ms, rate) = per_op(start.elapsed(), n);
+    println!(
+        "sign (eddsa-rdfc-2022 + RS256 VC-JWT) + bake PNG: {ms:.3} ms/credential, {rate:.0} credentials/s"
+    );
+    let (signed, png) = last.expect("at least one iteration");
+
+    // Each step separately.
+    let cred = unsigned(Utc::now());
+    let ed = issuer.keys.active_ed25519();
+    let vm = issuer.verification_method(&ed.kid);
+    let created = crate::keys::rfc3339(Utc::now());
+    let t = Instant::now();
+    for _ in 0..n {
+        crate::proof::data_integrity::sign_eddsa_rdfc_2022(&cred, ed.signing_key(), &vm, &created)
+            .expect("sign");
+    }
+    let (ms, rate) = per_op(t.elapsed(), n);
+    println!("  sign eddsa-rdfc-2022 only:  {ms:.3} ms, {rate:.0}/s");
+    let signer = issuer.keys.active_rsa().signer().expect("rsa signer");
+    let t = Instant::now();
+    for _ in 0..n {
+        crate::proof::vc_jwt::sign_rs256(&cred, &signer, "kid").expect("sign");
+    }
+    let (ms, rate) = per_op(t.elapsed(), n);
+    println!("  sign VC-JWT RS256 only:     {ms:.3} ms, {rate:.0}/s");
+    let text = serde_json::to_string(&signed.json).expect("json");
+    let t = Instant::now();
+    for _ in 0..n {
+        bake::bake_png(&class.image_png, Keyword::Ob3Credential, &text).expect("bake");
+    }
+    let (ms, rate) = per_op(t.elapsed(), n);
+    println!(
+        "  bake PNG ({} KiB image):    {ms:.3} ms, {rate:.0}/s",
+        class.image_png.len() / 1024
+    );
+
+    let verifier = Verifier::new(Resolver::new(vec![issuer.clone()], None));
+    for (label, input) in [
+        ("verify eddsa-rdfc-2022 (JSON)", text.as_bytes().to_vec()),
+        ("verify VC-JWT RS256", signed.jwt.as_bytes().to_vec()),
+        ("verify baked PNG (eddsa-rdfc-2022)", png.clone()),
+    ] {
+        let report = verifier.verify_bytes(&input, None).await;
+        if report.verdict != Verdict::Valid {
+            eprintln!("carnet bench: {label}: the credential did not verify: {report:?}");
+            return ExitCode::from(1);
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            verifier.verify_bytes(&input, None).await;
+        }
+        let (ms, rate) = per_op(t.elapsed(), n);
+        println!("{label}: {ms:.3} ms/verification, {rate:.0} verifications/s");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    ExitCode::SUCCESS
+}

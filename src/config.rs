@@ -1,0 +1,406 @@
+//! Configuration: every setting has a command-line flag, an environment variable and a documented
+//! default. `carnet config example` prints a commented example (an environment file).
+//!
+//! Settings are validated once, at start-up; a wrong one stops carnet with a message naming it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings shared by every command that touches the database, keys or badge classes.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Public base URL of this carnet instance, used in every published id (issuer, credentials, keys).
+    #[arg(
+        long,
+        env = "CARNET_BASE_URL",
+        default_value = "http://localhost:8080",
+        global = true
+    )]
+    pub base_url: String,
+
+    /// Database URL: `sqlite://PATH` (embedded, default) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "CARNET_DATABASE_URL",
+        default_value = "sqlite://data/carnet.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Directory holding the issuer's key material (created on first start, owner-only permissions).
+    #[arg(long, env = "CARNET_KEYS_DIR", default_value = "keys", global = true)]
+    pub keys_dir: PathBuf,
+
+    /// Directory of co-built badge classes (one TOML file per class, plus its image).
+    #[arg(
+        long,
+        env = "CARNET_BADGE_CLASSES_DIR",
+        default_value = "badge-classes",
+        global = true
+    )]
+    pub badge_classes_dir: PathBuf,
+
+    /// Short name of the issuing institution, used in its URLs (letters, digits, hyphens).
+    #[arg(long, env = "CARNET_ISSUER_SLUG", default_value = "ime", global = true)]
+    pub issuer_slug: String,
+
+    /// Name of the issuing institution, as recipients and employers will read it.
+    #[arg(
+        long,
+        env = "CARNET_ISSUER_NAME",
+        default_value = "IME (nom à configurer)",
+        global = true
+    )]
+    pub issuer_name: String,
+
+    /// Web site of the issuing institution.
+    #[arg(long, env = "CARNET_ISSUER_URL", global = true)]
+    pub issuer_url: Option<String>,
+
+    /// Contact email of the issuing institution (published in its profile).
+    #[arg(long, env = "CARNET_ISSUER_EMAIL", global = true)]
+    pub issuer_email: Option<String>,
+
+    /// One-sentence description of the issuing institution.
+    #[arg(long, env = "CARNET_ISSUER_DESCRIPTION", global = true)]
+    pub issuer_description: Option<String>,
+
+    /// URL of the institution's logo (PNG or SVG).
+    #[arg(long, env = "CARNET_ISSUER_IMAGE", global = true)]
+    pub issuer_image: Option<String>,
+
+    /// Hosts the verifier may fetch over plain http (comma-separated), e.g. `127.0.0.1` for tests.
+    /// By default every fetch must use https.
+    #[arg(
+        long,
+        env = "CARNET_FETCH_ALLOW_HTTP",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub fetch_allow_http: Vec<String>,
+}
+
+/// Settings of `carnet serve` only.
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address and port the HTTP server listens on.
+    #[arg(long, env = "CARNET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// API tokens allowed to issue badges, comma-separated, each `NAME:SECRET` (secret ≥ 24 characters).
+    /// Without any, the issuing API answers 401 to every request.
+    #[arg(
+        long,
+        env = "CARNET_API_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_tokens: Vec<String>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CARNET_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+/// A configuration mistake, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("setting {setting} ({env}): {problem}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub env: &'static str,
+    pub problem: String,
+}
+
+fn err(setting: &'static str, env: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        env,
+        problem: problem.into(),
+    }
+}
+
+/// An API token: a name (logged) and a secret (never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    secret: String,
+}
+
+impl ApiToken {
+    pub fn matches(&self, presented: &str) -> bool {
+        // Constant-time comparison: the length is not secret, the content is.
+        let (a, b) = (self.secret.as_bytes(), presented.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiToken({}:***)", self.name)
+    }
+}
+
+/// The validated issuer settings.
+#[derive(Debug, Clone)]
+pub struct IssuerSettings {
+    pub slug: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Base URL without trailing slash.
+    pub base_url: String,
+    pub database_url: String,
+    pub keys_dir: PathBuf,
+    pub badge_classes_dir: PathBuf,
+    pub issuer: IssuerSettings,
+    pub fetch_allow_http: Vec<String>,
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let base_url = validate_base_url(&self.base_url)?;
+        let scheme = self.database_url.split(':').next().unwrap_or_default();
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            return Err(err(
+                "--database-url",
+                "CARNET_DATABASE_URL",
+                format!(
+                    "unsupported scheme \"{scheme}\"; use sqlite://PATH or postgres://USER@HOST/DB"
+                ),
+            ));
+        }
+        if !is_slug(&self.issuer_slug) {
+            return Err(err(
+                "--issuer-slug",
+                "CARNET_ISSUER_SLUG",
+                "use 1 to 40 lowercase letters, digits or hyphens (e.g. ime-beaumesnil)",
+            ));
+        }
+        if self.issuer_name.trim().is_empty() {
+            return Err(err(
+                "--issuer-name",
+                "CARNET_ISSUER_NAME",
+                "must not be empty",
+            ));
+        }
+        for (value, setting, env) in [
+            (&self.issuer_url, "--issuer-url", "CARNET_ISSUER_URL"),
+            (&self.issuer_image, "--issuer-image", "CARNET_ISSUER_IMAGE"),
+        ] {
+            if let Some(v) = value
+                && !(v.starts_with("https://") || v.starts_with("http://"))
+            {
+                return Err(err(setting, env, format!("\"{v}\" is not an http(s) URL")));
+            }
+        }
+        if let Some(email) = &self.issuer_email
+            && !looks_like_email(email)
+        {
+            return Err(err(
+                "--issuer-email",
+                "CARNET_ISSUER_EMAIL",
+                format!("\"{email}\" is not an email address"),
+            ));
+        }
+        Ok(Config {
+            base_url,
+            database_url: self.database_url.clone(),
+            keys_dir: self.keys_dir.clone(),
+            badge_classes_dir: self.badge_classes_dir.clone(),
+            issuer: IssuerSettings {
+                slug: self.issuer_slug.clone(),
+                name: self.issuer_name.trim().to_string(),
+                url: self.issuer_url.clone(),
+                email: self.issuer_email.clone(),
+                description: self.issuer_description.clone(),
+                image: self.issuer_image.clone(),
+            },
+            fetch_allow_http: self
+                .fetch_allow_http
+                .iter()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect(),
+        })
+    }
+}
+
+impl ServeSettings {
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.bind.parse().map_err(|_| {
+            err(
+                "--bind",
+                "CARNET_BIND",
+                format!(
+                    "\"{}\" is not an address:port such as 127.0.0.1:8080",
+                    self.bind
+                ),
+            )
+        })
+    }
+
+    pub fn tokens(&self) -> Result<Vec<ApiToken>, ConfigError> {
+        self.api_tokens
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| {
+                let (name, secret) = t.trim().split_once(':').ok_or_else(|| {
+                    err("--api-tokens", "CARNET_API_TOKENS", "each token must be NAME:SECRET")
+                })?;
+                if name.is_empty() || secret.chars().count() < 24 {
+                    return Err(err(
+                        "--api-tokens",
+                        "CARNET_API_TOKENS",
+                        format!("token \"{name}\": the name must not be empty and the secret needs at least 24 characters"),
+                    ));
+                }
+                Ok(ApiToken { name: name.to_string(), secret: secret.to_string() })
+            })
+            .collect()
+    }
+}
+
+fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
+    let problem = |p: &str| err("--base-url", "CARNET_BASE_URL", format!("\"{raw}\": {p}"));
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or_else(|| problem("must start with https:// (or http:// for local use)"))?;
+    if raw.contains(['?', '#', ' ']) {
+        return Err(problem("must not contain a query, a fragment or spaces"));
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(problem("has no host"));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains(char::is_whitespace)
+        && !domain.contains('@')
+}
+
+/// The commented example printed by `carnet config example`.
+pub const EXAMPLE: &str = r#"# carnet configuration, as environment variables (each also has a command-line flag).
+# Copy to carnet.env, edit, then: set -a; . ./carnet.env; set +a; carnet serve
+
+# Public base URL of this instance; every id carnet publishes starts with it. Use https in production.
+CARNET_BASE_URL=https://badges.ime-exemple.fr
+# Address and port to listen on (put a TLS reverse proxy in front).
+CARNET_BIND=127.0.0.1:8080
+# Database: embedded SQLite file (default) or PostgreSQL for several app nodes.
+CARNET_DATABASE_URL=sqlite://data/carnet.db
+# CARNET_DATABASE_URL=postgres://carnet@127.0.0.1:5432/carnet
+# Issuer keys (generated on first start; never commit them, never share them).
+CARNET_KEYS_DIR=keys
+# Co-built badge classes, one TOML file per class.
+CARNET_BADGE_CLASSES_DIR=badge-classes
+# The issuing institution, as its profile shows it.
+CARNET_ISSUER_SLUG=ime-exemple
+CARNET_ISSUER_NAME="IME Exemple"
+CARNET_ISSUER_URL=https://www.ime-exemple.fr
+CARNET_ISSUER_EMAIL=contact@ime-exemple.fr
+CARNET_ISSUER_DESCRIPTION="Institut médico-éducatif: ateliers cuisine, espaces verts, propreté."
+# CARNET_ISSUER_IMAGE=https://www.ime-exemple.fr/logo.png
+# API tokens allowed to issue badges: NAME:SECRET, comma-separated, secrets of 24+ characters.
+CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
+# Largest accepted request body, in bytes.
+CARNET_MAX_BODY_BYTES=8388608
+# Hosts the verifier may fetch over plain http (tests only; empty in production).
+CARNET_FETCH_ALLOW_HTTP=
+# Log filter (tracing syntax).
+RUST_LOG=info
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+        #[command(flatten)]
+        serve: ServeSettings,
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut all = vec!["carnet"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("parse")
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let cli = parse(&[]);
+        let cfg = cli.settings.validate().expect("defaults validate");
+        assert_eq!(cfg.base_url, "http://localhost:8080");
+        assert_eq!(cli.serve.bind_addr().unwrap().port(), 8080);
+    }
+
+    #[test]
+    fn wrong_settings_name_themselves() {
+        let e = parse(&["--base-url", "ftp://x"])
+            .settings
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.setting, "--base-url");
+        let e = parse(&["--database-url", "mysql://x"])
+            .settings
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("CARNET_DATABASE_URL") && e.to_string().contains("mysql"));
+        let e = parse(&["--issuer-slug", "Bad Slug"])
+            .settings
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.setting, "--issuer-slug");
+        let e = parse(&["--bind", "nowhere"]).serve.bind_addr().unwrap_err();
+        assert_eq!(e.setting, "--bind");
+        let e = parse(&["--api-tokens", "short:abc"])
+            .serve
+            .tokens()
+            .unwrap_err();
+        assert!(e.to_string().contains("24"));
+    }
+
+    #[test]
+    fn token_debug_hides_secret() {
+        let t = parse(&["--api-tokens", "cli:abcdefghijklmnopqrstuvwxyz"])
+            .serve
+            .tokens()
+            .unwrap();
+        assert!(t[0].matches("abcdefghijklmnopqrstuvwxyz"));
+        assert!(!t[0].matches("abcdefghijklmnopqrstuvwxy"));
+        assert!(!format!("{t:?}").contains("abcdef"));
+    }
+}

@@ -1,0 +1,229 @@
+//! The JSON API: issuing awards (bearer token) and verifying badges (public).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{AppError, HttpState};
+use crate::issue::{AwardRequest, IssueError, issue};
+use crate::ob3::credential::AwardDetails;
+use crate::recipient::Email;
+use crate::store::Award;
+
+fn body_error(e: BytesRejection) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the request body is larger than the server accepts",
+        )
+    } else {
+        AppError::bad_request(format!("the request body could not be read: {e}"))
+    }
+}
+
+/// The name of the token the request presents, or 401.
+fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
+    let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized("this call needs an API token: Authorization: Bearer <token>")
+    })?;
+    let presented = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?;
+    s.tokens
+        .iter()
+        .find(|t| t.matches(presented.trim()))
+        .map(|t| t.name.clone())
+        .ok_or_else(|| unauthorized("this API token is not accepted"))
+}
+
+/// `POST /api/v1/awards` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAward {
+    badge_class: String,
+    recipient_email: String,
+    #[serde(default)]
+    recipient_name: Option<String>,
+    #[serde(default)]
+    evidence_url: Option<String>,
+    #[serde(default)]
+    narrative: Option<String>,
+    /// RFC 3339 date-time or a date (YYYY-MM-DD, end of that day UTC).
+    #[serde(default)]
+    valid_until: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+pub fn award_urls(base: &str, award: &Award) -> Value {
+    let c = format!("{base}/credentials/{}", award.id);
+    json!({
+        "id": award.id,
+        "credential_id": award.credential_id,
+        "badge_class": award.badge_class_slug,
+        "valid_from": award.valid_from,
+        "valid_until": award.valid_until,
+        "urls": {
+            "json": format!("{c}.json"),
+            "jwt": format!("{c}.jwt"),
+            "png": format!("{c}.png"),
+            "png_jwt": format!("{c}.png?proof=jwt"),
+            "svg": format!("{c}.svg"),
+        }
+    })
+}
+
+pub async fn create_award(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let body = body.map_err(body_error)?;
+    let req: CreateAward = serde_json::from_slice(&body)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
+    let class = s.app.class(&req.badge_class).ok_or_else(|| {
+        AppError::unprocessable(
+            "badge_class",
+            format!("unknown badge class \"{}\"", req.badge_class),
+        )
+    })?;
+    let recipient = Email::parse(&req.recipient_email)
+        .map_err(|e| AppError::unprocessable("recipient_email", e))?;
+    let valid_until = req
+        .valid_until
+        .as_deref()
+        .map(crate::issue::parse_valid_until)
+        .transpose()
+        .map_err(|e| AppError::unprocessable("valid_until", e))?;
+    if let Some(k) = &req.idempotency_key
+        && (k.is_empty() || k.len() > 200)
+    {
+        return Err(AppError::unprocessable(
+            "idempotency_key",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let request = AwardRequest {
+        badge_class: class.slug.clone(),
+        recipient,
+        details: AwardDetails {
+            recipient_name: req.recipient_name,
+            evidence_url: req.evidence_url,
+            narrative: req.narrative,
+            valid_until,
+        },
+        issued_by: format!("api:{who}"),
+        idempotency_key: req.idempotency_key,
+    };
+    let award = issue(&s.app.issuer, class, s.app.store.as_ref(), request)
+        .await
+        .map_err(|e| match e {
+            IssueError::Invalid { field, problem } => AppError::unprocessable(field, problem),
+            IssueError::UnknownBadgeClass(c) => {
+                AppError::unprocessable("badge_class", format!("unknown badge class \"{c}\""))
+            }
+            IssueError::Store(e) => e.into(),
+            other => AppError::internal(other.to_string()),
+        })?;
+    let location = format!("{}/api/v1/awards/{}", s.app.issuer.base_url, award.id);
+    let mut resp = (
+        StatusCode::CREATED,
+        axum::Json(award_urls(&s.app.issuer.base_url, &award)),
+    )
+        .into_response();
+    resp.headers_mut().insert(
+        header::LOCATION,
+        location
+            .parse()
+            .map_err(|_| AppError::internal("bad location"))?,
+    );
+    Ok(resp)
+}
+
+pub async fn get_award(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("no such award"))?;
+    let award = s
+        .app
+        .store
+        .get_award(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such award"))?;
+    Ok(axum::Json(award_urls(&s.app.issuer.base_url, &award)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    /// The email the badge should have been given to (prefer the `X-Recipient-Email` header: query
+    /// strings end up in logs).
+    recipient: Option<String>,
+}
+
+/// `POST /api/v1/verify`: the body is a PNG, an SVG, a JSON credential or a compact JWS.
+pub async fn verify(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Query(q): Query<VerifyQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = body.map_err(body_error)?;
+    if body.is_empty() {
+        return Err(AppError::bad_request(
+            "send the badge in the request body (PNG, SVG, JSON or JWT)",
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let accepted = [
+        "",
+        "image/png",
+        "image/svg+xml",
+        "application/json",
+        "application/ld+json",
+        "application/vc+ld+json",
+        "application/vc",
+        "text/plain",
+        "application/jwt",
+        "application/vc+jwt",
+        "application/octet-stream",
+    ];
+    if !accepted.contains(&mime) {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "content type \"{mime}\" is not accepted: send image/png, image/svg+xml, application/json or text/plain (JWT)"
+            ),
+        ));
+    }
+    let recipient = headers
+        .get("x-recipient-email")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(q.recipient);
+    let report = s
+        .app
+        .verifier
+        .verify_bytes(&body, recipient.as_deref())
+        .await;
+    Ok(axum::Json(report).into_response())
+}

@@ -1,0 +1,161 @@
+//! The HTTP interface: public documents (issuer profile, DID document, keys, badge classes,
+//! credentials), the issuing API (bearer token) and the verification endpoint.
+//!
+//! Errors use one JSON shape, RFC 9457 problem details:
+//! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`.
+
+mod api;
+mod html;
+mod public;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::app::App;
+use crate::config::ApiToken;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    pub tokens: Arc<Vec<ApiToken>>,
+}
+
+/// Builds the router; `max_body_bytes` bounds every request body.
+pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router {
+    let state = HttpState {
+        app,
+        tokens: Arc::new(tokens),
+    };
+    Router::new()
+        .route("/", get(public::home))
+        .route("/health", get(public::health))
+        .route("/.well-known/jwks.json", get(public::jwks))
+        .route("/issuers/{slug}", get(public::issuer_profile))
+        .route("/issuers/{slug}/did.json", get(public::did_document))
+        .route("/issuers/{slug}/keys/{kid}", get(public::key))
+        .route("/badge-classes/{slug}", get(public::badge_class))
+        .route(
+            "/badge-classes/{slug}/image.png",
+            get(public::badge_class_image),
+        )
+        .route("/credentials/{file}", get(public::credential))
+        .route("/api/v1/awards", post(api::create_award))
+        .route("/api/v1/awards/{id}", get(api::get_award))
+        .route("/api/v1/verify", post(api::verify))
+        .fallback(|| async { AppError::not_found("no such page") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError::internal("a request handler failed").into_response()
+        }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// An error answered to a client, as RFC 9457 problem details. 5xx details are logged, not sent.
+#[derive(Debug)]
+pub struct AppError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+    }
+    pub fn unprocessable(field: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).field(field)
+    }
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::error!("internal error: {detail}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let detail = if self.status.is_server_error() {
+            "Something went wrong on our side; the error was logged.".to_string()
+        } else {
+            self.detail
+        };
+        let mut body = json!({
+            "type": format!("urn:carnet:error:{}", self.code),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": detail,
+        });
+        if let Some(f) = self.field {
+            body["field"] = f.into();
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/problem+json".parse().expect("header"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"carnet\"".parse().expect("header"),
+            );
+        }
+        resp
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Conflict(_) => {
+                AppError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            other => {
+                AppError::internal(format!("{other}: {:?}", std::error::Error::source(&other)))
+            }
+        }
+    }
+}
+
+/// Does the client prefer HTML (a browser) over JSON?
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("text/html") && !accept.contains("json")
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,266 @@
+//! Public, unauthenticated documents: what verifiers, wallets and browsers fetch.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::html::{escape, markdown, page};
+use super::{AppError, HttpState, wants_html};
+use crate::ob3::credential::{achievement, achievement_id};
+
+fn json_ld(value: Value, content_type: &'static str) -> Response {
+    let mut resp = axum::Json(value).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+pub async fn home(State(s): State<HttpState>) -> Html<String> {
+    let issuer = &s.app.issuer;
+    let mut classes = String::new();
+    for c in s.app.classes.values() {
+        classes.push_str(&format!(
+            "<li><a href=\"{}\">{}</a></li>",
+            escape(&achievement_id(&issuer.base_url, c)),
+            escape(&c.name)
+        ));
+    }
+    Html(page(
+        "fr",
+        "carnet",
+        &format!(
+            "<h1>{}</h1><p>Cette institution donne des badges numériques (Open Badges).</p>\
+             <h2>Les badges</h2><ul>{classes}</ul><p><a href=\"{}\">Qui donne ces badges ?</a></p>",
+            escape(&issuer.settings.name),
+            escape(&issuer.id())
+        ),
+    ))
+}
+
+pub async fn health(State(s): State<HttpState>) -> Result<axum::Json<Value>, AppError> {
+    s.app.store.ping().await?;
+    Ok(axum::Json(
+        json!({"status": "ok", "database": s.app.store.backend(), "version": env!("CARGO_PKG_VERSION")}),
+    ))
+}
+
+pub async fn jwks(State(s): State<HttpState>) -> Response {
+    json_ld(s.app.issuer.jwks(), "application/jwk-set+json")
+}
+
+fn check_issuer(s: &HttpState, slug: &str) -> Result<(), AppError> {
+    if s.app.issuer.slug() == slug {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("no issuer \"{slug}\"")))
+    }
+}
+
+pub async fn issuer_profile(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    let issuer = &s.app.issuer;
+    if wants_html(&headers) {
+        let st = &issuer.settings;
+        let mut body = format!("<h1>{}</h1>", escape(&st.name));
+        if let Some(d) = &st.description {
+            body.push_str(&format!("<p>{}</p>", escape(d)));
+        }
+        if let Some(u) = &st.url {
+            body.push_str(&format!("<p>Site : <a href=\"{0}\">{0}</a></p>", escape(u)));
+        }
+        if let Some(e) = &st.email {
+            body.push_str(&format!(
+                "<p>Contact : <a href=\"mailto:{0}\">{0}</a></p>",
+                escape(e)
+            ));
+        }
+        body.push_str(&format!(
+            "<p class=\"note\">Clés publiques : <a href=\"{}\">document DID</a>, <a href=\"{}\">JWKS</a>.</p>",
+            escape(&issuer.did_document_url()),
+            escape(&format!("{}/.well-known/jwks.json", issuer.base_url))
+        ));
+        return Ok(Html(page("fr", &st.name, &body)).into_response());
+    }
+    Ok(json_ld(issuer.profile_document(), "application/ld+json"))
+}
+
+pub async fn did_document(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    Ok(json_ld(s.app.issuer.did_document(), "application/did+json"))
+}
+
+pub async fn key(
+    State(s): State<HttpState>,
+    Path((slug, kid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    let jwk = s
+        .app
+        .issuer
+        .key_jwk(&kid)
+        .ok_or_else(|| AppError::not_found(format!("no key \"{kid}\"")))?;
+    Ok(json_ld(jwk, "application/jwk+json"))
+}
+
+pub async fn badge_class(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let class = s
+        .app
+        .class(&slug)
+        .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
+    let base = &s.app.issuer.base_url;
+    if wants_html(&headers) {
+        let mut body = format!(
+            "<h1>{}</h1><img src=\"{}/image.png\" alt=\"{}\">\
+             <h2>Pour qui ?</h2>{}<h2>Ce que le badge montre</h2>{}<h2 id=\"criteria\">Ce que je dois faire</h2>{}\
+             <h2>Les preuves</h2>{}<h2>Qui peut me recommander ?</h2><ul>{}</ul>",
+            escape(&class.name),
+            escape(&achievement_id(base, class)),
+            escape(class.image_caption.as_deref().unwrap_or(&class.name)),
+            markdown(&class.for_whom),
+            markdown(&class.description),
+            markdown(&class.criteria),
+            markdown(&class.evidence_expected),
+            class
+                .endorsers
+                .iter()
+                .map(|w| format!("<li>{}</li>", escape(w)))
+                .collect::<String>(),
+        );
+        if !class.alignments.is_empty() {
+            body.push_str("<h2>Compétences liées</h2><ul>");
+            for (i, a) in class.alignments.iter().enumerate() {
+                body.push_str(&format!(
+                    "<li id=\"alignment-{}\">{} {} : {}{}</li>",
+                    i + 1,
+                    escape(&a.framework),
+                    escape(a.target_code.as_deref().unwrap_or("")),
+                    escape(&a.target_name),
+                    a.level
+                        .as_ref()
+                        .map(|l| format!(" ({})", escape(l)))
+                        .unwrap_or_default()
+                ));
+            }
+            body.push_str("</ul>");
+        }
+        return Ok(Html(page(&class.language, &class.name, &body)).into_response());
+    }
+    let mut doc = json!({"@context": [crate::issuer::VC_V2_CONTEXT, crate::issuer::OB3_CONTEXT]});
+    for (k, v) in achievement(base, class).as_object().expect("object") {
+        doc[k] = v.clone();
+    }
+    doc["creator"] = s.app.issuer.profile();
+    Ok(json_ld(doc, "application/ld+json"))
+}
+
+pub async fn badge_class_image(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let class = s
+        .app
+        .class(&slug)
+        .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/png")],
+        class.image_png.clone(),
+    )
+        .into_response())
+}
+
+/// `/credentials/{uuid}[.json|.jwt|.png|.svg]`; without an extension, by `Accept`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ImageQuery {
+    /// `di` (default) or `jwt`: which signed form to bake into an image.
+    proof: Option<String>,
+}
+
+pub async fn credential(
+    State(s): State<HttpState>,
+    Path(file): Path<String>,
+    Query(q): Query<ImageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("no such credential"))?;
+    let award = s
+        .app
+        .store
+        .get_award(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such credential"))?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ext = match ext {
+        "" if accept.contains("text/plain") || accept.contains("jwt") => "jwt",
+        "" => "json",
+        other => other,
+    };
+    let class = s.app.class(&award.badge_class_slug);
+    match ext {
+        "json" => {
+            let v: Value = serde_json::from_str(&award.credential_json)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(json_ld(v, "application/vc+ld+json"))
+        }
+        "jwt" => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            award.credential_jwt,
+        )
+            .into_response()),
+        "png" | "svg" => {
+            let class = class.ok_or_else(|| {
+                AppError::new(
+                    StatusCode::GONE,
+                    "gone",
+                    "the badge class of this credential was removed",
+                )
+            })?;
+            let form = match q.proof.as_deref() {
+                None => crate::baked::Proof::DataIntegrity,
+                Some(p) => crate::baked::Proof::parse(p).ok_or_else(|| {
+                    AppError::bad_request(format!("proof=\"{p}\": use di or jwt")).field("proof")
+                })?,
+            };
+            let (bytes, content_type) = if ext == "png" {
+                (
+                    crate::baked::png(&award, class, form)
+                        .map_err(|e| AppError::internal(e.to_string()))?,
+                    "image/png",
+                )
+            } else {
+                (
+                    crate::baked::svg(&award, class, form)
+                        .map_err(|e| AppError::internal(e.to_string()))?
+                        .into_bytes(),
+                    "image/svg+xml",
+                )
+            };
+            Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+        }
+        _ => Err(AppError::not_found(
+            "unknown format: use .json, .jwt, .png or .svg",
+        )),
+    }
+}

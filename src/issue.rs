@@ -1,0 +1,185 @@
+//! Issuing an award: build the OB 3.0 credential from a badge class, sign it twice (Data Integrity
+//! eddsa-rdfc-2022 and VC-JWT RS256), and store both forms with the award in one transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::badge_class::BadgeClass;
+use crate::issuer::Issuer;
+use crate::keys::rfc3339;
+use crate::ob3::credential::{self, AwardDetails};
+use crate::proof::{data_integrity, vc_jwt};
+use crate::recipient::{Email, hash_email};
+use crate::store::{Award, NewAward, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("unknown badge class \"{0}\"")]
+    UnknownBadgeClass(String),
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("signing failed: {0}")]
+    Signing(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the educator asks for.
+#[derive(Debug, Clone)]
+pub struct AwardRequest {
+    pub badge_class: String,
+    pub recipient: Email,
+    pub details: AwardDetails,
+    /// Who asks (CLI user, API token name), recorded in the audit trail.
+    pub issued_by: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl AwardRequest {
+    /// Checks what the class and dates allow before anything is signed.
+    fn validate(&self, now: DateTime<Utc>) -> Result<(), IssueError> {
+        let d = &self.details;
+        if let Some(until) = d.valid_until
+            && until <= now
+        {
+            return Err(IssueError::Invalid {
+                field: "valid_until",
+                problem: "must be in the future".into(),
+            });
+        }
+        if let Some(url) = &d.evidence_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(IssueError::Invalid {
+                field: "evidence_url",
+                problem: format!("\"{url}\" is not an http(s) URL"),
+            });
+        }
+        if d.narrative
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 8000)
+        {
+            return Err(IssueError::Invalid {
+                field: "narrative",
+                problem: "is longer than 8000 characters".into(),
+            });
+        }
+        if let Some(name) = &d.recipient_name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            return Err(IssueError::Invalid {
+                field: "name",
+                problem: "must be 1 to 200 characters".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The two signed forms of one credential.
+#[derive(Debug, Clone)]
+pub struct SignedCredential {
+    pub json: Value,
+    pub jwt: String,
+}
+
+/// Signs a credential with the issuer's active keys (CPU-bound: call from a blocking context).
+pub fn sign(
+    issuer: &Issuer,
+    unsigned: &Value,
+    now: DateTime<Utc>,
+) -> Result<SignedCredential, IssueError> {
+    let ed = issuer.keys.active_ed25519();
+    let proof = data_integrity::sign_eddsa_rdfc_2022(
+        unsigned,
+        ed.signing_key(),
+        &issuer.verification_method(&ed.kid),
+        &rfc3339(now),
+    )
+    .map_err(|e| IssueError::Signing(e.to_string()))?;
+    let mut json = unsigned.clone();
+    json["proof"] = serde_json::json!([proof]);
+    let rsa = issuer.keys.active_rsa();
+    let signer = rsa
+        .signer()
+        .map_err(|e| IssueError::Signing(e.to_string()))?;
+    let jwt = vc_jwt::sign_rs256(unsigned, &signer, &issuer.key_url(&rsa.kid))
+        .map_err(|e| IssueError::Signing(e.to_string()))?;
+    Ok(SignedCredential { json, jwt })
+}
+
+/// Issues an award: validates, builds, signs (off the async runtime) and stores it atomically.
+/// With an idempotency key already used by this issuer, returns the existing award unchanged.
+pub async fn issue(
+    issuer: &std::sync::Arc<Issuer>,
+    class: &BadgeClass,
+    store: &dyn Store,
+    request: AwardRequest,
+) -> Result<Award, IssueError> {
+    if let Some(key) = &request.idempotency_key
+        && let Some(existing) = store.find_by_idempotency_key(issuer.slug(), key).await?
+    {
+        return Ok(existing);
+    }
+    let now = Utc::now();
+    request.validate(now)?;
+    let mut details = request.details.clone();
+    if details.valid_until.is_none()
+        && let Some(days) = class.validity_days
+    {
+        details.valid_until = Some(now + chrono::Duration::days(i64::from(days)));
+    }
+    let award_id = Uuid::new_v4();
+    let hashed = hash_email(&request.recipient);
+    let unsigned = credential::build(issuer, class, award_id, &hashed, &details, now);
+    let signer = issuer.clone();
+    let signed = tokio::task::spawn_blocking(move || sign(&signer, &unsigned, now))
+        .await
+        .map_err(|e| IssueError::Signing(e.to_string()))??;
+    let new = NewAward {
+        id: award_id,
+        issuer_slug: issuer.slug().to_string(),
+        badge_class_slug: class.slug.clone(),
+        badge_class_digest: class.digest.clone(),
+        recipient_identity: hashed.identity_hash,
+        recipient_salt: hashed.salt,
+        recipient_name: details.recipient_name.clone(),
+        credential_id: credential::credential_url(&issuer.base_url, award_id),
+        credential_json: serde_json::to_string(&signed.json).expect("json"),
+        credential_jwt: signed.jwt,
+        valid_from: now,
+        valid_until: details.valid_until,
+        issued_by: request.issued_by.clone(),
+        idempotency_key: request.idempotency_key.clone(),
+    };
+    let award = match store.insert_award(&new).await {
+        Ok(a) => a,
+        // Two requests with the same idempotency key at once: the loser returns the winner's award.
+        Err(StoreError::Conflict(_)) if request.idempotency_key.is_some() => store
+            .find_by_idempotency_key(
+                issuer.slug(),
+                request.idempotency_key.as_deref().unwrap_or_default(),
+            )
+            .await?
+            .ok_or_else(|| IssueError::Signing("conflicting award vanished".into()))?,
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %request.recipient, "issued badge {}", award.id);
+    Ok(award)
+}
+
+/// Parses `YYYY-MM-DD` (end of day, UTC) or an RFC 3339 date-time.
+pub fn parse_valid_until(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|dt| dt.and_utc())
+        .ok_or_else(|| format!("\"{s}\" is not a date (YYYY-MM-DD) or an RFC 3339 date-time"))
+}

@@ -1,0 +1,215 @@
+//! The issuing institution as the outside world sees it: its Profile, its `did:web` DID document,
+//! its JWK set and each key's own URL. All ids derive from the public base URL.
+//!
+//! - issuer id (Profile, JSON-LD or HTML):     `{base}/issuers/{slug}`
+//! - DID (did:web):                              `did:web:{host}[:{path}]:issuers:{slug}` → `{base}/issuers/{slug}/did.json`
+//! - Data Integrity verification method:        `{did}#{kid}`, controller = the issuer id
+//! - VC-JWT `kid` (answers one JWK):             `{base}/issuers/{slug}/keys/{kid}`
+//! - JWK set of the instance:                    `{base}/.well-known/jwks.json`
+
+use serde_json::{Value, json};
+
+use crate::config::IssuerSettings;
+use crate::keys::IssuerKeys;
+use crate::proof::multikey::ed25519_public_multibase;
+
+pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+pub const DID_V1_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
+pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub settings: IssuerSettings,
+    /// Base URL without trailing slash.
+    pub base_url: String,
+    pub keys: IssuerKeys,
+}
+
+impl Issuer {
+    pub fn new(settings: IssuerSettings, base_url: &str, keys: IssuerKeys) -> Self {
+        Self {
+            settings,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            keys,
+        }
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.settings.slug
+    }
+
+    /// The issuer id: an https URL answering the Profile.
+    pub fn id(&self) -> String {
+        format!("{}/issuers/{}", self.base_url, self.settings.slug)
+    }
+
+    /// `did:web` of the issuer (host, port percent-encoded, then the path segments).
+    pub fn did(&self) -> String {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.base_url);
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut did = format!("did:web:{}", host.replace(':', "%3A"));
+        for seg in path.split('/').filter(|s| !s.is_empty()) {
+            did.push(':');
+            did.push_str(seg);
+        }
+        format!("{did}:issuers:{}", self.settings.slug)
+    }
+
+    pub fn did_document_url(&self) -> String {
+        format!("{}/did.json", self.id())
+    }
+
+    /// Verification method id of a key (used in Data Integrity proofs).
+    pub fn verification_method(&self, kid: &str) -> String {
+        format!("{}#{kid}", self.did())
+    }
+
+    /// URL answering the single JWK of a key (the VC-JWT `kid`).
+    pub fn key_url(&self, kid: &str) -> String {
+        format!("{}/keys/{kid}", self.id())
+    }
+
+    /// The Profile as embedded in credentials.
+    pub fn profile(&self) -> Value {
+        let s = &self.settings;
+        let mut p = json!({"id": self.id(), "type": ["Profile"], "name": s.name});
+        if let Some(url) = &s.url {
+            p["url"] = url.clone().into();
+        }
+        if let Some(email) = &s.email {
+            p["email"] = email.clone().into();
+        }
+        if let Some(d) = &s.description {
+            p["description"] = d.clone().into();
+        }
+        if let Some(img) = &s.image {
+            p["image"] = json!({"id": img, "type": "Image"});
+        }
+        p
+    }
+
+    /// The Profile document served at the issuer id.
+    pub fn profile_document(&self) -> Value {
+        let mut doc = json!({"@context": [VC_V2_CONTEXT, OB3_CONTEXT]});
+        let map = doc.as_object_mut().expect("object");
+        for (k, v) in self.profile().as_object().expect("object") {
+            map.insert(k.clone(), v.clone());
+        }
+        doc
+    }
+
+    /// The JWK of a key, with `kid` = its URL; `None` for an unknown kid.
+    pub fn key_jwk(&self, kid: &str) -> Option<Value> {
+        let mut jwk = if let Some(k) = self.keys.ed25519.iter().find(|k| k.kid == kid) {
+            k.public_jwk()
+        } else {
+            self.keys.rsa.iter().find(|k| k.kid == kid)?.public_jwk()
+        };
+        jwk["kid"] = self.key_url(kid).into();
+        Some(jwk)
+    }
+
+    fn all_kids(&self) -> impl Iterator<Item = &str> {
+        self.keys
+            .ed25519
+            .iter()
+            .map(|k| k.kid.as_str())
+            .chain(self.keys.rsa.iter().map(|k| k.kid.as_str()))
+    }
+
+    /// All public keys (active and retired) as a JWK set.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = self
+            .all_kids()
+            .filter_map(|kid| self.key_jwk(kid))
+            .collect();
+        json!({ "keys": keys })
+    }
+
+    /// The DID document: every Ed25519 key (retired ones too, so old badges verify) as a Multikey
+    /// verification method controlled by the issuer id, all listed by URL in `assertionMethod`.
+    /// RSA keys (VC-JWT) are published as JWKs at their own URL and in the JWK set.
+    pub fn did_document(&self) -> Value {
+        let did = self.did();
+        let mut methods = Vec::new();
+        for k in &self.keys.ed25519 {
+            methods.push(json!({
+                "id": self.verification_method(&k.kid),
+                "type": "Multikey",
+                "controller": self.id(),
+                "publicKeyMultibase": ed25519_public_multibase(&k.verifying_key()),
+            }));
+        }
+        let ids: Vec<Value> = methods.iter().map(|m| m["id"].clone()).collect();
+        json!({
+            "@context": [DID_V1_CONTEXT, MULTIKEY_CONTEXT],
+            "id": did,
+            "alsoKnownAs": [self.id()],
+            "verificationMethod": methods,
+            "assertionMethod": ids,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuer(base: &str) -> Issuer {
+        let tmp = tempfile::tempdir().unwrap();
+        let keys = crate::keys::load_or_create(tmp.path(), "ime-test").unwrap();
+        let settings = IssuerSettings {
+            slug: "ime-test".into(),
+            name: "IME Test".into(),
+            url: None,
+            email: Some("contact@ime.example".into()),
+            description: None,
+            image: None,
+        };
+        Issuer::new(settings, base, keys)
+    }
+
+    #[test]
+    fn did_web_encodes_port_and_path() {
+        assert_eq!(
+            issuer("http://127.0.0.1:8080").did(),
+            "did:web:127.0.0.1%3A8080:issuers:ime-test"
+        );
+        assert_eq!(
+            issuer("https://example.org/carnet/").did(),
+            "did:web:example.org:carnet:issuers:ime-test"
+        );
+    }
+
+    #[test]
+    fn did_document_lists_methods_as_strings_controlled_by_the_issuer() {
+        let i = issuer("https://badges.example.org");
+        let doc = i.did_document();
+        let vm = &doc["verificationMethod"][0];
+        assert_eq!(vm["controller"], i.id());
+        assert!(
+            vm["publicKeyMultibase"]
+                .as_str()
+                .unwrap()
+                .starts_with("z6Mk")
+        );
+        assert!(
+            doc["assertionMethod"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v.is_string())
+        );
+        assert_eq!(doc["assertionMethod"][0], vm["id"]);
+        let jwks = i.jwks();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        assert!(!jwks.to_string().contains("\"d\""));
+        let rsa_kid = &i.keys.active_rsa().kid;
+        assert_eq!(i.key_jwk(rsa_kid).unwrap()["kid"], i.key_url(rsa_kid));
+    }
+}

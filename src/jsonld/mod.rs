@@ -1,0 +1,538 @@
+//! JSON-LD for Data Integrity proofs: the contexts carnet ships, strict expansion, toRdf, RDFC-1.0.
+//!
+//! - Expansion and toRdf: JSON-LD 1.1 Processing Algorithms §5.1 and §6.3, through the `json-ld` crate, with an
+//!   offline loader (`contexts`) and a strict policy: a term the contexts do not define (including one that only
+//!   the `@vocab` catch-all of VCDM 2.0 would map), an invalid IRI or a malformed language tag is an error. This is
+//!   the data-loss detection VC Data Integrity 1.0 §2.4.1 asks for: what is not signed must not pass for signed.
+//! - Canonicalisation: W3C RDF Dataset Canonicalization (RDFC-1.0) with SHA-256, through `oxrdf`, behind a guard
+//!   against dataset poisoning (RDFC-1.0 §6.1) — see `rdfc`.
+//!
+//! Performance: processing a top-level `@context` is most of the cost of a signature, so the processed context of
+//! each list of shipped context URLs is kept (`ContextCache`) and reused for every document and proof
+//! configuration that names the same list.
+
+mod contexts;
+mod rdfc;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use json_ld::context_processing::{Options as ProcessingOptions, Process};
+use json_ld::expansion::{Action, Error as ExpansionError, Options as ExpansionOptions, Policy};
+use json_ld::rdf_types::generator::Blank as BlankGenerator;
+use json_ld::syntax::TryFromJson;
+use json_ld::{BlankIdBuf, Expand, Id, IriBuf, RdfQuads, ValidId};
+use serde_json::Value;
+
+pub use contexts::{known_context, known_context_urls};
+
+/// Why a document could not be canonicalised.
+#[derive(Debug, thiserror::Error)]
+pub enum CanonError {
+    /// A context URL carnet does not ship: reported by URL, never fetched.
+    #[error("unknown JSON-LD context {0} (carnet ships its contexts and never fetches one)")]
+    UnknownContext(String),
+    /// Strict expansion refused a term the document's contexts do not define.
+    #[error("term not defined by the document's JSON-LD contexts: {0}")]
+    UndefinedTerm(String),
+    /// Any other JSON-LD error (invalid IRI, malformed value, invalid context...).
+    #[error("invalid JSON-LD: {0}")]
+    Invalid(String),
+    /// Refused before doing unbounded work (deep nesting, too many nodes, dataset poisoning).
+    #[error("document too complex to canonicalize: {0}")]
+    TooComplex(String),
+}
+
+/// Strict JSON-LD expansion, toRdf, then RDFC-1.0 canonical N-Quads (sorted lines, each ending in `\n`).
+pub fn canonicalize(doc: &Value) -> Result<String, CanonError> {
+    let quads = to_rdf(doc)?;
+    rdfc::canonical_nquads(&quads)
+}
+
+/// Nesting deeper than this is refused: expansion recurses once per level.
+const MAX_JSON_DEPTH: usize = 64;
+/// JSON values (objects, arrays, scalars) in one document.
+const MAX_JSON_VALUES: usize = 200_000;
+/// Distinct processed top-level contexts kept; further lists are processed per call.
+const MAX_CACHED_CONTEXTS: usize = 64;
+
+type ActiveContext = json_ld::Context<IriBuf, BlankIdBuf>;
+
+fn strict_policy(vocab: Action) -> ExpansionOptions {
+    ExpansionOptions {
+        policy: Policy {
+            invalid: Action::Reject,
+            vocab,
+            allow_undefined: false,
+        },
+        ..ExpansionOptions::default()
+    }
+}
+
+/// The RDF dataset of `doc` (JSON-LD toRdf), under strict expansion.
+fn to_rdf(doc: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
+    let Value::Object(map) = doc else {
+        return Err(CanonError::Invalid(
+            "expected a JSON object at the top level".into(),
+        ));
+    };
+    let mut budget = MAX_JSON_VALUES;
+    let active = match map.get("@context") {
+        Some(ctx) => active_context(ctx, &mut budget)?,
+        None => Arc::new(ActiveContext::new(None)),
+    };
+    // The top-level context is already processed: expand the rest of the document against it.
+    let mut body = json_ld::syntax::Object::new();
+    for (key, value) in map {
+        if key != "@context" {
+            body.push(key.as_str().into(), to_json_syntax(value, 1, &mut budget)?);
+        }
+    }
+    let body = json_ld::syntax::Value::Object(body);
+
+    let mut expanded = match expand(&body, &active, Action::Reject) {
+        Ok(expanded) => expanded,
+        // Name the offending terms when only the `@vocab` catch-all would have mapped them.
+        Err(e @ (ExpansionError::ForbiddenVocab | ExpansionError::InvalidTypeValue)) => {
+            return Err(match vocab_only_terms(&body, &active) {
+                Some(terms) => CanonError::UndefinedTerm(terms),
+                None => expansion_error(e),
+            });
+        }
+        Err(e) => return Err(expansion_error(e)),
+    };
+
+    let mut generator = BlankGenerator::new_with_prefix("b".to_string());
+    expanded.relabel_and_canonicalize_with(&mut (), &mut generator);
+    reject_dropped_values(&expanded)?;
+
+    let quads = expanded
+        .rdf_quads_full(&mut (), &mut generator, None, false)
+        .cloned()
+        .map(|quad| to_oxrdf(&quad))
+        .collect();
+    Ok(quads)
+}
+
+fn expand(
+    body: &json_ld::syntax::Value,
+    active: &ActiveContext,
+    vocab: Action,
+) -> Result<json_ld::ExpandedDocument<IriBuf, BlankIdBuf>, ExpansionError> {
+    block_on(body.expand_full(
+        &mut (),
+        active.clone(),
+        None,
+        &contexts::StaticLoader,
+        strict_policy(vocab),
+        (),
+    ))
+    .unwrap_or_else(|| Err(ExpansionError::ContextProcessing(stalled())))
+}
+
+/// Names the offending terms (for the error message): expands again leniently and lists the properties and types
+/// that landed under the top-level `@vocab` IRI or did not expand to an IRI at all.
+fn vocab_only_terms(body: &json_ld::syntax::Value, active: &ActiveContext) -> Option<String> {
+    let vocab = match active.vocabulary() {
+        Some(json_ld::Term::Id(Id::Valid(ValidId::Iri(vocab)))) => Some(vocab.as_str()),
+        _ => None,
+    };
+    let lenient = ExpansionOptions {
+        policy: Policy::default(),
+        ..ExpansionOptions::default()
+    };
+    let expanded = block_on(body.expand_full(
+        &mut (),
+        active.clone(),
+        None,
+        &contexts::StaticLoader,
+        lenient,
+        (),
+    ))?
+    .ok()?;
+    let mut terms: Vec<String> = Vec::new();
+    let mut note = |id: &Id<IriBuf, BlankIdBuf>| {
+        let term = match id {
+            Id::Invalid(name) => Some(name.as_str()),
+            Id::Valid(ValidId::Iri(iri)) => vocab.and_then(|v| iri.as_str().strip_prefix(v)),
+            Id::Valid(ValidId::Blank(_)) => None,
+        };
+        if let Some(term) = term {
+            if !terms.iter().any(|t| t == term) {
+                terms.push(term.to_string());
+            }
+        }
+    };
+    for object in expanded.iter() {
+        for node in object.inner().traverse() {
+            match node {
+                json_ld::object::FragmentRef::NodeFragment(
+                    json_ld::object::node::FragmentRef::TypeFragment(ty),
+                ) => note(ty),
+                json_ld::object::FragmentRef::NodeFragment(
+                    json_ld::object::node::FragmentRef::Key(
+                        json_ld::object::node::EntryKeyRef::Property(p),
+                    ),
+                ) => note(p),
+                _ => {}
+            }
+        }
+    }
+    (!terms.is_empty()).then(|| terms.join(", "))
+}
+
+/// toRdf silently skips triples whose subject or object is not an absolute IRI, and literals whose language tag
+/// is malformed. Under strict processing those are errors, not silent data loss.
+fn reject_dropped_values(
+    expanded: &json_ld::ExpandedDocument<IriBuf, BlankIdBuf>,
+) -> Result<(), CanonError> {
+    expanded.iter().try_for_each(|o| check_object(o.inner()))
+}
+
+fn check_id(id: &Id<IriBuf, BlankIdBuf>) -> Result<(), CanonError> {
+    match id {
+        Id::Invalid(s) => Err(CanonError::Invalid(format!(
+            "{s:?} is not an absolute IRI (no base IRI is used)"
+        ))),
+        Id::Valid(_) => Ok(()),
+    }
+}
+
+fn check_object(object: &json_ld::Object<IriBuf, BlankIdBuf>) -> Result<(), CanonError> {
+    match object {
+        json_ld::Object::Value(json_ld::Value::LangString(s)) => match s.language() {
+            Some(lang) if lang.as_well_formed().is_none() => Err(CanonError::Invalid(format!(
+                "malformed language tag {:?}",
+                lang.as_str()
+            ))),
+            _ => Ok(()),
+        },
+        json_ld::Object::Value(_) => Ok(()),
+        json_ld::Object::List(list) => list.iter().try_for_each(|o| check_object(o.inner())),
+        json_ld::Object::Node(node) => check_node(node),
+    }
+}
+
+fn check_node(node: &json_ld::Node<IriBuf, BlankIdBuf>) -> Result<(), CanonError> {
+    if let Some(id) = &node.id {
+        check_id(id)?;
+    }
+    node.types().iter().try_for_each(check_id)?;
+    for (property, objects) in node.properties() {
+        check_id(property)?;
+        objects.iter().try_for_each(|o| check_object(o.inner()))?;
+    }
+    if let Some(reverse) = node.reverse_properties_entry() {
+        for (property, nodes) in reverse.iter() {
+            check_id(property)?;
+            nodes.iter().try_for_each(|n| check_node(n.inner()))?;
+        }
+    }
+    if let Some(graph) = node.graph_entry() {
+        graph.iter().try_for_each(|o| check_object(o.inner()))?;
+    }
+    if let Some(included) = node.included_entry() {
+        included.iter().try_for_each(|n| check_node(n.inner()))?;
+    }
+    Ok(())
+}
+
+type JsonLdQuad = json_ld::rdf::Quad<IriBuf, BlankIdBuf, json_ld::rdf_types::Literal>;
+
+fn to_oxrdf(quad: &JsonLdQuad) -> oxrdf::Quad {
+    fn node(id: &ValidId<IriBuf, BlankIdBuf>) -> oxrdf::NamedOrBlankNode {
+        match id {
+            ValidId::Iri(iri) => oxrdf::NamedNode::new_unchecked(iri.as_str()).into(),
+            ValidId::Blank(b) => oxrdf::BlankNode::new_unchecked(b.suffix()).into(),
+        }
+    }
+    let json_ld::rdf_types::Quad(subject, predicate, object, graph) = quad;
+    let predicate = match predicate {
+        ValidId::Iri(iri) => oxrdf::NamedNode::new_unchecked(iri.as_str()),
+        // Generalized RDF is not produced (`produce_generalized_rdf` is false).
+        ValidId::Blank(b) => unreachable!("blank node predicate {b}"),
+    };
+    let object: oxrdf::Term = match object {
+        json_ld::rdf_types::Term::Id(id) => node(id).into(),
+        json_ld::rdf_types::Term::Literal(lit) => {
+            let value = lit.as_str();
+            match lit.as_type() {
+                json_ld::rdf_types::LiteralType::Any(ty) if ty.as_str() == XSD_STRING => {
+                    oxrdf::Literal::new_simple_literal(value).into()
+                }
+                json_ld::rdf_types::LiteralType::Any(ty) => oxrdf::Literal::new_typed_literal(
+                    value,
+                    oxrdf::NamedNode::new_unchecked(ty.as_str()),
+                )
+                .into(),
+                // As written in the document (JSON-LD does not normalise case).
+                json_ld::rdf_types::LiteralType::LangString(tag) => {
+                    oxrdf::Literal::new_language_tagged_literal_unchecked(value, tag.as_str())
+                        .into()
+                }
+            }
+        }
+    };
+    let graph = match graph {
+        None => oxrdf::GraphName::DefaultGraph,
+        Some(g) => match node(g) {
+            oxrdf::NamedOrBlankNode::NamedNode(n) => n.into(),
+            oxrdf::NamedOrBlankNode::BlankNode(b) => b.into(),
+        },
+    };
+    oxrdf::Quad::new(node(subject), predicate, object, graph)
+}
+
+const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+
+/// The processed form of a top-level `@context`, cached when it is a list of shipped context URLs.
+fn active_context(ctx: &Value, budget: &mut usize) -> Result<Arc<ActiveContext>, CanonError> {
+    let urls: Option<Vec<&str>> = match ctx {
+        Value::String(url) => Some(vec![url.as_str()]),
+        Value::Array(items) => items.iter().map(Value::as_str).collect(),
+        _ => None,
+    };
+    if let Some(urls) = &urls {
+        // Report the first unknown URL before any work (and keep it out of the cache).
+        if let Some(unknown) = urls.iter().find(|u| known_context(u).is_none()) {
+            return Err(CanonError::UnknownContext((*unknown).to_string()));
+        }
+    }
+    let cache_key = urls.as_ref().map(|u| u.join("\n"));
+    if let Some(key) = &cache_key {
+        if let Some(hit) = context_cache().lock().expect("poisoned").get(key) {
+            return Ok(hit.clone());
+        }
+    }
+
+    let json = to_json_syntax(ctx, 1, budget)?;
+    let syntax = json_ld::syntax::context::Context::try_from_json(json)
+        .map_err(|e| CanonError::Invalid(format!("invalid @context: {e}")))?;
+    let processed = block_on(syntax.process_full(
+        &mut (),
+        &ActiveContext::new(None),
+        &contexts::StaticLoader,
+        None,
+        ProcessingOptions::default(),
+        (),
+    ))
+    .unwrap_or_else(|| Err(stalled()))
+    .map_err(context_error)?;
+    let processed = Arc::new(processed.into_processed());
+
+    if let Some(key) = cache_key {
+        let mut cache = context_cache().lock().expect("poisoned");
+        if cache.len() < MAX_CACHED_CONTEXTS {
+            cache.insert(key, processed.clone());
+        }
+    }
+    Ok(processed)
+}
+
+fn context_cache() -> &'static Mutex<HashMap<String, Arc<ActiveContext>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ActiveContext>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn context_error(e: json_ld::context_processing::Error) -> CanonError {
+    match e {
+        json_ld::context_processing::Error::ContextLoadingFailed(load) => {
+            CanonError::UnknownContext(load.target.to_string())
+        }
+        other => CanonError::Invalid(format!("@context: {other}")),
+    }
+}
+
+fn expansion_error(e: ExpansionError) -> CanonError {
+    match e {
+        ExpansionError::ContextProcessing(e) => context_error(e),
+        ExpansionError::KeyExpansionFailed(key) => CanonError::UndefinedTerm(key),
+        ExpansionError::InvalidTypeValue => CanonError::UndefinedTerm(
+            "a type that is neither a defined term nor an absolute IRI".into(),
+        ),
+        ExpansionError::ForbiddenVocab => {
+            CanonError::UndefinedTerm("a term mapped only by @vocab".into())
+        }
+        other => CanonError::Invalid(other.to_string()),
+    }
+}
+
+fn stalled() -> json_ld::context_processing::Error {
+    // Not reachable with the static loader; reported rather than spinning.
+    json_ld::context_processing::Error::LoadingDocumentFailed
+}
+
+/// `serde_json` → `json_syntax`, refusing excessive depth or size.
+fn to_json_syntax(
+    v: &Value,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<json_ld::syntax::Value, CanonError> {
+    if depth > MAX_JSON_DEPTH {
+        return Err(CanonError::TooComplex(format!(
+            "JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        )));
+    }
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        CanonError::TooComplex(format!("more than {MAX_JSON_VALUES} JSON values"))
+    })?;
+    use json_ld::syntax::Value as J;
+    Ok(match v {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Boolean(*b),
+        Value::Number(n) => {
+            let text = n.to_string();
+            let number = json_ld::syntax::Number::new(text.as_str())
+                .map_err(|_| CanonError::Invalid(format!("unrepresentable number {text}")))?;
+            J::Number(json_ld::syntax::NumberBuf::from_number(number))
+        }
+        Value::String(s) => J::String(s.as_str().into()),
+        Value::Array(items) => J::Array(
+            items
+                .iter()
+                .map(|i| to_json_syntax(i, depth + 1, budget))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut obj = json_ld::syntax::Object::new();
+            for (k, v) in map {
+                obj.push(k.as_str().into(), to_json_syntax(v, depth + 1, budget)?);
+            }
+            J::Object(obj)
+        }
+    })
+}
+
+/// Runs a `json-ld` future to completion. With the static loader nothing ever waits, so the first poll finishes;
+/// `None` if it did not (never expected), instead of blocking a thread.
+fn block_on<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = TaskContext::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vc(extra: Value) -> Value {
+        let mut doc = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "urn:uuid:0b7b2a1e-0000-4000-8000-000000000001",
+            "type": ["VerifiableCredential"],
+            "issuer": "https://example.com/issuer",
+            "validFrom": "2024-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:1"}
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        doc
+    }
+
+    #[test]
+    fn canonical_form_is_sorted_nquads() {
+        let out = canonicalize(&vc(json!({}))).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(!lines.is_empty() && out.ends_with(" .\n"), "{out}");
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(lines, sorted);
+        assert!(
+            out.contains(
+                "<https://www.w3.org/2018/credentials#issuer> <https://example.com/issuer>"
+            )
+        );
+    }
+
+    #[test]
+    fn undefined_term_is_named() {
+        match canonicalize(&vc(json!({"foo": 1}))) {
+            Err(CanonError::UndefinedTerm(t)) => assert_eq!(t, "foo"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn undefined_type_is_refused() {
+        assert!(matches!(
+            canonicalize(&vc(json!({"type": ["VerifiableCredential", "MadeUp"]}))),
+            Err(CanonError::UndefinedTerm(t)) if t == "MadeUp"
+        ));
+    }
+
+    #[test]
+    fn relative_iri_is_refused() {
+        let err = canonicalize(&vc(json!({"issuer": "issuers/1"}))).unwrap_err();
+        assert!(matches!(err, CanonError::Invalid(_)), "{err:?}");
+    }
+
+    #[test]
+    fn unknown_context_is_named_and_not_fetched() {
+        let mut doc = vc(json!({}));
+        doc["@context"] = json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://example.org/ctx.json"
+        ]);
+        assert!(matches!(
+            canonicalize(&doc),
+            Err(CanonError::UnknownContext(u)) if u == "https://example.org/ctx.json"
+        ));
+        // Also when named from inside an inline context.
+        doc["@context"] = json!(["https://www.w3.org/ns/credentials/v2", {"@import": "https://example.org/i.json"}]);
+        assert!(matches!(
+            canonicalize(&doc),
+            Err(CanonError::UnknownContext(u)) if u == "https://example.org/i.json"
+        ));
+    }
+
+    #[test]
+    fn inline_context_terms_are_defined() {
+        let mut doc = vc(json!({"foo": 1}));
+        doc["@context"] =
+            json!(["https://www.w3.org/ns/credentials/v2", {"foo": "https://example.org/foo"}]);
+        let out = canonicalize(&doc).unwrap();
+        assert!(
+            out.contains(
+                "<https://example.org/foo> \"1\"^^<http://www.w3.org/2001/XMLSchema#integer>"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut inner = json!({"id": "did:example:1"});
+        for _ in 0..100 {
+            inner = json!({"id": "did:example:1", "credentialSubject": inner});
+        }
+        let doc = vc(json!({"credentialSubject": inner}));
+        assert!(matches!(canonicalize(&doc), Err(CanonError::TooComplex(_))));
+    }
+
+    #[test]
+    fn cached_and_uncached_contexts_agree() {
+        let doc = vc(json!({"name": "x"}));
+        let first = canonicalize(&doc).unwrap();
+        let second = canonicalize(&doc).unwrap();
+        assert_eq!(first, second);
+        // Same context given inline as an array holding one URL string vs a bare string.
+        let mut bare = doc.clone();
+        bare["@context"] = json!("https://www.w3.org/ns/credentials/v2");
+        assert_eq!(canonicalize(&bare).unwrap(), first);
+    }
+
+    #[test]
+    fn not_an_object_is_invalid() {
+        assert!(matches!(
+            canonicalize(&json!([1])),
+            Err(CanonError::Invalid(_))
+        ));
+    }
+}

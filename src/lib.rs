@@ -1,0 +1,23 @@
+//! carnet: an Open Badges 2.0 / 3.0 issuer and verifier for competences recognised in IME and ESAT.
+//!
+//! See `docs/ARCHITECTURE.md` for the map of modules and the data flow.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod badge_class;
+pub mod badge_image;
+pub mod bake;
+pub mod baked;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod issue;
+pub mod issuer;
+pub mod jsonld;
+pub mod keys;
+pub mod ob3;
+pub mod proof;
+pub mod recipient;
+pub mod store;
+pub mod verify;

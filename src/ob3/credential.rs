@@ -1,0 +1,150 @@
+//! Building an OB 3.0 `OpenBadgeCredential` from a badge class, an issuer and a recipient
+//! (CHECKLIST §5). The result is unsigned; `crate::issue` adds the proofs.
+//!
+//! Shape choices: arrays for multi-valued properties (the canonical JSON schema wants them), the
+//! issuer Profile embedded, the recipient identified by a salted hash only, no `endorsementJwt`
+//! nor top-level `jti` (not in every copy of the 3.0.3 context).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::badge_class::BadgeClass;
+use crate::issuer::{Issuer, OB3_CONTEXT, VC_V2_CONTEXT};
+use crate::keys::rfc3339;
+use crate::recipient::HashedIdentity;
+
+pub const ACHIEVEMENT_CREDENTIAL_SCHEMA: &str =
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json";
+pub const OB3_EXTENSIONS_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
+
+/// What an award says beyond the badge class.
+#[derive(Debug, Clone, Default)]
+pub struct AwardDetails {
+    /// The recipient's name, published only when given (the educator's and recipient's choice).
+    pub recipient_name: Option<String>,
+    /// Evidence: a URL and/or a narrative, in the recipient's words.
+    pub evidence_url: Option<String>,
+    pub narrative: Option<String>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// Public URL of a badge class (the OB 3.0 Achievement id; HTML for browsers).
+pub fn achievement_id(base_url: &str, class: &BadgeClass) -> String {
+    format!("{base_url}/badge-classes/{}", class.slug)
+}
+
+pub fn credential_url(base_url: &str, award_id: Uuid) -> String {
+    format!("{base_url}/credentials/{award_id}")
+}
+
+/// The OB 3.0 `Achievement` for a badge class.
+pub fn achievement(base_url: &str, class: &BadgeClass) -> Value {
+    let id = achievement_id(base_url, class);
+    let mut criteria = class.criteria.clone();
+    if class.evidence_required {
+        criteria.push_str(&format!("\n\n{}", class.evidence_expected));
+    }
+    let mut a = json!({
+        "id": id,
+        "type": ["Achievement"],
+        "achievementType": class.achievement_type,
+        "name": class.name,
+        "description": format!("{}\n\n{}", class.description, class.for_whom),
+        "criteria": {"id": format!("{id}#criteria"), "narrative": criteria},
+        "image": {"id": format!("{id}/image.png"), "type": "Image"},
+        "inLanguage": class.language,
+        "version": &class.digest[..12],
+    });
+    if let Some(caption) = &class.image_caption {
+        a["image"]["caption"] = caption.clone().into();
+    }
+    if !class.tags.is_empty() {
+        a["tag"] = json!(class.tags);
+    }
+    if !class.alignments.is_empty() {
+        let aligned: Vec<Value> = class
+            .alignments
+            .iter()
+            .enumerate()
+            .map(|(i, al)| {
+                let mut target_name = al.target_name.clone();
+                if let Some(level) = &al.level {
+                    target_name.push_str(&format!(" ({level})"));
+                }
+                let mut v = json!({
+                    "type": ["Alignment"],
+                    "targetName": target_name,
+                    "targetUrl": al.target_url.clone().unwrap_or_else(|| format!("{id}#alignment-{}", i + 1)),
+                    "targetFramework": al.framework,
+                });
+                if let Some(code) = &al.target_code {
+                    v["targetCode"] = code.clone().into();
+                }
+                if let Some(d) = &al.target_description {
+                    v["targetDescription"] = d.clone().into();
+                }
+                v
+            })
+            .collect();
+        a["alignment"] = Value::Array(aligned);
+    }
+    a
+}
+
+/// The unsigned credential.
+pub fn build(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    award_id: Uuid,
+    recipient: &HashedIdentity,
+    details: &AwardDetails,
+    issued_at: DateTime<Utc>,
+) -> Value {
+    let base = &issuer.base_url;
+    let mut identifiers = vec![json!({
+        "type": "IdentityObject",
+        "identityHash": recipient.identity_hash,
+        "identityType": "emailAddress",
+        "hashed": true,
+        "salt": recipient.salt,
+    })];
+    if let Some(name) = &details.recipient_name {
+        identifiers.push(json!({
+            "type": "IdentityObject",
+            "identityHash": name,
+            "identityType": "name",
+            "hashed": false,
+        }));
+    }
+    let subject = json!({
+        "type": ["AchievementSubject"],
+        "identifier": identifiers,
+        "achievement": achievement(base, class),
+    });
+    let mut cred = json!({
+        "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
+        "id": credential_url(base, award_id),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": class.name,
+        "issuer": issuer.profile(),
+        "validFrom": rfc3339(issued_at),
+        "awardedDate": rfc3339(issued_at),
+        "credentialSubject": subject,
+        "credentialSchema": [{"id": ACHIEVEMENT_CREDENTIAL_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
+    });
+    if let Some(until) = details.valid_until {
+        cred["validUntil"] = rfc3339(until).into();
+    }
+    if details.evidence_url.is_some() || details.narrative.is_some() {
+        let mut ev = json!({"type": ["Evidence"], "name": "Preuve apportée"});
+        if let Some(url) = &details.evidence_url {
+            ev["id"] = url.clone().into();
+        }
+        if let Some(n) = &details.narrative {
+            ev["narrative"] = n.clone().into();
+        }
+        cred["evidence"] = json!([ev]);
+    }
+    cred
+}

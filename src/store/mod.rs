@@ -1,0 +1,441 @@
+//! Storage of awards and their audit trail, behind one trait with two backends.
+//!
+//! The backend is chosen from the database URL scheme: `sqlite:` (the default for a
+//! single institution, one file) or `postgres://` (several institutions, a shared server).
+//! Each backend has its own embedded migrations under `migrations/<backend>/`, and all
+//! SQL lives in this module's backend files, never in handlers.
+//!
+//! Privacy: recipients are minors and vulnerable adults, so the store never sees a clear
+//! email address, only the salted hash (`sha256$<hex>`, Open Badges 2.0 §IdentityObject,
+//! Open Badges 3.0 §IdentityObject) and its salt.
+//!
+//! Timestamps are truncated to whole microseconds before they are written, because
+//! PostgreSQL keeps no more; both backends then return exactly what they were given.
+//! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use uuid::Uuid;
+
+/// What the issuer asks the store to record: one badge given to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAward {
+    /// The award id printed by `carnet issue`.
+    pub id: Uuid,
+    /// Which institution issued it.
+    pub issuer_slug: String,
+    pub badge_class_slug: String,
+    /// sha256 of the badge-class file at issue time (badge classes are versioned).
+    pub badge_class_digest: String,
+    /// `sha256$<hex>` salted hash of the recipient's email; never the email itself.
+    pub recipient_identity: String,
+    pub recipient_salt: String,
+    pub recipient_name: Option<String>,
+    /// The OB 3.0 credential id; unique across the instance.
+    pub credential_id: String,
+    /// The signed credential with its Data Integrity proof, byte for byte.
+    pub credential_json: String,
+    /// The same credential as VC-JWT.
+    pub credential_jwt: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Who asked: CLI user or API token name.
+    pub issued_by: String,
+    /// Unique per issuer when present, so that a retried bulk award is not given twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored award: what was asked for, plus what the store and later events added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Award {
+    pub id: Uuid,
+    pub issuer_slug: String,
+    pub badge_class_slug: String,
+    pub badge_class_digest: String,
+    pub recipient_identity: String,
+    pub recipient_salt: String,
+    pub recipient_name: Option<String>,
+    pub credential_id: String,
+    pub credential_json: String,
+    pub credential_jwt: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub issued_by: String,
+    pub idempotency_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// `None` while the award is valid.
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revocation_reason: Option<String>,
+}
+
+impl Award {
+    /// The award as it is written: timestamps truncated to microseconds, not revoked.
+    fn from_new(new: &NewAward, created_at: DateTime<Utc>) -> Self {
+        Award {
+            id: new.id,
+            issuer_slug: new.issuer_slug.clone(),
+            badge_class_slug: new.badge_class_slug.clone(),
+            badge_class_digest: new.badge_class_digest.clone(),
+            recipient_identity: new.recipient_identity.clone(),
+            recipient_salt: new.recipient_salt.clone(),
+            recipient_name: new.recipient_name.clone(),
+            credential_id: new.credential_id.clone(),
+            credential_json: new.credential_json.clone(),
+            credential_jwt: new.credential_jwt.clone(),
+            valid_from: to_micros(new.valid_from),
+            valid_until: new.valid_until.map(to_micros),
+            issued_by: new.issued_by.clone(),
+            idempotency_key: new.idempotency_key.clone(),
+            created_at: to_micros(created_at),
+            revoked_at: None,
+            revocation_reason: None,
+        }
+    }
+}
+
+/// What happened to an award; stored as text, so new kinds need no migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwardEventKind {
+    Issued,
+    Revoked,
+}
+
+impl AwardEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwardEventKind::Issued => "issued",
+            AwardEventKind::Revoked => "revoked",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "issued" => Ok(AwardEventKind::Issued),
+            "revoked" => Ok(AwardEventKind::Revoked),
+            other => Err(StoreError::Corrupt(format!(
+                "unknown award event kind {other:?}"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for AwardEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of an award's audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwardEvent {
+    pub kind: AwardEventKind,
+    /// Who did it: CLI user or API token name.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// A small JSON object (at most 4096 characters once serialised).
+    pub detail: serde_json::Value,
+}
+
+/// Which unique rule an insert broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictOn {
+    AwardId,
+    CredentialId,
+    /// The (issuer, idempotency key) pair.
+    IdempotencyKey,
+    /// A constraint this code does not know yet (named as the database reported it).
+    Other(String),
+}
+
+impl fmt::Display for ConflictOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConflictOn::AwardId => f.write_str("award id"),
+            ConflictOn::CredentialId => f.write_str("credential id"),
+            ConflictOn::IdempotencyKey => f.write_str("idempotency key"),
+            ConflictOn::Other(constraint) => write!(f, "unique constraint {constraint}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL's scheme names no backend; holds the scheme as written.
+    #[error(
+        "unsupported database URL scheme {0:?}: use sqlite: (e.g. sqlite://data/carnet.db) or postgres:// (also postgresql://)"
+    )]
+    UnsupportedUrl(String),
+    #[error("an award with the same {0} already exists")]
+    Conflict(ConflictOn),
+    #[error(
+        "cannot use the path {path} for the SQLite database (resolving it or creating its directory failed)"
+    )]
+    SqlitePath {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    #[error("database migration failed")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    /// A stored value that this code cannot read back (bad uuid, timestamp, JSON...).
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(String),
+}
+
+/// Where awards are kept. Implementations never turn a database failure into "not found":
+/// `Ok(None)` means the query ran and found nothing.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Writes the award and its "issued" audit event in ONE transaction (both or neither).
+    /// A duplicate id, credential id or (issuer, idempotency key) gives [`StoreError::Conflict`].
+    async fn insert_award(&self, award: &NewAward) -> Result<Award, StoreError>;
+    async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError>;
+    async fn get_award_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<Award>, StoreError>;
+    async fn find_by_idempotency_key(
+        &self,
+        issuer_slug: &str,
+        key: &str,
+    ) -> Result<Option<Award>, StoreError>;
+    /// One issuer's awards, newest first (ties broken by id, so pages never overlap).
+    async fn list_awards(
+        &self,
+        issuer_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError>;
+    async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError>;
+    /// The award's audit trail, oldest first; empty for an unknown award.
+    async fn award_events(&self, id: Uuid) -> Result<Vec<AwardEvent>, StoreError>;
+    /// Checks that the database answers (for health checks).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Closes the connection pool, waiting for connections in use (graceful shutdown).
+    async fn close(&self);
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+}
+
+/// Opens the store named by the URL and runs its embedded migrations.
+///
+/// * `sqlite:path` / `sqlite://path` (query parameters such as `mode` pass through): the
+///   file and its parent directory are created if missing; WAL, foreign keys on, busy timeout.
+/// * `postgres://` / `postgresql://`: all URL parameters pass through to the driver, so
+///   `?options=-c%20search_path%3Dmy_schema` puts the tables in `my_schema`.
+/// * anything else: [`StoreError::UnsupportedUrl`] naming the scheme.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let scheme = url_scheme(url);
+    let store: Arc<dyn Store> = match scheme.to_ascii_lowercase().as_str() {
+        "sqlite" => Arc::new(sqlite::SqliteStore::open(url).await?),
+        "postgres" | "postgresql" => Arc::new(postgres::PostgresStore::open(url).await?),
+        _ => return Err(StoreError::UnsupportedUrl(scheme.to_owned())),
+    };
+    tracing::info!(
+        store.backend = store.backend(),
+        store.url = %DatabaseUrl::new(url),
+        "opened the {} store",
+        store.backend()
+    );
+    Ok(store)
+}
+
+/// The part before the first `:`; the whole string when there is none.
+fn url_scheme(url: &str) -> &str {
+    url.split_once(':').map_or(url, |(scheme, _)| scheme)
+}
+
+/// Truncates to whole microseconds, the precision both backends keep.
+fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+/// The detail of the "issued" event: what identifies the award beyond its id.
+fn issued_event_detail(award: &NewAward) -> String {
+    serde_json::json!({
+        "credential_id": award.credential_id,
+        "badge_class": award.badge_class_slug,
+        "badge_class_digest": award.badge_class_digest,
+        "idempotency_key": award.idempotency_key,
+    })
+    .to_string()
+}
+
+fn parse_event_detail(text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("award event detail is not JSON: {e}")))
+}
+
+/// A database URL that may hold a password: `Debug` and `Display` show it as `***`.
+/// Use [`DatabaseUrl::expose`] only to connect.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL with its password, for the driver only: never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `sqlite`, `postgres`, ... as written.
+    pub fn scheme(&self) -> &str {
+        url_scheme(&self.0)
+    }
+
+    /// The URL with the password of `user:password@` and of a `password=` parameter
+    /// replaced by `***`.
+    pub fn redacted(&self) -> String {
+        redact(&self.0)
+    }
+}
+
+fn redact(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let tail = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            out.push_str(scheme);
+            out.push_str("://");
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    match userinfo.split_once(':') {
+                        Some((user, _password)) => {
+                            out.push_str(user);
+                            out.push_str(":***");
+                        }
+                        None => out.push_str(userinfo),
+                    }
+                    out.push('@');
+                    out.push_str(host);
+                }
+                None => out.push_str(authority),
+            }
+            tail
+        }
+        None => url,
+    };
+    match tail.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        out.push_str(key);
+                        out.push_str("=***");
+                    }
+                    _ => out.push_str(pair),
+                }
+            }
+        }
+        None => out.push_str(tail),
+    }
+    out
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl::new(url))
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        DatabaseUrl(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_hides_the_password_in_debug_and_display() {
+        let url = DatabaseUrl::new("postgres://carnet:s3cret@db.example:5432/carnet");
+        assert_eq!(
+            url.to_string(),
+            "postgres://carnet:***@db.example:5432/carnet"
+        );
+        let debug = format!("{url:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("carnet:***@db.example"), "{debug}");
+        assert_eq!(
+            url.expose(),
+            "postgres://carnet:s3cret@db.example:5432/carnet"
+        );
+        assert_eq!(url.scheme(), "postgres");
+    }
+
+    #[test]
+    fn database_url_hides_a_password_parameter_and_an_at_sign_in_the_password() {
+        let url = DatabaseUrl::new("postgresql://u:p@ss@h/db?sslmode=require&password=x&a=b");
+        assert_eq!(
+            url.to_string(),
+            "postgresql://u:***@h/db?sslmode=require&password=***&a=b"
+        );
+    }
+
+    #[test]
+    fn database_url_without_password_is_shown_as_is() {
+        for url in [
+            "sqlite://data/carnet.db",
+            "sqlite:carnet.db?mode=rwc",
+            "sqlite::memory:",
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://localhost/db?options=-c%20search_path%3Dx",
+        ] {
+            assert_eq!(DatabaseUrl::new(url).to_string(), url);
+        }
+    }
+
+    #[test]
+    fn url_scheme_is_the_part_before_the_first_colon() {
+        assert_eq!(url_scheme("mysql://x"), "mysql");
+        assert_eq!(url_scheme("sqlite::memory:"), "sqlite");
+        assert_eq!(url_scheme("carnet.db"), "carnet.db");
+    }
+
+    #[test]
+    fn timestamps_are_truncated_to_microseconds() {
+        let at = DateTime::parse_from_rfc3339("2025-03-01T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            to_micros(at).to_rfc3339(),
+            "2025-03-01T10:00:00.123456+00:00"
+        );
+    }
+}

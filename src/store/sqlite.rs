@@ -1,0 +1,342 @@
+//! SQLite backend: one file per instance, WAL journal, migrations in `migrations/sqlite/`.
+//!
+//! Ids are stored as hyphenated text and timestamps as RFC 3339 text in UTC with six
+//! fractional digits, so that ordering by the text is ordering by time.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
+use uuid::Uuid;
+
+use super::{
+    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, Store, StoreError,
+    issued_event_detail, parse_event_detail,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for another writer's lock before failing with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The columns of `awards`, in the order `award_from_row` reads them.
+macro_rules! award_columns {
+    () => {
+        "id, issuer_slug, badge_class_slug, badge_class_digest, recipient_identity, \
+         recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, \
+         valid_from, valid_until, issued_by, idempotency_key, created_at, revoked_at, \
+         revocation_reason"
+    };
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database named by a `sqlite:` URL and migrates it.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let mut options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Database)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = is_in_memory(url);
+        if !in_memory {
+            // The pool opens connections later: a relative path must not follow the
+            // current directory if it changes after `open`.
+            let file = absolute(options.get_filename())?;
+            create_parent_dir(&file)?;
+            options = options.filename(file);
+        }
+        let pool_options = if in_memory {
+            // An in-memory database lives as long as its connections: keep exactly one.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new()
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Database)?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migration)?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn fetch_one_award(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<Option<Award>, StoreError> {
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(award_from_row)
+            .transpose()
+    }
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+fn absolute(file: &std::path::Path) -> Result<std::path::PathBuf, StoreError> {
+    std::path::absolute(file).map_err(|source| StoreError::SqlitePath {
+        path: file.to_owned(),
+        source,
+    })
+}
+
+fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::SqlitePath {
+                path: dir.to_owned(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The one place where SQLite errors are classified: unique violations become `Conflict`.
+/// SQLite names the columns, not the constraint: "UNIQUE constraint failed: awards.id".
+fn db_error(error: sqlx::Error) -> StoreError {
+    if let Some(db) = error.as_database_error()
+        && db.is_unique_violation()
+    {
+        let message = db.message();
+        let columns = message.rsplit(": ").next().unwrap_or(message);
+        let on = match columns {
+            "awards.id" => ConflictOn::AwardId,
+            "awards.credential_id" => ConflictOn::CredentialId,
+            "awards.issuer_slug, awards.idempotency_key" => ConflictOn::IdempotencyKey,
+            other => ConflictOn::Other(other.to_owned()),
+        };
+        return StoreError::Conflict(on);
+    }
+    StoreError::Database(error)
+}
+
+fn to_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn from_text(column: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{column} {text:?} is not RFC 3339: {e}")))
+}
+
+fn column<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+}
+
+fn time_column(row: &SqliteRow, name: &str) -> Result<DateTime<Utc>, StoreError> {
+    from_text(name, &column::<String>(row, name)?)
+}
+
+fn optional_time_column(row: &SqliteRow, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    column::<Option<String>>(row, name)?
+        .map(|text| from_text(name, &text))
+        .transpose()
+}
+
+fn award_from_row(row: &SqliteRow) -> Result<Award, StoreError> {
+    let id: String = column(row, "id")?;
+    Ok(Award {
+        id: Uuid::parse_str(&id)
+            .map_err(|e| StoreError::Corrupt(format!("award id {id:?}: {e}")))?,
+        issuer_slug: column(row, "issuer_slug")?,
+        badge_class_slug: column(row, "badge_class_slug")?,
+        badge_class_digest: column(row, "badge_class_digest")?,
+        recipient_identity: column(row, "recipient_identity")?,
+        recipient_salt: column(row, "recipient_salt")?,
+        recipient_name: column(row, "recipient_name")?,
+        credential_id: column(row, "credential_id")?,
+        credential_json: column(row, "credential_json")?,
+        credential_jwt: column(row, "credential_jwt")?,
+        valid_from: time_column(row, "valid_from")?,
+        valid_until: optional_time_column(row, "valid_until")?,
+        issued_by: column(row, "issued_by")?,
+        idempotency_key: column(row, "idempotency_key")?,
+        created_at: time_column(row, "created_at")?,
+        revoked_at: optional_time_column(row, "revoked_at")?,
+        revocation_reason: column(row, "revocation_reason")?,
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<AwardEvent, StoreError> {
+    Ok(AwardEvent {
+        kind: AwardEventKind::parse(&column::<String>(row, "kind")?)?,
+        actor: column(row, "actor")?,
+        at: time_column(row, "at")?,
+        detail: parse_event_detail(&column::<String>(row, "detail")?)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn insert_award(&self, new: &NewAward) -> Result<Award, StoreError> {
+        let award = Award::from_new(new, Utc::now());
+        // IMMEDIATE takes the write lock up front, so a busy database waits (busy timeout)
+        // instead of failing half-way when a read lock cannot be upgraded.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        sqlx::query(concat!(
+            "INSERT INTO awards (",
+            award_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(award.id.to_string())
+        .bind(&award.issuer_slug)
+        .bind(&award.badge_class_slug)
+        .bind(&award.badge_class_digest)
+        .bind(&award.recipient_identity)
+        .bind(&award.recipient_salt)
+        .bind(&award.recipient_name)
+        .bind(&award.credential_id)
+        .bind(&award.credential_json)
+        .bind(&award.credential_jwt)
+        .bind(to_text(award.valid_from))
+        .bind(award.valid_until.map(to_text))
+        .bind(&award.issued_by)
+        .bind(&award.idempotency_key)
+        .bind(to_text(award.created_at))
+        .bind(award.revoked_at.map(to_text))
+        .bind(&award.revocation_reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(award.id.to_string())
+        .bind(AwardEventKind::Issued.as_str())
+        .bind(&award.issued_by)
+        .bind(to_text(award.created_at))
+        .bind(issued_event_detail(new))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(award)
+    }
+
+    async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError> {
+        self.fetch_one_award(
+            sqlx::query(concat!(
+                "SELECT ",
+                award_columns!(),
+                " FROM awards WHERE id = ?"
+            ))
+            .bind(id.to_string()),
+        )
+        .await
+    }
+
+    async fn get_award_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<Award>, StoreError> {
+        self.fetch_one_award(
+            sqlx::query(concat!(
+                "SELECT ",
+                award_columns!(),
+                " FROM awards WHERE credential_id = ?"
+            ))
+            .bind(credential_id.to_owned()),
+        )
+        .await
+    }
+
+    async fn find_by_idempotency_key(
+        &self,
+        issuer_slug: &str,
+        key: &str,
+    ) -> Result<Option<Award>, StoreError> {
+        self.fetch_one_award(
+            sqlx::query(concat!(
+                "SELECT ",
+                award_columns!(),
+                " FROM awards WHERE issuer_slug = ? AND idempotency_key = ?"
+            ))
+            .bind(issuer_slug.to_owned())
+            .bind(key.to_owned()),
+        )
+        .await
+    }
+
+    async fn list_awards(
+        &self,
+        issuer_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE issuer_slug = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(issuer_slug)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(award_from_row).collect()
+    }
+
+    async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM awards WHERE issuer_slug = ?")
+            .bind(issuer_slug)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("negative count {count}")))
+    }
+
+    async fn award_events(&self, id: Uuid) -> Result<Vec<AwardEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, actor, at, detail FROM award_events WHERE award_id = ? ORDER BY id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
