@@ -104,7 +104,7 @@ fn to_rdf(doc: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
         Err(e) => return Err(expansion_error(e)),
     };
 
-    let mut generator = BlankGenerator::new_with_prefix("b".to_string());
+    let mut generator = BlankGenerator::new_with_prefix("n".to_string());
     expanded.relabel_and_canonicalize_with(&mut (), &mut generator);
     reject_dropped_values(&expanded)?;
 

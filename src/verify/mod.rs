@@ -117,6 +117,22 @@ impl Verifier {
             jsonld_check(cred, checks).await;
             return;
         }
+        // A proof of a type carnet does not know may still be undefined JSON-LD (data loss): the
+        // strict expansion of the whole document, proofs included, tells.
+        let known = ["DataIntegrityProof", "Ed25519Signature2020"];
+        if proofs.iter().any(|p| {
+            !p.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| known.contains(&t))
+        }) {
+            let mut extra = Vec::new();
+            jsonld_check(cred, &mut extra).await;
+            checks.extend(
+                extra
+                    .into_iter()
+                    .filter(|c| c.status != report::Status::Pass),
+            );
+        }
         let mut attempts = Vec::new();
         for proof in &proofs {
             let outcome = self.check_proof(cred, proof).await;
@@ -180,6 +196,15 @@ impl Verifier {
             return out;
         };
         out.push(key_check(vm, &key));
+        let legacy = proof.get("cryptosuite").and_then(Value::as_str) == Some("eddsa-2022")
+            || proof.get("type").and_then(Value::as_str) == Some("Ed25519Signature2020");
+        if legacy {
+            out.push(Check::warn(
+                id::PROOF,
+                "La preuve utilise un format ancien (eddsa-2022 ou Ed25519Signature2020), encore accepté.",
+                "The proof uses a legacy format (eddsa-2022 or Ed25519Signature2020), still accepted.",
+            ));
+        }
         let (secured, proof_owned) = (cred.clone(), proof.clone());
         let result = tokio::task::spawn_blocking(move || {
             data_integrity::verify_proof(&secured, &proof_owned, &public)
@@ -455,6 +480,16 @@ fn controller_check(cred: &Value, key: &ResolvedKey) -> Check {
             id::CONTROLLER,
             "La clé appartient bien à l'émetteur du badge.",
             "The key belongs to the badge's issuer.",
+        ),
+        // did:key names only a key: nothing ties it to an issuer id of another form (1EdTech accepts it).
+        Some(c) if key.how == "did:key" => Check::warn(
+            id::CONTROLLER,
+            format!(
+                "La clé {c} n'est pas liée à l'identifiant de l'émetteur ({issuer}) : rien ne prouve qu'elle est la sienne."
+            ),
+            format!(
+                "The key {c} is not tied to the issuer's id ({issuer}): nothing proves it is theirs."
+            ),
         ),
         Some(c) => Check::fail(
             id::CONTROLLER,
