@@ -779,3 +779,22 @@ fn not_an_object() {
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].status, Status::Fail);
 }
+
+mod common;
+
+/// What carnet issues passes its own conformance checks and the official JSON schema.
+#[test]
+fn carnet_credentials_pass_the_official_schema() {
+    let f = common::fixture();
+    for details in [carnet::ob3::credential::AwardDetails::default(), common::full_details()] {
+        let signed = f.issue("lea@example.org", &details);
+        let problems = conformance::check_credential(&signed.json);
+        assert!(problems.is_empty(), "{problems:#?}");
+        if shared_dir().is_none() {
+            return;
+        }
+        let errors = schema_errors(&signed.json);
+        assert!(errors.is_empty(), "{errors:#?}\n{}", serde_json::to_string_pretty(&signed.json).unwrap());
+        assert!(!signed.json.to_string().contains("lea@example.org"), "no clear email in a credential");
+    }
+}

@@ -70,9 +70,11 @@ impl Resolver {
 
     fn local_key(&self, reference: &str) -> Option<ResolvedKey> {
         for issuer in &self.local {
-            let kid = reference
-                .strip_prefix(&format!("{}#", issuer.did()))
-                .or_else(|| reference.strip_prefix(&format!("{}/keys/", issuer.id())))?;
+            let did_prefix = format!("{}#", issuer.did());
+            let url_prefix = format!("{}/keys/", issuer.id());
+            let Some(kid) = reference.strip_prefix(&did_prefix).or_else(|| reference.strip_prefix(&url_prefix)) else {
+                continue;
+            };
             if let Some(k) = issuer.keys.ed25519.iter().find(|k| k.kid == kid) {
                 return Some(ResolvedKey {
                     material: KeyMaterial::Ed25519(k.verifying_key()),
