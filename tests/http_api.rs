@@ -420,6 +420,12 @@ async fn a_credential_is_served_in_every_form() {
     assert_problem(&s.get(&format!("/credentials/{unknown}.json")).await, 404, None);
     assert_problem(&s.get("/credentials/not-a-uuid.json").await, 404, None);
     let id = award["id"].as_str().unwrap();
+    // Without an extension, `Accept` chooses.
+    let bare = s.url(&format!("/credentials/{id}"));
+    let r = s.send(s.client.get(&bare).header("accept", "text/plain")).await;
+    assert_eq!(r.text(), jwt);
+    let r = s.send(s.client.get(&bare)).await;
+    assert_eq!(r.json(), cred);
     assert_problem(&s.get(&format!("/credentials/{id}.pdf")).await, 404, None);
 }
 
@@ -600,16 +606,12 @@ async fn rotated_keys_keep_old_badges_verifying() {
 }
 
 #[tokio::test]
-async fn probe() {
+#[ignore = "bug: 405 and query-string rejections bypass AppError (src/http/mod.rs router has no method_not_allowed_fallback; Query<_> extractors in public.rs/api.rs answer text/plain)"]
+async fn every_error_is_problem_json() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path()).await;
     let award = s.issue().await;
-    for r in [
-        s.get("/api/v1/verify").await,
-        s.get(&format!("{}?proof=%ZZ&proof=jwt", award["urls"]["png"].as_str().unwrap())).await,
-        s.send(s.client.post(s.url("/api/v1/verify?recipient=%ZZ")).header("content-type","application/json").body("{}")).await,
-        s.send(s.client.get(s.url(&format!("/credentials/{}", award["id"].as_str().unwrap()))).header("accept","text/plain")).await,
-    ] {
-        println!("{} {:?} {}", r.status, r.header("content-type"), String::from_utf8_lossy(&r.body[..r.body.len().min(200)]));
-    }
+    assert_problem(&s.get("/api/v1/verify").await, 405, None);
+    let png = award["urls"]["png"].as_str().unwrap();
+    assert_problem(&s.get(&format!("{png}?proof=di&proof=jwt")).await, 400, None);
 }
