@@ -285,12 +285,13 @@ pub async fn run() -> ExitCode {
             };
             match bake::unbake(&bytes, &Limits::default()) {
                 Ok(b) => {
-                    println!(
-                        "{}",
-                        b.verify_attr
-                            .filter(|_| b.text.trim().is_empty())
-                            .unwrap_or(b.text)
-                    );
+                    use std::io::Write;
+                    let text = b
+                        .verify_attr
+                        .filter(|_| b.text.trim().is_empty())
+                        .unwrap_or(b.text);
+                    // A closed pipe (`carnet unbake x.png | head`) is not worth a panic.
+                    let _ = writeln!(std::io::stdout(), "{text}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(format!("{}: {e}", file.display())),

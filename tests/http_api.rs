@@ -49,9 +49,8 @@ impl Resp {
             .unwrap_or("")
     }
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("UTF-8 body")
@@ -128,7 +127,10 @@ impl Server {
     }
 
     async fn get_html(&self, path: &str) -> Resp {
-        let req = self.client.get(self.url(path)).header("accept", "text/html");
+        let req = self
+            .client
+            .get(self.url(path))
+            .header("accept", "text/html");
         self.send(req).await
     }
 
@@ -301,7 +303,9 @@ async fn an_award_answers_its_urls_and_location() {
     }
     let location = r.header("location").to_string();
     assert_eq!(location, format!("{}/api/v1/awards/{id}", s.base));
-    let again = s.send(s.client.get(s.url(&location)).bearer_auth(TOKEN)).await;
+    let again = s
+        .send(s.client.get(s.url(&location)).bearer_auth(TOKEN))
+        .await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], id);
     assert_problem(&s.get(&location).await, 401, None);
@@ -318,7 +322,10 @@ async fn invalid_awards_name_the_field() {
     };
     let cases = [
         (with("badge_class", json!("cuisine")), "badge_class"),
-        (with("recipient_email", json!("lea.example.org")), "recipient_email"),
+        (
+            with("recipient_email", json!("lea.example.org")),
+            "recipient_email",
+        ),
         (with("valid_until", json!("2020-01-01")), "valid_until"),
         (with("valid_until", json!("bientôt")), "valid_until"),
         (with("evidence_url", json!("ftp://x")), "evidence_url"),
@@ -346,7 +353,10 @@ async fn a_body_over_the_limit_is_413() {
     let s = Server::start_in(dir.path(), None, 1024).await;
     // A small award still fits.
     let small = json!({"badge_class": CLASS, "recipient_email": "lea@example.org"});
-    assert_eq!(s.post_award(Some(TOKEN), small.to_string()).await.status, 201);
+    assert_eq!(
+        s.post_award(Some(TOKEN), small.to_string()).await.status,
+        201
+    );
     let mut big = lea();
     big["narrative"] = "x".repeat(4000).into();
     assert_problem(&s.post_award(Some(TOKEN), big.to_string()).await, 413, None);
@@ -363,7 +373,11 @@ async fn the_same_idempotency_key_gives_the_same_award() {
     let first = s.post_award(Some(TOKEN), body.to_string()).await;
     let second = s.post_award(Some(TOKEN), body.to_string()).await;
     assert_eq!(first.status, 201);
-    assert!(second.status == 200 || second.status == 201, "{}", second.text());
+    assert!(
+        second.status == 200 || second.status == 201,
+        "{}",
+        second.text()
+    );
     assert_eq!(first.json()["id"], second.json()["id"]);
     assert_ne!(s.issue().await["id"], first.json()["id"]);
     body["idempotency_key"] = "".into();
@@ -387,7 +401,12 @@ async fn a_credential_is_served_in_every_form() {
     assert_eq!(cred["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
     assert_eq!(cred["proof"].as_array().unwrap().len(), 1);
     let ident = &cred["credentialSubject"]["identifier"][0];
-    assert!(ident["identityHash"].as_str().unwrap().starts_with("sha256$"));
+    assert!(
+        ident["identityHash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256$")
+    );
     assert_eq!(ident["identityType"], "emailAddress");
 
     let r = s.get(urls["jwt"].as_str().unwrap()).await;
@@ -404,7 +423,9 @@ async fn a_credential_is_served_in_every_form() {
     let baked: Value = serde_json::from_str(&unbake(&r.body)).unwrap();
     assert_eq!(baked, cred);
 
-    let r = s.get(&format!("{}?proof=jwt", urls["png"].as_str().unwrap())).await;
+    let r = s
+        .get(&format!("{}?proof=jwt", urls["png"].as_str().unwrap()))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(unbake(&r.body), jwt);
 
@@ -414,15 +435,23 @@ async fn a_credential_is_served_in_every_form() {
     let baked: Value = serde_json::from_str(&unbake(&r.body)).unwrap();
     assert_eq!(baked["id"], cred["id"]);
 
-    let r = s.get(&format!("{}?proof=bad", urls["png"].as_str().unwrap())).await;
+    let r = s
+        .get(&format!("{}?proof=bad", urls["png"].as_str().unwrap()))
+        .await;
     assert_problem(&r, 400, Some("proof"));
     let unknown = uuid::Uuid::new_v4();
-    assert_problem(&s.get(&format!("/credentials/{unknown}.json")).await, 404, None);
+    assert_problem(
+        &s.get(&format!("/credentials/{unknown}.json")).await,
+        404,
+        None,
+    );
     assert_problem(&s.get("/credentials/not-a-uuid.json").await, 404, None);
     let id = award["id"].as_str().unwrap();
     // Without an extension, `Accept` chooses.
     let bare = s.url(&format!("/credentials/{id}"));
-    let r = s.send(s.client.get(&bare).header("accept", "text/plain")).await;
+    let r = s
+        .send(s.client.get(&bare).header("accept", "text/plain"))
+        .await;
     assert_eq!(r.text(), jwt);
     let r = s.send(s.client.get(&bare)).await;
     assert_eq!(r.json(), cred);
@@ -456,7 +485,11 @@ async fn issuer_documents_publish_the_keys_that_signed() {
     let assertion: Vec<&Value> = did["assertionMethod"].as_array().unwrap().iter().collect();
     assert!(assertion.iter().all(|a| a.is_string()), "{did}");
     assert_eq!(assertion, ids);
-    assert!(methods.iter().all(|m| m["controller"] == issuer_id.as_str()));
+    assert!(
+        methods
+            .iter()
+            .all(|m| m["controller"] == issuer_id.as_str())
+    );
     let vm = &cred["proof"][0]["verificationMethod"];
     assert!(ids.contains(&vm), "{vm} not in {did}");
 
@@ -477,14 +510,19 @@ async fn issuer_documents_publish_the_keys_that_signed() {
     assert_eq!(&single.json(), entry);
     assert_problem(&s.get(&format!("{issuer_id}/keys/rsa-99")).await, 404, None);
 
-    let class_url = cred["credentialSubject"]["achievement"]["id"].as_str().unwrap();
+    let class_url = cred["credentialSubject"]["achievement"]["id"]
+        .as_str()
+        .unwrap();
     assert_eq!(class_url, format!("{}/badge-classes/{CLASS}", s.base));
     let class = s.get(class_url).await.json();
     assert_eq!(class["id"], class_url);
     assert_eq!(class["name"], "Sécurité et hygiène au travail");
     assert_eq!(class["creator"]["id"], issuer_id);
     let html = s.get_html(class_url).await.text();
-    assert!(html.contains("<h1>Sécurité et hygiène au travail</h1>"), "{html}");
+    assert!(
+        html.contains("<h1>Sécurité et hygiène au travail</h1>"),
+        "{html}"
+    );
     let image = s.get(&format!("{class_url}/image.png")).await;
     assert_eq!(image.header("content-type"), "image/png");
     assert!(image.body.starts_with(b"\x89PNG"));
@@ -516,7 +554,9 @@ async fn every_form_verifies_and_the_recipient_is_checked() {
             report["summary"]["credential_id"], award["credential_id"],
             "{content_type}"
         );
-        let report = s.verify(content_type, body.clone(), Some("Lea@Example.org")).await;
+        let report = s
+            .verify(content_type, body.clone(), Some("Lea@Example.org"))
+            .await;
         assert_verdict(&report, "valid");
         assert_eq!(statuses(&report, "recipient"), ["pass"], "{content_type}");
         let report = s.verify(content_type, body, Some("tom@example.org")).await;
@@ -532,13 +572,18 @@ async fn tampered_or_unreadable_badges_are_invalid_not_errors() {
     let award = s.issue().await;
     let mut cred = s.get(award["urls"]["json"].as_str().unwrap()).await.json();
     cred["credentialSubject"]["achievement"]["name"] = "Conduite de chariot élévateur".into();
-    let report = s.verify("application/json", cred.to_string().into_bytes(), None).await;
+    let report = s
+        .verify("application/json", cred.to_string().into_bytes(), None)
+        .await;
     assert_verdict(&report, "invalid");
     assert!(statuses(&report, "proof").contains(&"fail"), "{report:#}");
 
     let png = s.get(award["urls"]["png"].as_str().unwrap()).await.body;
     let tampered = tamper_baked_png(&png);
-    assert!(unbake(&tampered).contains("Zécurité"), "the PNG stays readable");
+    assert!(
+        unbake(&tampered).contains("Zécurité"),
+        "the PNG stays readable"
+    );
     let report = s.verify("image/png", tampered, None).await;
     assert_verdict(&report, "invalid");
     assert_eq!(statuses(&report, "parse"), ["pass"]);
@@ -558,10 +603,14 @@ async fn tampered_or_unreadable_badges_are_invalid_not_errors() {
     let report = s.verify("application/octet-stream", noise, None).await;
     assert_verdict(&report, "invalid");
     assert_eq!(statuses(&report, "parse"), ["fail"]);
-    let report = s.verify("application/json", b"{\"a\":".to_vec(), None).await;
+    let report = s
+        .verify("application/json", b"{\"a\":".to_vec(), None)
+        .await;
     assert_eq!(statuses(&report, "parse"), ["fail"]);
 
-    let r = s.verify_raw("application/xml", b"<x/>".to_vec(), None).await;
+    let r = s
+        .verify_raw("application/xml", b"<x/>".to_vec(), None)
+        .await;
     assert_problem(&r, 415, None);
     let r = s.verify_raw("image/png", Vec::new(), None).await;
     assert_problem(&r, 400, None);
@@ -602,7 +651,10 @@ async fn rotated_keys_keep_old_badges_verifying() {
     let fresh = s.issue().await;
     let cred = s.get(fresh["urls"]["json"].as_str().unwrap()).await.json();
     let vm = cred["proof"][0]["verificationMethod"].as_str().unwrap();
-    assert!(vm.ends_with("#ed25519-2"), "new badges use the new key: {vm}");
+    assert!(
+        vm.ends_with("#ed25519-2"),
+        "new badges use the new key: {vm}"
+    );
 }
 
 #[tokio::test]
@@ -613,5 +665,9 @@ async fn every_error_is_problem_json() {
     let award = s.issue().await;
     assert_problem(&s.get("/api/v1/verify").await, 405, None);
     let png = award["urls"]["png"].as_str().unwrap();
-    assert_problem(&s.get(&format!("{png}?proof=di&proof=jwt")).await, 400, None);
+    assert_problem(
+        &s.get(&format!("{png}?proof=di&proof=jwt")).await,
+        400,
+        None,
+    );
 }

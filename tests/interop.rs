@@ -395,7 +395,10 @@ async fn carnet_credentials_pass_third_party_tools() {
     let png_jwt_file = write(&files, "badge-jwt.png", &png_jwt_bytes);
     let svg_file = write(&files, "badge.svg", &svg_bytes);
     let svg_jwt_file = write(&files, "badge-jwt.svg", &svg_jwt_bytes);
-    let issuer_id = credential["issuer"]["id"].as_str().unwrap_or("").to_string();
+    let issuer_id = credential["issuer"]["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     c.check(
         "the issuer id is under the base URL",
         issuer_id.starts_with(&prefix),
@@ -459,7 +462,10 @@ async fn carnet_credentials_pass_third_party_tools() {
     );
     let jwks = format!("{base}/.well-known/jwks.json");
     let out = tools
-        .python("jwt_verify.py", &["--token", &jwt_file, "--jwks-url", &jwks])
+        .python(
+            "jwt_verify.py",
+            &["--token", &jwt_file, "--jwks-url", &jwks],
+        )
         .await;
     let r = out.json();
     c.check(
@@ -557,7 +563,10 @@ async fn carnet_credentials_pass_third_party_tools() {
         let mut changed = signed.clone();
         changed["name"] = Value::from("Autre badge");
         let report = server
-            .verify(serde_json::to_vec(&changed).expect("json"), "application/json")
+            .verify(
+                serde_json::to_vec(&changed).expect("json"),
+                "application/json",
+            )
             .await;
         c.check(
             "carnet verifier: the DCC-signed credential with its name changed is invalid",

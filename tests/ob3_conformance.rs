@@ -786,7 +786,10 @@ mod common;
 #[test]
 fn carnet_credentials_pass_the_official_schema() {
     let f = common::fixture();
-    for details in [carnet::ob3::credential::AwardDetails::default(), common::full_details()] {
+    for details in [
+        carnet::ob3::credential::AwardDetails::default(),
+        common::full_details(),
+    ] {
         let signed = f.issue("lea@example.org", &details);
         let problems = conformance::check_credential(&signed.json);
         assert!(problems.is_empty(), "{problems:#?}");
@@ -794,7 +797,14 @@ fn carnet_credentials_pass_the_official_schema() {
             return;
         }
         let errors = schema_errors(&signed.json);
-        assert!(errors.is_empty(), "{errors:#?}\n{}", serde_json::to_string_pretty(&signed.json).unwrap());
-        assert!(!signed.json.to_string().contains("lea@example.org"), "no clear email in a credential");
+        assert!(
+            errors.is_empty(),
+            "{errors:#?}\n{}",
+            serde_json::to_string_pretty(&signed.json).unwrap()
+        );
+        assert!(
+            !signed.json.to_string().contains("lea@example.org"),
+            "no clear email in a credential"
+        );
     }
 }

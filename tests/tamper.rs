@@ -8,7 +8,12 @@ use carnet::verify::report::{Report, Status, Verdict};
 use serde_json::Value;
 
 fn failed(report: &Report) -> Vec<&'static str> {
-    report.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id).collect()
+    report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.id)
+        .collect()
 }
 
 #[tokio::test]
@@ -19,10 +24,18 @@ async fn issued_credentials_verify_in_every_form() {
     let json = serde_json::to_string(&signed.json).unwrap();
     let png = bake::bake_png(&f.class.image_png, Keyword::Ob3Credential, &json).unwrap();
     let png_jwt = bake::bake_png(&f.class.image_png, Keyword::Ob3Credential, &signed.jwt).unwrap();
-    for (label, input) in [("json", json.as_bytes()), ("jwt", signed.jwt.as_bytes()), ("png", &png[..]), ("png+jwt", &png_jwt[..])] {
+    for (label, input) in [
+        ("json", json.as_bytes()),
+        ("jwt", signed.jwt.as_bytes()),
+        ("png", &png[..]),
+        ("png+jwt", &png_jwt[..]),
+    ] {
         let r = v.verify_bytes(input, Some("lea@example.org")).await;
         assert_eq!(r.verdict, Verdict::Valid, "{label}: {r:#?}");
-        assert!(!r.has_warnings(), "{label}: carnet's own badges verify without warnings: {r:#?}");
+        assert!(
+            !r.has_warnings(),
+            "{label}: carnet's own badges verify without warnings: {r:#?}"
+        );
     }
 }
 
@@ -33,16 +46,28 @@ async fn a_changed_signed_field_fails_the_proof_check() {
     let v = f.verifier();
     let edits: &[(&str, fn(&mut Value))] = &[
         ("name", |c| c["name"] = "Autre badge".into()),
-        ("issuer.name", |c| c["issuer"]["name"] = "Un autre IME".into()),
-        ("validFrom", |c| c["validFrom"] = "2020-01-01T00:00:00Z".into()),
-        ("validUntil", |c| c["validUntil"] = "2099-01-01T00:00:00Z".into()),
+        ("issuer.name", |c| {
+            c["issuer"]["name"] = "Un autre IME".into()
+        }),
+        ("validFrom", |c| {
+            c["validFrom"] = "2020-01-01T00:00:00Z".into()
+        }),
+        ("validUntil", |c| {
+            c["validUntil"] = "2099-01-01T00:00:00Z".into()
+        }),
         ("identityHash", |c| {
             c["credentialSubject"]["identifier"][0]["identityHash"] =
                 "sha256$0000000000000000000000000000000000000000000000000000000000000000".into()
         }),
-        ("criteria", |c| c["credentialSubject"]["achievement"]["criteria"]["narrative"] = "Rien à faire.".into()),
-        ("evidence", |c| c["evidence"][0]["id"] = "https://evil.example/x".into()),
-        ("proof.created", |c| c["proof"][0]["created"] = "2001-01-01T00:00:00Z".into()),
+        ("criteria", |c| {
+            c["credentialSubject"]["achievement"]["criteria"]["narrative"] = "Rien à faire.".into()
+        }),
+        ("evidence", |c| {
+            c["evidence"][0]["id"] = "https://evil.example/x".into()
+        }),
+        ("proof.created", |c| {
+            c["proof"][0]["created"] = "2001-01-01T00:00:00Z".into()
+        }),
     ];
     for (label, edit) in edits {
         let mut c = signed.json.clone();
@@ -60,9 +85,15 @@ async fn a_changed_jwt_payload_fails_the_proof_check() {
     let f = common::fixture();
     let signed = f.issue("lea@example.org", &AwardDetails::default());
     let parts: Vec<&str> = signed.jwt.split('.').collect();
-    let mut payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     payload["name"] = "Autre".into();
-    let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2]);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(payload.to_string()),
+        parts[2]
+    );
     let r = f.verifier().verify_bytes(forged.as_bytes(), None).await;
     assert_eq!(r.verdict, Verdict::Invalid);
     assert!(failed(&r).contains(&"proof"), "{:?}", failed(&r));
@@ -75,7 +106,8 @@ fn baked_text_range(png: &[u8]) -> (usize, usize, usize) {
     let key = b"openbadgecredential\0\0\0\0\0";
     let start = png.windows(key.len()).position(|w| w == key).unwrap() + key.len();
     let chunk_type_at = png[..start].windows(4).rposition(|w| w == b"iTXt").unwrap();
-    let len = u32::from_be_bytes(png[chunk_type_at - 4..chunk_type_at].try_into().unwrap()) as usize;
+    let len =
+        u32::from_be_bytes(png[chunk_type_at - 4..chunk_type_at].try_into().unwrap()) as usize;
     (start, chunk_type_at, chunk_type_at + 4 + len)
 }
 
@@ -108,7 +140,10 @@ async fn one_changed_byte_of_a_baked_payload_is_caught() {
 async fn the_wrong_recipient_and_another_issuers_key_are_refused() {
     let f = common::fixture();
     let signed = f.issue("lea@example.org", &AwardDetails::default());
-    let r = f.verifier().verify_bytes(signed.json.to_string().as_bytes(), Some("tom@example.org")).await;
+    let r = f
+        .verifier()
+        .verify_bytes(signed.json.to_string().as_bytes(), Some("tom@example.org"))
+        .await;
     assert_eq!(failed(&r), vec!["recipient"]);
 
     // Re-signed with another issuer's (valid, published) key while still claiming the first issuer.
@@ -120,7 +155,9 @@ async fn the_wrong_recipient_and_another_issuers_key_are_refused() {
         vec![f.issuer.clone(), other.issuer.clone()],
         None,
     ));
-    let r = v.verify_bytes(forged.json.to_string().as_bytes(), None).await;
+    let r = v
+        .verify_bytes(forged.json.to_string().as_bytes(), None)
+        .await;
     assert_eq!(r.verdict, Verdict::Invalid);
     assert_eq!(failed(&r), vec!["controller"]);
 }

@@ -72,7 +72,10 @@ impl Resolver {
         for issuer in &self.local {
             let did_prefix = format!("{}#", issuer.did());
             let url_prefix = format!("{}/keys/", issuer.id());
-            let Some(kid) = reference.strip_prefix(&did_prefix).or_else(|| reference.strip_prefix(&url_prefix)) else {
+            let Some(kid) = reference
+                .strip_prefix(&did_prefix)
+                .or_else(|| reference.strip_prefix(&url_prefix))
+            else {
                 continue;
             };
             if let Some(k) = issuer.keys.ed25519.iter().find(|k| k.kid == kid) {

@@ -34,20 +34,36 @@ pub fn fixture_with(slug: &str) -> Fixture {
         image: None,
     };
     let issuer = Arc::new(Issuer::new(settings, "https://badges.example.org", keys));
-    let classes = carnet::badge_class::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("badge-classes")).unwrap();
+    let classes =
+        carnet::badge_class::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("badge-classes"))
+            .unwrap();
     let class = classes["securite-hygiene-au-travail"].clone();
-    Fixture { issuer, class, _keys: keys_dir }
+    Fixture {
+        issuer,
+        class,
+        _keys: keys_dir,
+    }
 }
 
 impl Fixture {
     pub fn issue(&self, email: &str, details: &AwardDetails) -> SignedCredential {
         let now = Utc::now();
-        let unsigned = build(&self.issuer, &self.class, uuid::Uuid::new_v4(), &hash_email(&Email::parse(email).unwrap()), details, now);
+        let unsigned = build(
+            &self.issuer,
+            &self.class,
+            uuid::Uuid::new_v4(),
+            &hash_email(&Email::parse(email).unwrap()),
+            details,
+            now,
+        );
         sign(&self.issuer, &unsigned, now).unwrap()
     }
 
     pub fn verifier(&self) -> carnet::verify::Verifier {
-        carnet::verify::Verifier::new(carnet::verify::resolve::Resolver::new(vec![self.issuer.clone()], None))
+        carnet::verify::Verifier::new(carnet::verify::resolve::Resolver::new(
+            vec![self.issuer.clone()],
+            None,
+        ))
     }
 }
 
