@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -179,9 +180,10 @@ pub struct VerifyQuery {
 pub async fn verify(
     State(s): State<HttpState>,
     headers: HeaderMap,
-    Query(q): Query<VerifyQuery>,
+    query: Result<Query<VerifyQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    let Query(q) = query?;
     let body = body.map_err(body_error)?;
     if body.is_empty() {
         return Err(AppError::bad_request(

@@ -50,6 +50,13 @@ pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router 
         .route("/api/v1/awards/{id}", get(api::get_award))
         .route("/api/v1/verify", post(api::verify))
         .fallback(|| async { AppError::not_found("no such page") })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this address does not accept this method",
+            )
+        })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler failed").into_response()
@@ -124,6 +131,12 @@ impl IntoResponse for AppError {
             );
         }
         resp
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::bad_request(format!("invalid query string: {}", e.body_text()))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Public, unauthenticated documents: what verifiers, wallets and browsers fetch.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -195,9 +196,10 @@ pub struct ImageQuery {
 pub async fn credential(
     State(s): State<HttpState>,
     Path(file): Path<String>,
-    Query(q): Query<ImageQuery>,
+    query: Result<Query<ImageQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let Query(q) = query?;
     let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
     let id: Uuid = id
         .parse()

@@ -1,0 +1,464 @@
+//! The `carnet` binary, run as an educator would: settings from `CARNET_*` environment variables,
+//! a SQLite file and a keys directory in a temporary directory, the shipped `badge-classes/`.
+//! Exit codes of `verify`: 0 valid, 1 invalid, 2 could not check.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const CLASS: &str = "securite-hygiene-au-travail";
+const CLASSES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/badge-classes");
+
+/// What a run of the binary left behind.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// One carnet installation: database, keys and working directory in a temporary directory.
+struct Carnet {
+    dir: tempfile::TempDir,
+}
+
+impl Carnet {
+    fn new() -> Carnet {
+        Carnet {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("CARNET_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.current_dir(self.dir.path())
+            .env(
+                "CARNET_DATABASE_URL",
+                format!("sqlite://{}/c.db", self.dir.path().display()),
+            )
+            .env("CARNET_KEYS_DIR", self.path("keys"))
+            .env("CARNET_BADGE_CLASSES_DIR", CLASSES_DIR)
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        self.run_with(args, &[])
+    }
+
+    /// Runs with extra environment variables; never accepts a panic.
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut cmd = self.command();
+        cmd.args(args).envs(env.iter().copied());
+        let o = cmd.output().expect("carnet runs");
+        let out = Out {
+            code: o.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(o.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(o.stderr).expect("UTF-8 stderr"),
+        };
+        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
+        out
+    }
+
+    /// Issues the reference badge to Léa into `name`; returns the award id and the file.
+    fn issue(&self, name: &str, extra: &[&str]) -> (uuid::Uuid, PathBuf) {
+        let file = self.path(name);
+        let mut args = vec![
+            "issue",
+            "--badge-class",
+            CLASS,
+            "--recipient",
+            "lea@example.org",
+            "--name",
+            "Léa",
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let id = uuid::Uuid::parse_str(out.stdout.trim()).expect("stdout is the award id");
+        (id, file)
+    }
+
+    fn verify(&self, file: &Path, extra: &[&str]) -> Out {
+        let mut args = vec!["verify", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+fn statuses<'a>(report: &'a Value, id: &str) -> Vec<&'a str> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id)
+        .map(|c| c["status"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn config_example_lists_every_setting() {
+    let c = Carnet::new();
+    let out = c.run(&["config", "example"]);
+    assert_eq!(out.code, 0);
+    let documented = [
+        "CARNET_BASE_URL",
+        "CARNET_DATABASE_URL",
+        "CARNET_KEYS_DIR",
+        "CARNET_BADGE_CLASSES_DIR",
+        "CARNET_ISSUER_SLUG",
+        "CARNET_ISSUER_NAME",
+        "CARNET_ISSUER_URL",
+        "CARNET_ISSUER_EMAIL",
+        "CARNET_ISSUER_DESCRIPTION",
+        "CARNET_ISSUER_IMAGE",
+        "CARNET_FETCH_ALLOW_HTTP",
+        "CARNET_BIND",
+        "CARNET_API_TOKENS",
+        "CARNET_MAX_BODY_BYTES",
+    ];
+    // And whatever the binary itself accepts, so that a new setting cannot be forgotten.
+    let help = c.run(&["serve", "--help"]).stdout;
+    let accepted: Vec<&str> = help
+        .split("env: ")
+        .skip(1)
+        .map(|s| {
+            s.split(|ch: char| ch != '_' && !ch.is_ascii_uppercase())
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(accepted.len(), documented.len(), "{accepted:?}");
+    for var in documented.iter().chain(&accepted) {
+        let line = format!("{var}=");
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.trim_start_matches(['#', ' ']).starts_with(&line)),
+            "{var} missing from the example"
+        );
+    }
+}
+
+#[test]
+fn issue_writes_each_format_and_each_verifies() {
+    let c = Carnet::new();
+    let (png_id, png) = c.issue("x.png", &[]);
+    let bytes = fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let (json_id, json) = c.issue("x.json", &[]);
+    let cred: Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert!(cred["id"].as_str().unwrap().ends_with(&json_id.to_string()));
+    assert_eq!(cred["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
+    assert!(
+        !fs::read_to_string(&json)
+            .unwrap()
+            .contains("lea@example.org")
+    );
+    let (_, jwt) = c.issue("x.jwt", &[]);
+    let token = fs::read_to_string(&jwt).unwrap();
+    assert_eq!(token.trim().split('.').count(), 3);
+    let (_, svg) = c.issue("x.svg", &["--proof", "jwt"]);
+    assert!(fs::read_to_string(&svg).unwrap().contains("<svg"));
+    assert_ne!(png_id, json_id);
+
+    for file in [&png, &json, &jwt, &svg] {
+        let out = c.verify(file, &["--lang", "en"]);
+        assert_eq!(
+            out.code,
+            0,
+            "{}: {}{}",
+            file.display(),
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            out.stdout.contains("This badge is authentic and valid."),
+            "{}",
+            out.stdout
+        );
+    }
+    let out = c.verify(&png, &[]);
+    assert!(
+        out.stdout.contains("Ce badge est authentique"),
+        "{}",
+        out.stdout
+    );
+
+    let out = c.run(&[
+        "issue",
+        "--badge-class",
+        "cuisine",
+        "--recipient",
+        "lea@example.org",
+        "--out",
+        "y.png",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(CLASS),
+        "known classes are listed: {}",
+        out.stderr
+    );
+    let out = c.run(&[
+        "issue",
+        "--badge-class",
+        CLASS,
+        "--recipient",
+        "lea",
+        "--out",
+        "y.png",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--recipient"), "{}", out.stderr);
+    let out = c.run(&[
+        "issue",
+        "--badge-class",
+        CLASS,
+        "--recipient",
+        "lea@example.org",
+        "--out",
+        "y.pdf",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--out"), "{}", out.stderr);
+}
+
+#[test]
+fn verify_reports_and_exit_codes() {
+    let c = Carnet::new();
+    let (_, png) = c.issue("x.png", &[]);
+    let out = c.verify(&png, &["--json"]);
+    assert_eq!(out.code, 0);
+    let report = out.json();
+    assert_eq!(report["verdict"], "valid");
+    assert_eq!(statuses(&report, "proof"), ["pass"]);
+
+    let out = c.verify(&png, &["--recipient", "lea@example.org", "--json"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(statuses(&out.json(), "recipient"), ["pass"]);
+    let out = c.verify(&png, &["--recipient", "tom@example.org", "--json"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(statuses(&out.json(), "recipient"), ["fail"]);
+
+    let (_, json) = c.issue("x.json", &[]);
+    let mut cred: Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    cred["credentialSubject"]["achievement"]["name"] = "Conduite de chariot élévateur".into();
+    let tampered = c.path("tampered.json");
+    fs::write(&tampered, cred.to_string()).unwrap();
+    let out = c.verify(&tampered, &["--json"]);
+    assert_eq!(out.code, 1);
+    let report = out.json();
+    assert_eq!(report["verdict"], "invalid");
+    assert!(statuses(&report, "proof").contains(&"fail"), "{report:#}");
+
+    let garbage = c.path("garbage.png");
+    fs::write(&garbage, b"hello, this is not a badge\n\x00\x01\x02").unwrap();
+    let out = c.verify(&garbage, &["--json"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(statuses(&out.json(), "parse"), ["fail"]);
+
+    let missing = c.path("missing.png");
+    let out = c.verify(&missing, &[]);
+    assert_eq!(out.code, 2, "a missing file could not be checked");
+    assert!(out.stderr.starts_with("carnet: "), "{}", out.stderr);
+    assert!(out.stderr.contains("missing.png"), "{}", out.stderr);
+}
+
+#[test]
+fn unbake_then_bake_again() {
+    let c = Carnet::new();
+    let (id, png) = c.issue("x.png", &[]);
+    let out = c.run(&["unbake", png.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let cred = out.json();
+    assert!(cred["id"].as_str().unwrap().ends_with(&id.to_string()));
+    assert!(cred["proof"].is_array());
+
+    let (_, jwt) = c.issue("x.jwt", &[]);
+    let baked = c.path("y.png");
+    let image = format!("{CLASSES_DIR}/{CLASS}.png");
+    let out = c.run(&[
+        "bake",
+        "--credential",
+        jwt.to_str().unwrap(),
+        "--image",
+        &image,
+        "--out",
+        baked.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = c.run(&["unbake", baked.to_str().unwrap()]);
+    assert_eq!(out.stdout.trim(), fs::read_to_string(&jwt).unwrap().trim());
+    let out = c.verify(&baked, &["--json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(out.json()["summary"]["format"], "png+jwt");
+
+    let out = c.run(&["unbake", image.as_str()]);
+    assert_eq!(out.code, 2, "an image without a badge");
+    assert!(out.stderr.contains("no baked"), "{}", out.stderr);
+}
+
+#[test]
+fn badge_classes_check_names_file_and_field() {
+    let c = Carnet::new();
+    let out = c.run(&["badge-classes", "check"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("ok  {CLASS} — Sécurité et hygiène au travail"))
+    );
+
+    let broken = c.path("classes");
+    fs::create_dir(&broken).unwrap();
+    let toml = fs::read_to_string(format!("{CLASSES_DIR}/{CLASS}.toml")).unwrap();
+    fs::copy(
+        format!("{CLASSES_DIR}/{CLASS}.png"),
+        broken.join(format!("{CLASS}.png")),
+    )
+    .unwrap();
+    let bad_language = toml.replace("language = \"fr\"", "language = \"en français\"");
+    assert_ne!(bad_language, toml);
+    fs::write(broken.join(format!("{CLASS}.toml")), bad_language).unwrap();
+    let criteria = toml.find("criteria = \"\"\"").unwrap();
+    let end = criteria + toml[criteria..].find("\"\"\"\n\n").unwrap() + 4;
+    let no_criteria = format!("{}{}", &toml[..criteria], &toml[end..]);
+    fs::write(broken.join("cuisine.toml"), no_criteria).unwrap();
+
+    let dir = broken.to_str().unwrap();
+    let out = c.run_with(
+        &["badge-classes", "check"],
+        &[("CARNET_BADGE_CLASSES_DIR", dir)],
+    );
+    assert_eq!(out.code, 1);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("{CLASS}.toml")) && l.contains(": language:")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cuisine.toml") && l.contains(": criteria:")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_wrong_setting_is_named() {
+    let c = Carnet::new();
+    let out = c.run_with(
+        &[
+            "issue",
+            "--badge-class",
+            CLASS,
+            "--recipient",
+            "lea@example.org",
+            "--out",
+            "x.png",
+        ],
+        &[("CARNET_BASE_URL", "ftp://x")],
+    );
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("CARNET_BASE_URL"), "{}", out.stderr);
+    assert!(!c.path("x.png").exists());
+    let out = c.run_with(&["keys", "show"], &[("CARNET_DATABASE_URL", "mysql://x")]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("CARNET_DATABASE_URL"), "{}", out.stderr);
+}
+
+#[test]
+fn keys_are_private_files_and_rotate() {
+    let c = Carnet::new();
+    let out = c.run(&["keys", "show"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("Issuer: http://localhost:8080/issuers/ime")
+    );
+    assert!(
+        out.stdout.contains("active  Ed25519 ed25519-1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("active  RSA-2048 rsa-1"),
+        "{}",
+        out.stdout
+    );
+    let seed = fs::read_to_string(c.path("keys/ime/ed25519-1.key")).unwrap();
+    assert_eq!(seed.trim().len(), 64);
+    assert!(!out.stdout.contains(seed.trim()));
+    assert!(!out.stdout.to_uppercase().contains("PRIVATE"));
+    assert!(!out.stderr.contains(seed.trim()));
+
+    assert!(c.path("keys/.gitignore").is_file());
+    let dir_mode = fs::metadata(c.path("keys/ime"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+
+    let out = c.run(&["keys", "rotate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = c.run(&["keys", "show"]);
+    for line in [
+        "retired Ed25519 ed25519-1",
+        "active  Ed25519 ed25519-2",
+        "retired RSA-2048 rsa-1",
+        "active  RSA-2048 rsa-2",
+    ] {
+        assert!(out.stdout.contains(line), "{line}: {}", out.stdout);
+    }
+    let files: Vec<_> = fs::read_dir(c.path("keys/ime"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert_eq!(files.len(), 5, "four keys and the manifest");
+    for f in files {
+        let mode = f.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.path().display());
+    }
+}
+
+#[test]
+fn an_unknown_key_offline_is_indeterminate() {
+    let c = Carnet::new();
+    let (_, json) = c.issue("x.json", &[]);
+    let (_, jwt) = c.issue("x.jwt", &[]);
+    let elsewhere = c.path("other-keys");
+    let env = [("CARNET_KEYS_DIR", elsewhere.to_str().unwrap())];
+    for file in [&json, &jwt] {
+        let args = ["verify", file.to_str().unwrap(), "--offline", "--json"];
+        let out = c.run_with(&args, &env);
+        assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
+        assert_eq!(report["verdict"], "indeterminate");
+        assert_eq!(statuses(&report, "key"), ["unknown"], "{report:#}");
+    }
+    assert!(!elsewhere.exists(), "verifying creates no keys");
+}
