@@ -404,7 +404,7 @@ fn print_report(report: &Report, lang: Lang) {
     println!("{headline}");
     if let Some(s) = &report.summary {
         if let Some(n) = s.achievement_name.as_ref().or(s.name.as_ref()) {
-            println!("  {}: {n}", if fr { "Badge" } else { "Badge" });
+            println!("  Badge: {n}");
         }
         if let Some(i) = s.issuer_name.as_ref().or(s.issuer_id.as_ref()) {
             println!("  {}: {i}", if fr { "Donné par" } else { "Issued by" });

@@ -44,7 +44,8 @@ async fn a_changed_signed_field_fails_the_proof_check() {
     let f = common::fixture();
     let signed = f.issue("lea@example.org", &common::full_details());
     let v = f.verifier();
-    let edits: &[(&str, fn(&mut Value))] = &[
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: &[Edit] = &[
         ("name", |c| c["name"] = "Autre badge".into()),
         ("issuer.name", |c| {
             c["issuer"]["name"] = "Un autre IME".into()

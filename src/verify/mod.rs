@@ -482,15 +482,24 @@ fn controller_check(cred: &Value, key: &ResolvedKey) -> Check {
             "The key belongs to the badge's issuer.",
         ),
         // did:key names only a key: nothing ties it to an issuer id of another form (1EdTech accepts it).
-        Some(c) if key.how == "did:key" => Check::warn(
-            id::CONTROLLER,
-            format!(
-                "La clé {c} n'est pas liée à l'identifiant de l'émetteur ({issuer}) : rien ne prouve qu'elle est la sienne."
-            ),
-            format!(
-                "The key {c} is not tied to the issuer's id ({issuer}): nothing proves it is theirs."
-            ),
-        ),
+        // Only for issuer ids that cannot publish keys (urn:uuid...): an issuer with an https or
+        // DID id must sign with a key it controls.
+        Some(c)
+            if key.how == "did:key"
+                && !(issuer.starts_with("https://")
+                    || issuer.starts_with("http://")
+                    || issuer.starts_with("did:")) =>
+        {
+            Check::warn(
+                id::CONTROLLER,
+                format!(
+                    "La clé {c} n'est pas liée à l'identifiant de l'émetteur ({issuer}) : rien ne prouve qu'elle est la sienne."
+                ),
+                format!(
+                    "The key {c} is not tied to the issuer's id ({issuer}): nothing proves it is theirs."
+                ),
+            )
+        }
         Some(c) => Check::fail(
             id::CONTROLLER,
             format!("La clé appartient à {c}, pas à l'émetteur du badge ({issuer})."),

@@ -195,6 +195,16 @@ else
   FAIL=$((FAIL + 1)); echo "FAIL  make_didweb_fixture.mjs"
 fi
 
+echo "== dcc_sign.mjs: sign the test vector with a fresh did:key"
+check "dcc_sign: issuer.id set to the did:key controller, self-verified" 0 '"issuer_matches_controller":true,"self_verified":true' \
+  node dcc_sign.mjs --unsigned "$TV/unsigned-credential.json" --out "$TMP/dcc-signed.json"
+check "dcc_sign output verifies with dcc_verify (issuer == controller)" 0 '"verified":true,.*"issuer_matches_controller":true' \
+  node dcc_verify.mjs --credential "$TMP/dcc-signed.json"
+check "dcc_sign --keep-issuer: issuer != controller" 0 '"issuer_matches_controller":false' \
+  node dcc_sign.mjs --unsigned "$TV/unsigned-credential.json" --keep-issuer --out "$TMP/dcc-signed-foreign.json"
+check "dcc_verify refuses issuer != did:key controller" 1 'issuer must match' \
+  node dcc_verify.mjs --credential "$TMP/dcc-signed-foreign.json"
+
 echo "== dcc_bench.mjs on the test vector"
 check "bench: verify and sign ms per op" 0 '"ok":true' \
   node dcc_bench.mjs --credential "$TV/signed-credential.json" \
