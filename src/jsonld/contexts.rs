@@ -42,13 +42,9 @@ const SHIPPED: &[(&str, &str)] = &[
         "https://w3id.org/security/v2",
         include_str!("contexts/security-v2.jsonld"),
     ),
-    // DID Core (and its historical w3id alias)
+    // DID Core
     (
         "https://www.w3.org/ns/did/v1",
-        include_str!("contexts/did-v1.jsonld"),
-    ),
-    (
-        "https://w3id.org/did/v1",
         include_str!("contexts/did-v1.jsonld"),
     ),
     // Open Badges 3.0 (1EdTech)

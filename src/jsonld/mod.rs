@@ -4,11 +4,11 @@
 //!   offline loader (`contexts`) and a strict policy: a term the contexts do not define (including one that only
 //!   the `@vocab` catch-all of VCDM 2.0 would map), an invalid IRI or a malformed language tag is an error. This is
 //!   the data-loss detection VC Data Integrity 1.0 §2.4.1 asks for: what is not signed must not pass for signed.
-//! - Canonicalisation: W3C RDF Dataset Canonicalization (RDFC-1.0) with SHA-256, through `oxrdf`, behind a guard
-//!   against dataset poisoning (RDFC-1.0 §6.1) — see `rdfc`.
+//! - Canonicalisation: W3C RDF Dataset Canonicalization (RDFC-1.0) with SHA-256, implemented in `rdfc` (not with
+//!   `oxrdf`: see there why), with a work budget against dataset poisoning (RDFC-1.0 §6.1).
 //!
 //! Performance: processing a top-level `@context` is most of the cost of a signature, so the processed context of
-//! each list of shipped context URLs is kept (`ContextCache`) and reused for every document and proof
+//! each list of shipped context URLs is kept (`context_cache`) and reused for every document and proof
 //! configuration that names the same list.
 
 mod contexts;
@@ -46,15 +46,43 @@ pub enum CanonError {
 }
 
 /// Strict JSON-LD expansion, toRdf, then RDFC-1.0 canonical N-Quads (sorted lines, each ending in `\n`).
+///
+/// CPU-bound (about a millisecond for a typical badge): call it from `spawn_blocking` in async code.
 pub fn canonicalize(doc: &Value) -> Result<String, CanonError> {
+    // Expansion recurses through nested futures, several large frames per JSON level: at the deepest nesting
+    // accepted, a debug build needs ~16 MiB of stack, far more than a test or Tokio thread (2 MiB) has. So the work
+    // runs on a thread of its own (≈20 µs); only if none can be started does it run here.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("carnet-jsonld".into())
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, || canonicalize_here(doc));
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => canonicalize_here(doc),
+        }
+    })
+}
+
+fn canonicalize_here(doc: &Value) -> Result<String, CanonError> {
     let quads = to_rdf(doc)?;
     rdfc::canonical_nquads(&quads)
 }
 
+/// Stack of the canonicalisation thread (reserved, not committed: only the pages used are).
+const WORKER_STACK: usize = 32 << 20;
+
 /// Nesting deeper than this is refused: expansion recurses once per level.
 const MAX_JSON_DEPTH: usize = 64;
-/// JSON values (objects, arrays, scalars) in one document.
-const MAX_JSON_VALUES: usize = 200_000;
+/// JSON values (objects, arrays, scalars) in one document. Each typed node costs about 0.2 ms (its type-scoped
+/// context is processed), so this bounds the work at roughly half a second; the 1EdTech `complete.json` sample, with
+/// every OB 3.0 property and embedded endorsements, has 553.
+const MAX_JSON_VALUES: usize = 10_000;
+/// Context references (URLs or inline objects) in all `@context` entries of one document: each one is processed
+/// again wherever it appears below the top level. `complete.json` has 13.
+const MAX_CONTEXT_ENTRIES: usize = 64;
 /// Distinct processed top-level contexts kept; further lists are processed per call.
 const MAX_CACHED_CONTEXTS: usize = 64;
 
@@ -72,15 +100,21 @@ fn strict_policy(vocab: Action) -> ExpansionOptions {
 }
 
 /// The RDF dataset of `doc` (JSON-LD toRdf), under strict expansion.
-fn to_rdf(doc: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
+fn to_rdf(doc: &Value) -> Result<Vec<rdfc::Quad>, CanonError> {
     let Value::Object(map) = doc else {
         return Err(CanonError::Invalid(
             "expected a JSON object at the top level".into(),
         ));
     };
-    let mut budget = MAX_JSON_VALUES;
+    let mut budget = Budget {
+        values: MAX_JSON_VALUES,
+        contexts: MAX_CONTEXT_ENTRIES,
+    };
     let active = match map.get("@context") {
-        Some(ctx) => active_context(ctx, &mut budget)?,
+        Some(ctx) => {
+            budget.spend_contexts(ctx)?;
+            active_context(ctx, &mut budget)?
+        }
         None => Arc::new(ActiveContext::new(None)),
     };
     // The top-level context is already processed: expand the rest of the document against it.
@@ -111,7 +145,7 @@ fn to_rdf(doc: &Value) -> Result<Vec<oxrdf::Quad>, CanonError> {
     let quads = expanded
         .rdf_quads_full(&mut (), &mut generator, None, false)
         .cloned()
-        .map(|quad| to_oxrdf(&quad))
+        .map(|quad| to_rdfc_quad(&quad))
         .collect();
     Ok(quads)
 }
@@ -159,10 +193,10 @@ fn vocab_only_terms(body: &json_ld::syntax::Value, active: &ActiveContext) -> Op
             Id::Valid(ValidId::Iri(iri)) => vocab.and_then(|v| iri.as_str().strip_prefix(v)),
             Id::Valid(ValidId::Blank(_)) => None,
         };
-        if let Some(term) = term {
-            if !terms.iter().any(|t| t == term) {
-                terms.push(term.to_string());
-            }
+        if let Some(term) = term
+            && !terms.iter().any(|t| t == term)
+        {
+            terms.push(term.to_string());
         }
     };
     for object in expanded.iter() {
@@ -241,54 +275,41 @@ fn check_node(node: &json_ld::Node<IriBuf, BlankIdBuf>) -> Result<(), CanonError
 
 type JsonLdQuad = json_ld::rdf::Quad<IriBuf, BlankIdBuf, json_ld::rdf_types::Literal>;
 
-fn to_oxrdf(quad: &JsonLdQuad) -> oxrdf::Quad {
-    fn node(id: &ValidId<IriBuf, BlankIdBuf>) -> oxrdf::NamedOrBlankNode {
+fn to_rdfc_quad(quad: &JsonLdQuad) -> rdfc::Quad {
+    fn node(id: &ValidId<IriBuf, BlankIdBuf>) -> rdfc::Term {
         match id {
-            ValidId::Iri(iri) => oxrdf::NamedNode::new_unchecked(iri.as_str()).into(),
-            ValidId::Blank(b) => oxrdf::BlankNode::new_unchecked(b.suffix()).into(),
+            ValidId::Iri(iri) => rdfc::Term::Iri(iri.as_str().to_string()),
+            ValidId::Blank(b) => rdfc::Term::Blank(b.suffix().to_string()),
         }
     }
     let json_ld::rdf_types::Quad(subject, predicate, object, graph) = quad;
-    let predicate = match predicate {
-        ValidId::Iri(iri) => oxrdf::NamedNode::new_unchecked(iri.as_str()),
-        // Generalized RDF is not produced (`produce_generalized_rdf` is false).
-        ValidId::Blank(b) => unreachable!("blank node predicate {b}"),
-    };
-    let object: oxrdf::Term = match object {
-        json_ld::rdf_types::Term::Id(id) => node(id).into(),
-        json_ld::rdf_types::Term::Literal(lit) => {
-            let value = lit.as_str();
-            match lit.as_type() {
-                json_ld::rdf_types::LiteralType::Any(ty) if ty.as_str() == XSD_STRING => {
-                    oxrdf::Literal::new_simple_literal(value).into()
-                }
-                json_ld::rdf_types::LiteralType::Any(ty) => oxrdf::Literal::new_typed_literal(
-                    value,
-                    oxrdf::NamedNode::new_unchecked(ty.as_str()),
-                )
-                .into(),
-                // As written in the document (JSON-LD does not normalise case).
-                json_ld::rdf_types::LiteralType::LangString(tag) => {
-                    oxrdf::Literal::new_language_tagged_literal_unchecked(value, tag.as_str())
-                        .into()
-                }
-            }
-        }
-    };
-    let graph = match graph {
-        None => oxrdf::GraphName::DefaultGraph,
-        Some(g) => match node(g) {
-            oxrdf::NamedOrBlankNode::NamedNode(n) => n.into(),
-            oxrdf::NamedOrBlankNode::BlankNode(b) => b.into(),
+    let object = match object {
+        json_ld::rdf_types::Term::Id(id) => node(id),
+        json_ld::rdf_types::Term::Literal(lit) => match lit.as_type() {
+            json_ld::rdf_types::LiteralType::Any(ty) => rdfc::Term::Literal {
+                value: lit.as_str().to_string(),
+                datatype: Some(ty.as_str().to_string()),
+                language: None,
+            },
+            // As written in the document (JSON-LD does not normalise case).
+            json_ld::rdf_types::LiteralType::LangString(tag) => rdfc::Term::Literal {
+                value: lit.as_str().to_string(),
+                datatype: None,
+                language: Some(tag.as_str().to_string()),
+            },
         },
     };
-    oxrdf::Quad::new(node(subject), predicate, object, graph)
+    rdfc::Quad {
+        subject: node(subject),
+        // Generalized RDF is not produced (`produce_generalized_rdf` is false): predicates are IRIs.
+        predicate: predicate.to_string(),
+        object,
+        graph: graph.as_ref().map(node),
+    }
 }
 
-const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
-
 /// The processed form of a top-level `@context`, cached when it is a list of shipped context URLs.
-fn active_context(ctx: &Value, budget: &mut usize) -> Result<Arc<ActiveContext>, CanonError> {
+fn active_context(ctx: &Value, budget: &mut Budget) -> Result<Arc<ActiveContext>, CanonError> {
     let urls: Option<Vec<&str>> = match ctx {
         Value::String(url) => Some(vec![url.as_str()]),
         Value::Array(items) => items.iter().map(Value::as_str).collect(),
@@ -301,10 +322,13 @@ fn active_context(ctx: &Value, budget: &mut usize) -> Result<Arc<ActiveContext>,
         }
     }
     let cache_key = urls.as_ref().map(|u| u.join("\n"));
-    if let Some(key) = &cache_key {
-        if let Some(hit) = context_cache().lock().expect("poisoned").get(key) {
-            return Ok(hit.clone());
-        }
+    if let Some(key) = &cache_key
+        && let Some(hit) = context_cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+    {
+        return Ok(hit.clone());
     }
 
     let json = to_json_syntax(ctx, 1, budget)?;
@@ -323,7 +347,7 @@ fn active_context(ctx: &Value, budget: &mut usize) -> Result<Arc<ActiveContext>,
     let processed = Arc::new(processed.into_processed());
 
     if let Some(key) = cache_key {
-        let mut cache = context_cache().lock().expect("poisoned");
+        let mut cache = context_cache().lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() < MAX_CACHED_CONTEXTS {
             cache.insert(key, processed.clone());
         }
@@ -364,18 +388,37 @@ fn stalled() -> json_ld::context_processing::Error {
     json_ld::context_processing::Error::LoadingDocumentFailed
 }
 
+/// What one document may still use.
+struct Budget {
+    values: usize,
+    contexts: usize,
+}
+
+impl Budget {
+    fn spend_contexts(&mut self, context: &Value) -> Result<(), CanonError> {
+        let n = match context {
+            Value::Array(items) => items.len(),
+            _ => 1,
+        };
+        self.contexts = self.contexts.checked_sub(n).ok_or_else(|| {
+            CanonError::TooComplex(format!("more than {MAX_CONTEXT_ENTRIES} @context entries"))
+        })?;
+        Ok(())
+    }
+}
+
 /// `serde_json` → `json_syntax`, refusing excessive depth or size.
 fn to_json_syntax(
     v: &Value,
     depth: usize,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<json_ld::syntax::Value, CanonError> {
     if depth > MAX_JSON_DEPTH {
         return Err(CanonError::TooComplex(format!(
             "JSON nested deeper than {MAX_JSON_DEPTH} levels"
         )));
     }
-    *budget = budget.checked_sub(1).ok_or_else(|| {
+    budget.values = budget.values.checked_sub(1).ok_or_else(|| {
         CanonError::TooComplex(format!("more than {MAX_JSON_VALUES} JSON values"))
     })?;
     use json_ld::syntax::Value as J;
@@ -398,6 +441,9 @@ fn to_json_syntax(
         Value::Object(map) => {
             let mut obj = json_ld::syntax::Object::new();
             for (k, v) in map {
+                if k == "@context" {
+                    budget.spend_contexts(v)?;
+                }
                 obj.push(k.as_str().into(), to_json_syntax(v, depth + 1, budget)?);
             }
             J::Object(obj)
@@ -507,6 +553,26 @@ mod tests {
     }
 
     #[test]
+    fn deepest_accepted_nesting_works_on_a_small_stack() {
+        let mut inner = json!({"id": "did:example:1"});
+        for _ in 0..MAX_JSON_DEPTH - 2 {
+            inner = json!({"id": "did:example:1", "next": inner});
+        }
+        let mut doc = vc(json!({"next": inner}));
+        doc["@context"] =
+            json!(["https://www.w3.org/ns/credentials/v2", {"next": "https://example.org/next"}]);
+        // Test threads have 2 MiB of stack; without the worker thread this overflows in debug builds.
+        let out = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || canonicalize(&doc))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert!(out.contains("<https://example.org/next>"));
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
         let mut inner = json!({"id": "did:example:1"});
         for _ in 0..100 {
@@ -526,6 +592,28 @@ mod tests {
         let mut bare = doc.clone();
         bare["@context"] = json!("https://www.w3.org/ns/credentials/v2");
         assert_eq!(canonicalize(&bare).unwrap(), first);
+    }
+
+    #[test]
+    fn repeated_contexts_are_capped() {
+        let items: Vec<Value> = (0..MAX_CONTEXT_ENTRIES)
+            .map(|i| json!({"@context": "https://www.w3.org/ns/credentials/v2", "id": format!("urn:x:{i}")}))
+            .collect();
+        let doc = vc(json!({"credentialSubject": items}));
+        assert!(
+            matches!(canonicalize(&doc), Err(CanonError::TooComplex(m)) if m.contains("@context"))
+        );
+    }
+
+    #[test]
+    fn too_many_values_are_refused() {
+        let items: Vec<Value> = (0..MAX_JSON_VALUES).map(|i| json!(i)).collect();
+        let mut doc = vc(json!({"n": items}));
+        doc["@context"] =
+            json!(["https://www.w3.org/ns/credentials/v2", {"n": "https://example.org/n"}]);
+        assert!(
+            matches!(canonicalize(&doc), Err(CanonError::TooComplex(m)) if m.contains("JSON values"))
+        );
     }
 
     #[test]

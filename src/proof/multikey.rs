@@ -62,10 +62,10 @@ pub fn did_key_to_ed25519(did_url: &str) -> Result<VerifyingKey, KeyDecodeError>
     if id.contains(['/', '?', ':']) {
         return Err(KeyDecodeError::NotDidKey(did_url.to_string()));
     }
-    if let Some(fragment) = fragment {
-        if fragment != id {
-            return Err(KeyDecodeError::FragmentMismatch(fragment.to_string()));
-        }
+    if let Some(fragment) = fragment
+        && fragment != id
+    {
+        return Err(KeyDecodeError::FragmentMismatch(fragment.to_string()));
     }
     decode_ed25519_multibase(id)
 }
