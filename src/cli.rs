@@ -336,7 +336,14 @@ async fn run_serve(settings: &Settings, serve: ServeSettings) -> ExitCode {
     let store = app.store.clone();
     let router = crate::http::router(app, tokens, serve.max_body_bytes);
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C, or SIGTERM from a service manager: finish the requests under way, then stop.
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        tracing::info!("shutting down");
     };
     let result = crate::http::serve(listener, router, shutdown).await;
     store.close().await;
