@@ -21,8 +21,12 @@ pub enum StartError {
     BadgeClasses(Vec<BadgeClassError>),
     #[error("keys: {0}")]
     Keys(#[from] KeyError),
-    #[error("database: {0}")]
-    Store(#[from] StoreError),
+    #[error("database {url} (CARNET_DATABASE_URL): {error}{}", .error_source.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
+    Store {
+        url: String,
+        error: StoreError,
+        error_source: Option<String>,
+    },
 }
 
 #[derive(Clone)]
@@ -41,7 +45,13 @@ impl App {
             badge_class::load_dir(&config.badge_classes_dir).map_err(StartError::BadgeClasses)?;
         let keys = keys::load_or_create(&config.keys_dir, &config.issuer.slug)?;
         let issuer = Arc::new(Issuer::new(config.issuer.clone(), &config.base_url, keys));
-        let store = store::open(&config.database_url).await?;
+        let store = store::open(&config.database_url)
+            .await
+            .map_err(|error| StartError::Store {
+                url: store::DatabaseUrl::new(config.database_url.clone()).redacted(),
+                error_source: std::error::Error::source(&error).map(|s| s.to_string()),
+                error,
+            })?;
         let fetcher = Arc::new(Fetcher::new(config.fetch_allow_http.clone()));
         let verifier = Arc::new(Verifier::new(Resolver::new(
             vec![issuer.clone()],
