@@ -592,3 +592,33 @@ async fn every_error_is_problem_json() {
     let duplicate = format!("{png}?proof=di&proof=jwt");
     assert_problem(&s.get(&duplicate).await, 400, None);
 }
+
+#[tokio::test]
+async fn a_credential_link_opened_in_a_browser_shows_a_plain_page() {
+    let server = Server::new().await;
+    let award = server.issue().await;
+    let url = award["credential_id"].as_str().unwrap().to_string();
+    let r = server.get_html(&url).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").starts_with("text/html"));
+    let html = r.text();
+    assert!(
+        html.contains("Ce badge a été donné à <strong>Léa</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("Sécurité et hygiène au travail"));
+    assert!(html.contains(&format!("{url}.png")));
+    assert!(
+        html.contains("J&#39;ai rempli la fiche de sécurité"),
+        "the evidence narrative, escaped"
+    );
+    assert!(
+        !html.contains("lea@example.org"),
+        "no clear email on a public page"
+    );
+    // A client asking for JSON still gets the credential.
+    assert_eq!(
+        server.get(&url).await.header("content-type"),
+        "application/vc+ld+json"
+    );
+}

@@ -215,6 +215,7 @@ pub async fn credential(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let ext = match ext {
+        "" if wants_html(&headers) => "html",
         "" if accept.contains("text/plain") || accept.contains("jwt") => "jwt",
         "" => "json",
         other => other,
@@ -225,6 +226,15 @@ pub async fn credential(
             let v: Value = serde_json::from_str(&award.credential_json)
                 .map_err(|e| AppError::internal(e.to_string()))?;
             Ok(json_ld(v, "application/vc+ld+json"))
+        }
+        "html" => {
+            let v: Value = serde_json::from_str(&award.credential_json)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(Html(credential_page(
+                &v,
+                &format!("{}/credentials/{}", s.app.issuer.base_url, award.id),
+            ))
+            .into_response())
         }
         "jwt" => Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -265,4 +275,68 @@ pub async fn credential(
             "unknown format: use .json, .jwt, .png or .svg",
         )),
     }
+}
+
+/// A plain page for people who open a credential's link: what the badge is, who gave it, when, and
+/// the files to download. Short sentences (FALC), French.
+fn credential_page(cred: &Value, base: &str) -> String {
+    let text = |p: &str| cred.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let date = |p: &str| {
+        chrono::DateTime::parse_from_rfc3339(text(p))
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default()
+    };
+    let name = cred
+        .pointer("/credentialSubject/identifier")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|i| i.get("identityType").and_then(Value::as_str) == Some("name"))
+        .and_then(|i| i.get("identityHash").and_then(Value::as_str));
+    let mut body = format!(
+        "<h1>{}</h1><img src=\"{base}.png\" alt=\"{}\">",
+        escape(text("/name")),
+        escape(text("/credentialSubject/achievement/image/caption"))
+    );
+    body.push_str(&format!(
+        "<p>Ce badge a été donné{} par <strong>{}</strong> le {}.</p>",
+        name.map(|n| format!(" à <strong>{}</strong>", escape(n)))
+            .unwrap_or_default(),
+        escape(text("/issuer/name")),
+        date("/validFrom")
+    ));
+    if cred.get("validUntil").is_some() {
+        body.push_str(&format!(
+            "<p>Il est valable jusqu'au {}.</p>",
+            date("/validUntil")
+        ));
+    }
+    body.push_str(&format!(
+        "<h2>Ce que j'ai montré</h2>{}",
+        markdown(text("/credentialSubject/achievement/criteria/narrative"))
+    ));
+    if let Some(evidence) = cred
+        .get("evidence")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        body.push_str("<h2>La preuve</h2>");
+        if let Some(n) = evidence.get("narrative").and_then(Value::as_str) {
+            body.push_str(&markdown(n));
+        }
+        if let Some(u) = evidence.get("id").and_then(Value::as_str) {
+            body.push_str(&format!(
+                "<p><a href=\"{0}\">Voir la preuve</a></p>",
+                escape(u)
+            ));
+        }
+    }
+    body.push_str(&format!(
+        "<h2>Télécharger</h2><ul><li><a href=\"{base}.png\">L'image du badge (PNG)</a></li>\
+         <li><a href=\"{base}.svg\">L'image du badge (SVG)</a></li>\
+         <li><a href=\"{base}.json\">Le badge signé (JSON, Open Badges 3.0)</a></li>\
+         <li><a href=\"{base}.jwt\">Le badge signé (JWT)</a></li></ul>\
+         <p class=\"note\">Pour vérifier ce badge : <code>POST /api/v1/verify</code> avec l'image.</p>"
+    ));
+    page("fr", text("/name"), &body)
 }
