@@ -315,8 +315,30 @@ impl Verifier {
                     format!("The token's signature is not valid: {e}."),
                 )),
             }
-            if key.controller.is_some() {
-                checks.push(controller_check(&cred, key));
+            match (&key.controller, decoded.kid()) {
+                (Some(_), _) => checks.push(controller_check(&cred, key)),
+                // A bare JWK names no controller: it belongs to the issuer if the issuer publishes it
+                // under its own id (carnet's `{issuer}/keys/{kid}`, or a fragment of the issuer id).
+                (None, Some(kid)) => {
+                    let issuer = issuer_id(&cred).unwrap_or("");
+                    let under_issuer = !issuer.is_empty()
+                        && (kid.starts_with(&format!("{issuer}/"))
+                            || kid.starts_with(&format!("{issuer}#")));
+                    checks.push(if under_issuer {
+                        Check::pass(
+                            id::CONTROLLER,
+                            "La clé est publiée à l'adresse de l'émetteur du badge.",
+                            "The key is published under the badge issuer's address.",
+                        )
+                    } else {
+                        Check::warn(
+                            id::CONTROLLER,
+                            format!("La clé {kid} n'est pas publiée à l'adresse de l'émetteur ({issuer})."),
+                            format!("The key {kid} is not published under the issuer's address ({issuer})."),
+                        )
+                    });
+                }
+                (None, None) => {}
             }
         }
         if !nested {

@@ -1,0 +1,143 @@
+//! Key resolution over the network: a verifier that does not hold carnet's keys fetches them the
+//! way any verifier would — the did:web DID document for Data Integrity proofs, the `kid` URL for
+//! VC-JWTs — from a carnet serving on 127.0.0.1 (plain http allowed for that host only).
+
+use std::sync::Arc;
+
+use carnet::issue::{AwardRequest, issue};
+use carnet::ob3::credential::AwardDetails;
+use carnet::recipient::Email;
+use carnet::verify::Verifier;
+use carnet::verify::fetch::Fetcher;
+use carnet::verify::report::{Report, Status, Verdict};
+use carnet::verify::resolve::Resolver;
+use clap::Parser;
+
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    settings: carnet::config::Settings,
+}
+
+struct Served {
+    json: String,
+    jwt: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn serve_and_issue() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let args = Args::try_parse_from([
+        "carnet".to_string(),
+        format!("--base-url={base}"),
+        format!("--database-url=sqlite://{}/carnet.db", dir.path().display()),
+        format!("--keys-dir={}", dir.path().join("keys").display()),
+        format!(
+            "--badge-classes-dir={}/badge-classes",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    ])
+    .unwrap();
+    let app = carnet::app::App::start(args.settings.validate().unwrap())
+        .await
+        .unwrap();
+    let class = app.class("securite-hygiene-au-travail").unwrap().clone();
+    let request = AwardRequest {
+        badge_class: class.slug.clone(),
+        recipient: Email::parse("lea@example.org").unwrap(),
+        details: AwardDetails::default(),
+        issued_by: "test".into(),
+        idempotency_key: None,
+    };
+    let award = issue(&app.issuer, &class, app.store.as_ref(), request)
+        .await
+        .unwrap();
+    let router = carnet::http::router(app, vec![], 1 << 20);
+    tokio::spawn(carnet::http::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
+    Served {
+        json: award.credential_json,
+        jwt: award.credential_jwt,
+        _dir: dir,
+    }
+}
+
+fn remote_verifier(allow_http: &[&str]) -> Verifier {
+    let fetcher = Fetcher::new(allow_http.iter().map(|h| h.to_string()).collect());
+    Verifier::new(Resolver::new(vec![], Some(Arc::new(fetcher))))
+}
+
+fn status(report: &Report, id: &str) -> Option<Status> {
+    report.checks.iter().find(|c| c.id == id).map(|c| c.status)
+}
+
+#[tokio::test]
+async fn did_web_and_kid_urls_resolve_over_the_network() {
+    let served = serve_and_issue().await;
+    let verifier = remote_verifier(&["127.0.0.1"]);
+    for (label, input) in [
+        ("Data Integrity via did:web", &served.json),
+        ("VC-JWT via kid URL", &served.jwt),
+    ] {
+        let report = verifier.verify_bytes(input.as_bytes(), None).await;
+        assert_eq!(report.verdict, Verdict::Valid, "{label}: {report:#?}");
+        assert_eq!(status(&report, "key"), Some(Status::Pass), "{label}");
+        assert_eq!(status(&report, "controller"), Some(Status::Pass), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn plain_http_to_a_host_not_allowed_is_could_not_check_not_invalid() {
+    let served = serve_and_issue().await;
+    let report = remote_verifier(&[])
+        .verify_bytes(served.json.as_bytes(), None)
+        .await;
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+    assert_eq!(status(&report, "key"), Some(Status::Unknown));
+    let report = remote_verifier(&[])
+        .verify_bytes(served.jwt.as_bytes(), None)
+        .await;
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_issuer_is_could_not_check() {
+    let served = serve_and_issue().await;
+    // Point the credential's key at a port where nothing listens: the signature no longer matters,
+    // the key cannot be obtained.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut cred: serde_json::Value = serde_json::from_str(&served.json).unwrap();
+    let vm = cred["proof"][0]["verificationMethod"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = vm
+        .split("%3A")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .to_string();
+    cred["proof"][0]["verificationMethod"] = vm
+        .replace(&format!("%3A{port}"), &format!("%3A{dead}"))
+        .into();
+    let report = remote_verifier(&["127.0.0.1"])
+        .verify_bytes(cred.to_string().as_bytes(), None)
+        .await;
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+    let key = report.checks.iter().find(|c| c.id == "key").unwrap();
+    assert_eq!(key.status, Status::Unknown);
+    assert!(
+        key.message.en.contains("did not answer"),
+        "{}",
+        key.message.en
+    );
+}
