@@ -4,7 +4,7 @@
 //! `inspector-vc/src/test/resources/ob30/` (OB30Tests.java, Endorsement30Tests.java).
 //!
 //! The verifier runs offline: the samples' issuers (example.com, ...) are not reachable, so keys
-//! come from did:key or from the `#z6Mk…` fragment (reported with a warning, not confirmed).
+//! come from did:key or from the `#z6Mk…` / `#zDna…` fragment (reported with a warning, not confirmed).
 
 use std::path::{Path, PathBuf};
 
@@ -17,8 +17,6 @@ enum Expect {
     Valid,
     Warning,
     Invalid,
-    /// A known gap, stated here so that it stays visible: (what carnet answers, why).
-    KnownGap(Verdict, &'static str),
 }
 
 const TABLE: &[(&str, Expect)] = &[
@@ -31,13 +29,8 @@ const TABLE: &[(&str, Expect)] = &[
     ("simple-json.svg", Expect::Valid),
     ("simple-jwt.svg", Expect::Valid),
     ("endorsement-valid.json", Expect::Valid),
-    (
-        "sd/derivedcredential.json",
-        Expect::KnownGap(
-            Verdict::Indeterminate,
-            "ecdsa-sd-2023 (selective disclosure) proofs are not supported yet",
-        ),
-    ),
+    // ecdsa-sd-2023 derived proof; P-256 key read from the `#zDna…` fragment.
+    ("sd/derivedcredential.json", Expect::Valid),
     ("simple_v1.json", Expect::Warning),
     ("simple-jwt_v1.png", Expect::Warning),
     ("simple-jwt_v1.svg", Expect::Warning),
@@ -139,7 +132,6 @@ async fn every_1edtech_ob3_sample_gets_its_expected_outcome() {
             Expect::Valid => report.verdict == Verdict::Valid,
             Expect::Warning => report.verdict == Verdict::Valid && report.has_warnings(),
             Expect::Invalid => report.verdict == Verdict::Invalid,
-            Expect::KnownGap(v, _) => report.verdict == *v,
         };
         eprintln!(
             "{} {file}: expected {expect:?}, got {:?}{}\n      {}",

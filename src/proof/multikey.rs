@@ -1,9 +1,10 @@
-//! Ed25519 keys as Multikey multibase strings and `did:key` identifiers.
+//! Ed25519 and P-256 keys as Multikey multibase strings; Ed25519 `did:key` identifiers.
 //!
 //! W3C Controlled Identifiers §2.2.2 (Multikey): `publicKeyMultibase` = `z` + base58btc(0xed 0x01 ‖ 32-byte key),
 //! `secretKeyMultibase` = `z` + base58btc(0x80 0x26 ‖ 32-byte seed). The 1EdTech test keys (dc-bootcamp signer)
 //! use the older Digital Bazaar form, 0x80 0x26 ‖ seed ‖ public key (64 bytes); both are read.
 //! did:key (W3C CCG did:key §3.1.2): `did:key:<publicKeyMultibase>`, optionally `#<publicKeyMultibase>`.
+//! P-256 (VC DI ECDSA Cryptosuites v1.0 §2.1.1): `z` + base58btc(0x80 0x24 ‖ 33-byte compressed point), `zDna…`.
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
@@ -11,6 +12,8 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
 /// Multicodec varint for `ed25519-priv` (0x1300).
 const ED25519_PRIV: [u8; 2] = [0x80, 0x26];
+/// Multicodec varint for `p256-pub` (0x1200).
+pub const P256_PUB: [u8; 2] = [0x80, 0x24];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyDecodeError {
@@ -18,12 +21,14 @@ pub enum KeyDecodeError {
     NotBase58Multibase,
     #[error("invalid base58btc: {0}")]
     Base58(String),
-    #[error("not an Ed25519 key (multicodec prefix {0})")]
+    #[error("not a key of the expected type (multicodec prefix {0})")]
     WrongCodec(String),
     #[error("wrong key length: {0} bytes")]
     WrongLength(usize),
     #[error("not a valid Ed25519 public key")]
     InvalidKey,
+    #[error("not a valid compressed P-256 public key")]
+    InvalidP256Key,
     #[error("secret key does not match the public key it carries")]
     KeyPairMismatch,
     #[error("not a did:key DID URL: {0}")]
@@ -48,6 +53,43 @@ pub fn decode_ed25519_multibase(s: &str) -> Result<VerifyingKey, KeyDecodeError>
         .try_into()
         .map_err(|_| KeyDecodeError::WrongLength(bytes.len()))?;
     VerifyingKey::from_bytes(&raw).map_err(|_| KeyDecodeError::InvalidKey)
+}
+
+/// Reads a P-256 `publicKeyMultibase` (`zDna…`).
+pub fn decode_p256_multibase(s: &str) -> Result<p256::ecdsa::VerifyingKey, KeyDecodeError> {
+    let b58 = s
+        .strip_prefix('z')
+        .ok_or(KeyDecodeError::NotBase58Multibase)?;
+    let bytes = bs58::decode(b58)
+        .into_vec()
+        .map_err(|e| KeyDecodeError::Base58(e.to_string()))?;
+    decode_p256_multikey(&bytes)
+}
+
+/// Reads the bytes of a P-256 Multikey: 0x80 0x24 ‖ compressed SEC1 point (0x02/0x03 ‖ x), 35 bytes.
+pub fn decode_p256_multikey(bytes: &[u8]) -> Result<p256::ecdsa::VerifyingKey, KeyDecodeError> {
+    let point = bytes.strip_prefix(&P256_PUB[..]).ok_or_else(|| {
+        KeyDecodeError::WrongCodec(bytes.iter().take(2).map(|b| format!("{b:02x}")).collect())
+    })?;
+    if point.len() != 33 {
+        return Err(KeyDecodeError::WrongLength(point.len()));
+    }
+    if !matches!(point[0], 0x02 | 0x03) {
+        return Err(KeyDecodeError::InvalidP256Key);
+    }
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| KeyDecodeError::InvalidP256Key)
+}
+
+/// `zDna…`: the Multikey `publicKeyMultibase` of a P-256 public key (compressed point).
+pub fn p256_public_multibase(key: &p256::ecdsa::VerifyingKey) -> String {
+    format!("z{}", bs58::encode(p256_multikey(key)).into_string())
+}
+
+/// The bytes of a P-256 Multikey: 0x80 0x24 ‖ compressed SEC1 point.
+pub fn p256_multikey(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
+    let mut bytes = P256_PUB.to_vec();
+    bytes.extend_from_slice(key.to_sec1_point(true).as_bytes());
+    bytes
 }
 
 /// Reads `did:key:z6Mk…`, with or without a `#z6Mk…` fragment (which must repeat the key).
@@ -186,6 +228,44 @@ mod tests {
         assert_eq!(
             decode_ed25519_multibase(&short),
             Err(KeyDecodeError::WrongLength(3))
+        );
+    }
+
+    /// The P-256 key of VC DI ECDSA's ecdsa-sd-2023 examples (also the 1EdTech `sd/` sample's issuer key).
+    const P256_MB: &str = "zDnaekGZTbQBerwcehBSXLqAg6s55hVEBms1zFy89VHXtJSa9";
+
+    #[test]
+    fn reads_p256_multikeys() {
+        let key = decode_p256_multibase(P256_MB).unwrap();
+        assert_eq!(p256_public_multibase(&key), P256_MB);
+        let generated = p256::ecdsa::SigningKey::from_slice(&[7u8; 32])
+            .unwrap()
+            .verifying_key()
+            .to_owned();
+        let mb = p256_public_multibase(&generated);
+        assert!(mb.starts_with("zDna"), "{mb}");
+        assert_eq!(decode_p256_multibase(&mb).unwrap(), generated);
+        // An Ed25519 key where a P-256 key is expected, and the reverse.
+        assert!(matches!(
+            decode_p256_multibase(PUB_MB),
+            Err(KeyDecodeError::WrongCodec(_))
+        ));
+        assert!(matches!(
+            decode_ed25519_multibase(P256_MB),
+            Err(KeyDecodeError::WrongCodec(_))
+        ));
+        // Uncompressed points are not a Multikey encoding; a bad point is refused.
+        let mut uncompressed = P256_PUB.to_vec();
+        uncompressed.extend_from_slice(generated.to_sec1_point(false).as_bytes());
+        assert_eq!(
+            decode_p256_multikey(&uncompressed),
+            Err(KeyDecodeError::WrongLength(65))
+        );
+        let mut bad = p256_multikey(&generated);
+        bad[2] = 0x05;
+        assert_eq!(
+            decode_p256_multikey(&bad),
+            Err(KeyDecodeError::InvalidP256Key)
         );
     }
 

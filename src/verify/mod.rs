@@ -3,20 +3,19 @@
 //! and its controller, the validity dates and, when asked, the recipient. The result is a
 //! [`Report`]; nothing here returns an error for a bad badge.
 
+mod checks;
 pub mod fetch;
 pub mod report;
 pub mod resolve;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::bake::{self, Container, Keyword, Limits};
-use crate::jsonld::{self, CanonError};
-use crate::ob3::conformance;
-use crate::proof::data_integrity::{self, DiError};
+use crate::proof::data_integrity;
+use crate::proof::ecdsa_sd;
 use crate::proof::vc_jwt;
-use report::{Check, Report, Summary, check_id as id};
-use resolve::{KeyMaterial, ResolveError, ResolvedKey, Resolver};
+use report::{Check, Report, check_id as id};
+use resolve::{KeyMaterial, ResolvedKey, Resolver};
 
 /// Largest JSON document accepted (bytes).
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
@@ -24,6 +23,13 @@ pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 pub struct Verifier {
     pub resolver: Resolver,
     pub limits: Limits,
+}
+
+/// The key a Data Integrity proof is checked with, by cryptosuite.
+#[derive(Clone, Copy)]
+enum ProofKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P256(p256::ecdsa::VerifyingKey),
 }
 
 const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
@@ -187,13 +193,28 @@ impl Verifier {
                 return out;
             }
         };
-        let KeyMaterial::Ed25519(public) = key.material else {
-            out.push(Check::fail(
-                id::KEY,
-                format!("La clé {vm} n'est pas une clé Ed25519."),
-                format!("The key {vm} is not an Ed25519 key."),
-            ));
-            return out;
+        let ecdsa_sd = proof.get("type").and_then(Value::as_str)
+            == Some(data_integrity::DATA_INTEGRITY_PROOF)
+            && proof.get("cryptosuite").and_then(Value::as_str) == Some(ecdsa_sd::ECDSA_SD_2023);
+        let public = match (&key.material, ecdsa_sd) {
+            (KeyMaterial::Ed25519(k), false) => ProofKey::Ed25519(*k),
+            (KeyMaterial::P256(k), true) => ProofKey::P256(*k),
+            (_, false) => {
+                out.push(Check::fail(
+                    id::KEY,
+                    format!("La clé {vm} n'est pas une clé Ed25519."),
+                    format!("The key {vm} is not an Ed25519 key."),
+                ));
+                return out;
+            }
+            (_, true) => {
+                out.push(Check::fail(
+                    id::KEY,
+                    format!("La clé {vm} n'est pas une clé P-256 (exigée par ecdsa-sd-2023)."),
+                    format!("The key {vm} is not a P-256 key (which ecdsa-sd-2023 requires)."),
+                ));
+                return out;
+            }
         };
         out.push(key_check(vm, &key));
         let legacy = proof.get("cryptosuite").and_then(Value::as_str) == Some("eddsa-2022")
@@ -206,8 +227,9 @@ impl Verifier {
             ));
         }
         let (secured, proof_owned) = (cred.clone(), proof.clone());
-        let result = tokio::task::spawn_blocking(move || {
-            data_integrity::verify_proof(&secured, &proof_owned, &public)
+        let result = tokio::task::spawn_blocking(move || match public {
+            ProofKey::Ed25519(k) => data_integrity::verify_proof(&secured, &proof_owned, &k),
+            ProofKey::P256(k) => ecdsa_sd::verify_ecdsa_sd_2023(&secured, &proof_owned, &k),
         })
         .await;
         match result {
@@ -302,6 +324,14 @@ impl Verifier {
                     let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k.as_bytes());
                     serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x})
                 }
+                KeyMaterial::P256(k) => {
+                    use base64::Engine;
+                    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+                    // Uncompressed SEC1 point: 0x04 ‖ x ‖ y.
+                    let point = k.to_sec1_point(false);
+                    let xy = &point.as_bytes()[1..];
+                    serde_json::json!({"kty": "EC", "crv": "P-256", "x": b64(&xy[..32]), "y": b64(&xy[32..])})
+                }
             };
             match vc_jwt::verify_signature(&decoded, &jwk) {
                 Ok(()) => checks.push(Check::pass(
@@ -361,357 +391,4 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
-fn parse_failure(fr: &str, en: &str) -> Report {
-    Report::from_checks(
-        vec![Check::fail(
-            id::PARSE,
-            format!("Impossible de lire le badge : {fr}."),
-            format!("The badge cannot be read: {en}."),
-        )],
-        None,
-    )
-}
-
-fn first_context(cred: &Value) -> Option<&str> {
-    match cred.get("@context")? {
-        Value::Array(a) => a.first()?.as_str(),
-        Value::String(s) => Some(s),
-        _ => None,
-    }
-}
-
-fn conformance_checks(cred: &Value, checks: &mut Vec<Check>) {
-    let problems = conformance::check_credential(cred);
-    let failed = problems.iter().any(|c| c.status == report::Status::Fail);
-    checks.extend(problems);
-    if !failed {
-        checks.push(Check::pass(
-            id::CONFORMANCE,
-            "Le badge respecte le modèle Open Badges 3.0.",
-            "The badge follows the Open Badges 3.0 data model.",
-        ));
-    }
-}
-
-async fn jsonld_check(cred: &Value, checks: &mut Vec<Check>) {
-    let doc = cred.clone();
-    match tokio::task::spawn_blocking(move || jsonld::canonicalize(&doc)).await {
-        Ok(Ok(_)) => checks.push(Check::pass(
-            id::JSONLD,
-            "Tous les termes du badge sont définis par ses contextes.",
-            "Every term of the badge is defined by its contexts.",
-        )),
-        Ok(Err(e)) => checks.push(canon_failure(&e)),
-        Err(_) => checks.push(Check::unknown(
-            id::JSONLD,
-            "Vérification JSON-LD interrompue.",
-            "JSON-LD check interrupted.",
-        )),
-    }
-}
-
-fn canon_failure(e: &CanonError) -> Check {
-    match e {
-        CanonError::UnknownContext(url) => Check::unknown(
-            id::CONTEXT,
-            format!(
-                "Le contexte {url} est inconnu de carnet : il n'a pas été téléchargé, le badge n'a pas pu être vérifié."
-            ),
-            format!(
-                "The context {url} is unknown to carnet: it was not fetched, so the badge could not be checked."
-            ),
-        ),
-        CanonError::UndefinedTerm(t) => Check::fail(
-            id::JSONLD,
-            format!("Le badge contient un terme que ses contextes ne définissent pas : {t}."),
-            format!("The badge contains a term its contexts do not define: {t}."),
-        ),
-        other => Check::fail(
-            id::JSONLD,
-            format!("Le badge n'est pas un JSON-LD valide : {other}."),
-            format!("The badge is not valid JSON-LD: {other}."),
-        ),
-    }
-}
-
-fn di_failure(e: &DiError) -> Check {
-    match e {
-        DiError::Canon(c) => canon_failure(c),
-        DiError::SignatureMismatch => Check::fail(
-            id::PROOF,
-            "La signature ne correspond pas : le badge a été modifié après sa signature, ou signé avec une autre clé.",
-            "The signature does not match: the badge was changed after it was signed, or signed with another key.",
-        ),
-        DiError::UnsupportedProof(what) => Check::unknown(
-            id::PROOF,
-            format!("Ce type de preuve n'est pas pris en charge : {what}."),
-            format!("This proof type is not supported: {what}."),
-        ),
-        other => Check::fail(
-            id::PROOF,
-            format!("La preuve est mal formée : {other}."),
-            format!("The proof is malformed: {other}."),
-        ),
-    }
-}
-
-fn resolve_failure(reference: &str, e: &ResolveError) -> Check {
-    match e {
-        ResolveError::Unreachable(why) => Check::unknown(
-            id::KEY,
-            format!("La clé {reference} n'a pas pu être obtenue : {why}."),
-            format!("The key {reference} could not be obtained: {why}."),
-        ),
-        ResolveError::Invalid(why) => Check::fail(
-            id::KEY,
-            format!("La clé {reference} est refusée : {why}."),
-            format!("The key {reference} is refused: {why}."),
-        ),
-    }
-}
-
-fn key_check(reference: &str, key: &ResolvedKey) -> Check {
-    if key.confirmed {
-        Check::pass(
-            id::KEY,
-            format!("La clé {reference} a été trouvée ({}).", key.how),
-            format!("The key {reference} was found ({}).", key.how),
-        )
-    } else {
-        Check::warn(
-            id::KEY,
-            format!(
-                "La clé est écrite dans le badge ({reference}) : carnet n'a pas pu confirmer sur le site de l'émetteur qu'elle est la sienne."
-            ),
-            format!(
-                "The key is written in the badge ({reference}): carnet could not confirm on the issuer's site that it is theirs."
-            ),
-        )
-    }
-}
-
-fn issuer_id(cred: &Value) -> Option<&str> {
-    cred.get("issuer")
-        .and_then(|i| i.get("id").and_then(Value::as_str).or_else(|| i.as_str()))
-}
-
-fn controller_check(cred: &Value, key: &ResolvedKey) -> Check {
-    let issuer = issuer_id(cred).unwrap_or("");
-    match key.controller.as_deref() {
-        Some(c) if c == issuer => Check::pass(
-            id::CONTROLLER,
-            "La clé appartient bien à l'émetteur du badge.",
-            "The key belongs to the badge's issuer.",
-        ),
-        // did:key names only a key: nothing ties it to an issuer id of another form (1EdTech accepts it).
-        // Only for issuer ids that cannot publish keys (urn:uuid...): an issuer with an https or
-        // DID id must sign with a key it controls.
-        Some(c)
-            if key.how == "did:key"
-                && !(issuer.starts_with("https://")
-                    || issuer.starts_with("http://")
-                    || issuer.starts_with("did:")) =>
-        {
-            Check::warn(
-                id::CONTROLLER,
-                format!(
-                    "La clé {c} n'est pas liée à l'identifiant de l'émetteur ({issuer}) : rien ne prouve qu'elle est la sienne."
-                ),
-                format!(
-                    "The key {c} is not tied to the issuer's id ({issuer}): nothing proves it is theirs."
-                ),
-            )
-        }
-        Some(c) => Check::fail(
-            id::CONTROLLER,
-            format!("La clé appartient à {c}, pas à l'émetteur du badge ({issuer})."),
-            format!("The key belongs to {c}, not to the badge's issuer ({issuer})."),
-        ),
-        None => Check::warn(
-            id::CONTROLLER,
-            "Le propriétaire de la clé est inconnu.",
-            "The key's owner is unknown.",
-        ),
-    }
-}
-
-fn claims_checks(payload: &Value, cred: &Value, checks: &mut Vec<Check>) {
-    let mut mismatch = |claim: &str, expected: Option<&str>, what: &str| {
-        let got = payload.get(claim);
-        match (got, expected) {
-            (None, _) => {}
-            (Some(g), Some(e)) if g.as_str() == Some(e) => {}
-            (Some(_), _) => checks.push(Check::fail(
-                id::PROOF,
-                format!("La revendication JWT « {claim} » ne correspond pas à {what}."),
-                format!("The JWT claim \"{claim}\" does not match {what}."),
-            )),
-        }
-    };
-    mismatch("iss", issuer_id(cred), "issuer.id");
-    mismatch("jti", cred.get("id").and_then(Value::as_str), "id");
-    mismatch(
-        "sub",
-        cred.pointer("/credentialSubject/id")
-            .and_then(Value::as_str),
-        "credentialSubject.id",
-    );
-    let date = |k: &str| {
-        cred.get(k)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.timestamp())
-    };
-    for (claim, field) in [("nbf", "validFrom"), ("exp", "validUntil")] {
-        if let (Some(got), Some(want)) = (payload.get(claim).and_then(Value::as_i64), date(field))
-            && got != want
-        {
-            checks.push(Check::fail(
-                id::PROOF,
-                format!("La revendication JWT « {claim} » ne correspond pas à {field}."),
-                format!("The JWT claim \"{claim}\" does not match {field}."),
-            ));
-        }
-    }
-}
-
-fn date_of(cred: &Value, keys: &[&str]) -> Option<Result<DateTime<Utc>, String>> {
-    let (k, v) = keys.iter().find_map(|k| cred.get(*k).map(|v| (*k, v)))?;
-    Some(
-        v.as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .ok_or_else(|| k.to_string()),
-    )
-}
-
-fn date_checks(cred: &Value, checks: &mut Vec<Check>) {
-    let now = Utc::now();
-    match date_of(cred, &["validFrom", "issuanceDate"]) {
-        Some(Ok(from)) if from > now => checks.push(Check::fail(
-            id::VALID_FROM,
-            format!(
-                "Le badge n'est pas encore valable : il le sera le {}.",
-                from.format("%d/%m/%Y")
-            ),
-            format!(
-                "The badge is not valid yet: it will be on {}.",
-                from.format("%Y-%m-%d")
-            ),
-        )),
-        Some(Ok(from)) => checks.push(Check::pass(
-            id::VALID_FROM,
-            format!(
-                "Le badge est valable depuis le {}.",
-                from.format("%d/%m/%Y")
-            ),
-            format!("The badge is valid since {}.", from.format("%Y-%m-%d")),
-        )),
-        Some(Err(k)) => checks.push(Check::fail(
-            id::VALID_FROM,
-            format!("La date {k} est illisible."),
-            format!("The date {k} cannot be read."),
-        )),
-        None => {}
-    }
-    match date_of(cred, &["validUntil", "expirationDate"]) {
-        Some(Ok(until)) if until < now => checks.push(Check::fail(
-            id::VALID_UNTIL,
-            format!("Le badge a expiré le {}.", until.format("%d/%m/%Y")),
-            format!("The badge expired on {}.", until.format("%Y-%m-%d")),
-        )),
-        Some(Ok(until)) => checks.push(Check::pass(
-            id::VALID_UNTIL,
-            format!(
-                "Le badge est valable jusqu'au {}.",
-                until.format("%d/%m/%Y")
-            ),
-            format!("The badge is valid until {}.", until.format("%Y-%m-%d")),
-        )),
-        Some(Err(k)) => checks.push(Check::fail(
-            id::VALID_UNTIL,
-            format!("La date {k} est illisible."),
-            format!("The date {k} cannot be read."),
-        )),
-        None => {}
-    }
-}
-
-/// Compares a known identifier (an email) with the credential's subject, hashing it with each salt.
-fn recipient_check(cred: &Value, candidate: &str, checks: &mut Vec<Check>) {
-    let subject = cred.get("credentialSubject");
-    let by_id = subject
-        .and_then(|s| s.get("id"))
-        .and_then(Value::as_str)
-        .is_some_and(|i| {
-            i == candidate
-                || i.strip_prefix("mailto:")
-                    .is_some_and(|m| m.eq_ignore_ascii_case(candidate.trim()))
-        });
-    let identifiers = subject.and_then(|s| s.get("identifier")).map(|v| match v {
-        Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    });
-    let by_identifier = identifiers.into_iter().flatten().any(|ident| {
-        let kind = ident
-            .get("identityType")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if kind != "emailAddress" {
-            return false;
-        }
-        let value = ident
-            .get("identityHash")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if ident
-            .get("hashed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
-            crate::recipient::matches(candidate, value, ident.get("salt").and_then(Value::as_str))
-        } else {
-            value.trim().eq_ignore_ascii_case(candidate.trim())
-        }
-    });
-    if by_id || by_identifier {
-        checks.push(Check::pass(
-            id::RECIPIENT,
-            "Le badge a bien été donné à cette personne.",
-            "The badge was given to this person.",
-        ));
-    } else {
-        checks.push(Check::fail(
-            id::RECIPIENT,
-            "Le badge n'a pas été donné à cette adresse email.",
-            "The badge was not given to this email address.",
-        ));
-    }
-}
-
-fn finish(
-    cred: &Value,
-    mut checks: Vec<Check>,
-    summary: Summary,
-    recipient: Option<&str>,
-) -> Report {
-    date_checks(cred, &mut checks);
-    if let Some(r) = recipient {
-        recipient_check(cred, r, &mut checks);
-    }
-    Report::from_checks(checks, Some(summary))
-}
-
-fn summary(cred: &Value, format: &str) -> Summary {
-    let s = |p: &str| cred.pointer(p).and_then(Value::as_str).map(str::to_string);
-    Summary {
-        format: format.to_string(),
-        credential_id: s("/id"),
-        name: s("/name"),
-        issuer_id: issuer_id(cred).map(str::to_string),
-        issuer_name: s("/issuer/name"),
-        achievement_name: s("/credentialSubject/achievement/name"),
-        valid_from: s("/validFrom").or_else(|| s("/issuanceDate")),
-        valid_until: s("/validUntil").or_else(|| s("/expirationDate")),
-    }
-}
+use checks::*;

@@ -4,7 +4,7 @@
 //! - carnet's own issuers: from the key ring, no fetch;
 //! - `did:key`: decoded offline;
 //! - `did:web`: the DID document is fetched; the method must be listed in `assertionMethod`;
-//! - `https://issuer#z6Mk…` (the form 1EdTech recommends): key read from the fragment, controller
+//! - `https://issuer#z6Mk…` (the form 1EdTech recommends; `#zDna…` for a P-256 key): key read from the fragment, controller
 //!   = the part before `#`; carnet then tries to confirm on the issuer's site that the key is listed;
 //! - other https URLs: the key document (Multikey / JWK) or a controller document listing it.
 
@@ -15,12 +15,14 @@ use serde_json::Value;
 
 use super::fetch::{FetchError, Fetcher, host_of};
 use crate::issuer::Issuer;
-use crate::proof::multikey::{decode_ed25519_multibase, did_key_to_ed25519};
+use crate::proof::multikey::{decode_ed25519_multibase, decode_p256_multibase, did_key_to_ed25519};
 
 /// Public key material.
 #[derive(Debug, Clone)]
 pub enum KeyMaterial {
     Ed25519(VerifyingKey),
+    /// P-256, for `ecdsa-sd-2023` proofs.
+    P256(p256::ecdsa::VerifyingKey),
     Jwk(Value),
 }
 
@@ -244,10 +246,14 @@ impl Resolver {
             .split_once('#')
             .map(|(u, f)| (u, Some(f)))
             .unwrap_or((vm, None));
-        // `<controller>#<publicKeyMultibase>`: the key is in the reference itself.
-        if let Some(frag) = fragment.filter(|f| f.starts_with("z6Mk")) {
-            let key = decode_ed25519_multibase(frag)
-                .map_err(|e| ResolveError::Invalid(format!("{vm}: {e}")))?;
+        // `<controller>#<publicKeyMultibase>`: the key is in the reference itself (Ed25519 or P-256).
+        if let Some(frag) = fragment.filter(|f| f.starts_with("z6Mk") || f.starts_with("zDn")) {
+            let material = if frag.starts_with("zDn") {
+                decode_p256_multibase(frag).map(KeyMaterial::P256)
+            } else {
+                decode_ed25519_multibase(frag).map(KeyMaterial::Ed25519)
+            }
+            .map_err(|e| ResolveError::Invalid(format!("{vm}: {e}")))?;
             let confirmed = match self.fetcher.as_deref() {
                 Some(f) => f
                     .get_json(doc_url, "application/ld+json, application/json")
@@ -256,7 +262,7 @@ impl Resolver {
                 None => false,
             };
             return Ok(ResolvedKey {
-                material: KeyMaterial::Ed25519(key),
+                material,
                 controller: Some(doc_url.to_string()),
                 confirmed,
                 how: "fragment",
