@@ -93,14 +93,43 @@ impl Issuer {
         p
     }
 
-    /// The Profile document served at the issuer id.
+    /// The Profile document served at the issuer id. It is also the issuer's **controller
+    /// document**: the Data Integrity verification methods name the issuer id as their
+    /// `controller`, so a verifier that dereferences the controller (as jsonld-signatures does)
+    /// finds the keys here, listed in `assertionMethod`. The DID v1 context comes first, as in a DID
+    /// document, which defines `verificationMethod` / `assertionMethod`; the document stays a valid
+    /// OB 3.0 `Profile` under strict JSON-LD expansion (a test checks it).
     pub fn profile_document(&self) -> Value {
-        let mut doc = json!({"@context": [VC_V2_CONTEXT, OB3_CONTEXT]});
+        let mut doc =
+            json!({"@context": [DID_V1_CONTEXT, MULTIKEY_CONTEXT, VC_V2_CONTEXT, OB3_CONTEXT]});
         let map = doc.as_object_mut().expect("object");
         for (k, v) in self.profile().as_object().expect("object") {
             map.insert(k.clone(), v.clone());
         }
+        let methods = self.verification_methods();
+        map.insert(
+            "assertionMethod".into(),
+            Value::Array(methods.iter().map(|m| m["id"].clone()).collect()),
+        );
+        map.insert("verificationMethod".into(), Value::Array(methods));
         doc
+    }
+
+    /// Every Ed25519 key (retired ones too, so old badges verify) as a Multikey verification method
+    /// controlled by the issuer id.
+    fn verification_methods(&self) -> Vec<Value> {
+        self.keys
+            .ed25519
+            .iter()
+            .map(|k| {
+                json!({
+                    "id": self.verification_method(&k.kid),
+                    "type": "Multikey",
+                    "controller": self.id(),
+                    "publicKeyMultibase": ed25519_public_multibase(&k.verifying_key()),
+                })
+            })
+            .collect()
     }
 
     /// The JWK of a key, with `kid` = its URL; `None` for an unknown kid.
@@ -136,15 +165,7 @@ impl Issuer {
     /// RSA keys (VC-JWT) are published as JWKs at their own URL and in the JWK set.
     pub fn did_document(&self) -> Value {
         let did = self.did();
-        let mut methods = Vec::new();
-        for k in &self.keys.ed25519 {
-            methods.push(json!({
-                "id": self.verification_method(&k.kid),
-                "type": "Multikey",
-                "controller": self.id(),
-                "publicKeyMultibase": ed25519_public_multibase(&k.verifying_key()),
-            }));
-        }
+        let methods = self.verification_methods();
         let ids: Vec<Value> = methods.iter().map(|m| m["id"].clone()).collect();
         json!({
             "@context": [DID_V1_CONTEXT, MULTIKEY_CONTEXT],
@@ -183,6 +204,29 @@ mod tests {
         assert_eq!(
             issuer("https://example.org/carnet/").did(),
             "did:web:example.org:carnet:issuers:ime-test"
+        );
+    }
+
+    #[test]
+    fn the_profile_is_also_the_controller_document_and_valid_json_ld() {
+        let i = issuer("https://badges.example.org");
+        let doc = i.profile_document();
+        assert_eq!(doc["id"], i.id());
+        assert_eq!(doc["type"][0], "Profile");
+        let vm = i.verification_method(&i.keys.active_ed25519().kid);
+        assert_eq!(doc["assertionMethod"][0], vm.as_str());
+        assert_eq!(doc["verificationMethod"][0]["controller"], i.id());
+        let nquads = crate::jsonld::canonicalize(&doc).expect("strict JSON-LD");
+        assert!(
+            nquads.contains(&format!(
+                "<{}> <https://w3id.org/security#assertionMethod> <{vm}>",
+                i.id()
+            )),
+            "{nquads}"
+        );
+        assert!(
+            nquads.contains("<https://purl.imsglobal.org/spec/vc/ob/vocab.html#Profile>"),
+            "{nquads}"
         );
     }
 

@@ -423,8 +423,10 @@ async fn carnet_credentials_pass_third_party_tools() {
         || out.describe(),
     );
     c.check(
-        "DCC verifier: issuer.id is the key's controller",
-        r["issuer_matches_controller"] == true && r["controller"] == issuer_id.as_str(),
+        "DCC verifier: issuer.id is the key's controller, found by dereferencing it (stock path)",
+        r["issuer_matches_controller"] == true
+            && r["controller"] == issuer_id.as_str()
+            && r["controller_source"] == "dereferenced by the proof purpose",
         || out.describe(),
     );
 

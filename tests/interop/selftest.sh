@@ -166,22 +166,22 @@ EOF
     sleep 0.1
   done
   check "did:web VM (controller = issuer https id, alsoKnownAs) verifies" 0 '"verified":true,.*"issuer_matches_controller":true' \
-    node dcc_verify.mjs --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
+    node dcc_verify.mjs --controller-via-did-web --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
   check "did:web credential without --allow-fetch fails (network blocked)" 1 'network access blocked' \
-    node dcc_verify.mjs --credential "$TMP/web/signed.json"
+    node dcc_verify.mjs --controller-via-did-web --credential "$TMP/web/signed.json"
   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["credentialSubject"]["achievement"]["name"]+="!"; json.dump(d, open(sys.argv[2], "w"))' \
     "$TMP/web/signed.json" "$TMP/web/tampered.json"
   check "did:web credential with a changed achievement name is NOT verified" 1 'Invalid signature' \
-    node dcc_verify.mjs --credential "$TMP/web/tampered.json" --allow-fetch "$BASE/"
+    node dcc_verify.mjs --controller-via-did-web --credential "$TMP/web/tampered.json" --allow-fetch "$BASE/"
   DIDJSON="$TMP/web/www/issuers/selftest/did.json"
   cp "$DIDJSON" "$TMP/web/did.json.orig"
   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("alsoKnownAs"); json.dump(d, open(sys.argv[1], "w"))' "$DIDJSON"
   check "did:web document without alsoKnownAs [issuer.id] is refused" 1 'neither the DID .* nor listed in its alsoKnownAs' \
-    node dcc_verify.mjs --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
+    node dcc_verify.mjs --controller-via-did-web --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
   cp "$TMP/web/did.json.orig" "$DIDJSON"
   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["assertionMethod"]=[]; json.dump(d, open(sys.argv[1], "w"))' "$DIDJSON"
   check "did:web key not listed in assertionMethod is refused" 1 'not authorized by controller' \
-    node dcc_verify.mjs --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
+    node dcc_verify.mjs --controller-via-did-web --credential "$TMP/web/signed.json" --allow-fetch "$BASE/"
   cp "$TMP/web/did.json.orig" "$DIDJSON"
   for alg in es256 eddsa; do
     check "jwt_verify --jwks-url: $alg VC-JWT with all claims is valid" 0 '"valid": true' \

@@ -18,6 +18,7 @@ export const RESOLUTION_OPTIONS = {
   'allow-fetch': {type: 'string', multiple: true, default: []},
   doc: {type: 'string', multiple: true, default: []},
   'controller-doc': {type: 'string'},
+  'controller-via-did-web': {type: 'boolean', default: false},
   'no-issuer-match': {type: 'boolean', default: false},
   'bare-did-key': {type: 'boolean', default: false},
   'ignore-status': {type: 'boolean', default: false},
@@ -31,8 +32,12 @@ export const RESOLUTION_USAGE = `\
   --doc URL=FILE         answer URL with the JSON in FILE (repeatable); a URL#frag
                          lookup finds the node with that id inside the document
   --controller-doc FILE  controller document handed to the proof purpose
-                         (default: derived from the did:web DID document, or
-                         dereferenced from the verification method's controller)
+                         (default: jsonld-signatures dereferences the verification
+                         method's controller with the document loader, unchanged)
+  --controller-via-did-web  for a did:web key whose controller is not the DID, build
+                         the controller from the DID document when the controller
+                         is in its alsoKnownAs (for issuers whose https id is not
+                         a controller document)
   --no-issuer-match      do not require issuer.id == verification method controller
                          (DCC verifier-core runs with verifyMatchingIssuers:false)
   --bare-did-key         treat a verificationMethod "did:key:X" (no fragment) as
@@ -354,17 +359,17 @@ function issuerId(credential) {
 
 // The controller document handed to the proof purpose.
 //
-// For carnet's did:web keys the VM's controller is the issuer's HTTPS id (the
-// 1EdTech validator requires controller == issuer.id), which is not a DID, so
-// jsonld-signatures cannot dereference it to a document listing the key. We
-// resolve the did:web DID document ourselves and, when the VM controller is
-// the DID, use that document; when it is another id, require that id in the
-// DID document's alsoKnownAs and build {id: controller, assertionMethod: the
-// DID document's assertionMethod}. Otherwise (https or did:key VMs) return
-// undefined and let the purpose dereference the controller with the loader.
-export async function controllerFor(credential, {resolveDidWeb, documentLoader}) {
+// By default (undefined) jsonld-signatures dereferences the verification
+// method's controller itself, through the document loader, as any DCC-based
+// verifier does. carnet's keys are did:web methods whose controller is the
+// issuer's https id; carnet serves its issuer Profile there as a controller
+// document (DID v1 context first, assertionMethod listing the keys), so the
+// stock path works. With --controller-via-did-web, for issuers whose https id
+// is not a controller document, the controller is instead built from the
+// did:web DID document when that id is in its alsoKnownAs.
+export async function controllerFor(credential, {resolveDidWeb, documentLoader, viaDidWeb}) {
   const vmId = firstVerificationMethod(credential);
-  if(!vmId || !vmId.startsWith('did:web:')) {
+  if(!viaDidWeb || !vmId || !vmId.startsWith('did:web:')) {
     return {controller: undefined, source: 'dereferenced by the proof purpose'};
   }
   const did = vmId.split('#')[0];
@@ -472,7 +477,8 @@ export async function createVerifier(options) {
         const key = out.verificationMethod ?? '';
         if(!controllerCache.has(key)) {
           controllerCache.set(key,
-            controllerFor(credential, {resolveDidWeb, documentLoader}));
+            controllerFor(credential, {resolveDidWeb, documentLoader,
+              viaDidWeb: options['controller-via-did-web']}));
         }
         ctl = await controllerCache.get(key);
       }
