@@ -8,6 +8,7 @@ use crate::badge_class::{self, BadgeClass, BadgeClassError};
 use crate::config::{Config, ConfigError};
 use crate::issuer::Issuer;
 use crate::keys::{self, KeyError};
+use crate::status_publisher::StatusPublisher;
 use crate::store::{self, Store, StoreError};
 use crate::verify::Verifier;
 use crate::verify::fetch::Fetcher;
@@ -36,6 +37,8 @@ pub struct App {
     pub classes: Arc<BTreeMap<String, BadgeClass>>,
     pub store: Arc<dyn Store>,
     pub verifier: Arc<Verifier>,
+    /// The issuer's signed status lists (OB 3.0 revocation).
+    pub status: Arc<StatusPublisher>,
 }
 
 impl App {
@@ -53,16 +56,23 @@ impl App {
                 error,
             })?;
         let fetcher = Arc::new(Fetcher::new(config.fetch_allow_http.clone()));
-        let verifier = Arc::new(Verifier::new(Resolver::new(
-            vec![issuer.clone()],
-            Some(fetcher),
-        )));
+        let status = Arc::new(StatusPublisher::new(issuer.clone(), store.clone()));
+        let verifier = Arc::new(
+            Verifier::new(Resolver::new(vec![issuer.clone()], Some(fetcher)))
+                .with_local(status.clone()),
+        );
+        if issuer.settings.email.is_none() {
+            tracing::warn!(
+                "no issuer email (CARNET_ISSUER_EMAIL): Open Badges 2.0 requires one, so awards get only their OB 3.0 form"
+            );
+        }
         Ok(App {
             config: Arc::new(config),
             issuer,
             classes: Arc::new(classes),
             store,
             verifier,
+            status,
         })
     }
 

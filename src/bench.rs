@@ -47,7 +47,25 @@ pub async fn local_verifier(settings: &Settings, offline: bool) -> Result<Verifi
         }
     }
     let fetcher = (!offline).then(|| Arc::new(Fetcher::new(config.fetch_allow_http.clone())));
-    Ok(Verifier::new(Resolver::new(local, fetcher)))
+    // On an issuer's own installation, its status lists come from its database, not over HTTP.
+    let status = match local.first() {
+        Some(issuer) => match crate::store::open(&config.database_url).await {
+            Ok(store) => Some(Arc::new(crate::status_publisher::StatusPublisher::new(
+                issuer.clone(),
+                store,
+            ))),
+            Err(e) => {
+                eprintln!("carnet: database (CARNET_DATABASE_URL): {e}");
+                return Err(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let verifier = Verifier::new(Resolver::new(local, fetcher));
+    Ok(match status {
+        Some(s) => verifier.with_local(s),
+        None => verifier,
+    })
 }
 
 fn per_op(total: Duration, n: u32) -> (f64, f64) {

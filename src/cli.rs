@@ -55,6 +55,13 @@ enum Command {
         /// Which signed form to write into images: Data Integrity (di) or VC-JWT (jwt).
         #[arg(long, value_enum, default_value = "di")]
         proof: ProofArg,
+        /// Which Open Badges version to write: ob3 (default) or ob2.
+        #[arg(long, value_enum, default_value = "ob3")]
+        format: FormatArg,
+        /// For --format ob2: signed (default: the file carries the whole signed assertion, which
+        /// verifies without carnet answering) or hosted (the assertion lives at its URL).
+        #[arg(long, value_enum, default_value = "signed")]
+        verification: VerificationArg,
         /// Output file: .png, .svg, .json or .jwt.
         #[arg(long)]
         out: PathBuf,
@@ -88,6 +95,13 @@ enum Command {
     },
     /// Print the credential baked into a PNG or SVG image.
     Unbake { file: PathBuf },
+    /// Withdraw an award (the id `carnet issue` printed): every verifier then sees it revoked.
+    Revoke {
+        award_id: String,
+        /// Why (published in the OB 2.0 RevocationList and the hosted assertion).
+        #[arg(long)]
+        reason: String,
+    },
     /// Issuer keys.
     Keys {
         #[command(subcommand)]
@@ -108,6 +122,18 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         iterations: u32,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Ob3,
+    Ob2,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VerificationArg {
+    Signed,
+    Hosted,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -177,6 +203,7 @@ pub async fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve(serve) => run_serve(&cli.settings, serve).await,
+        Command::Revoke { award_id, reason } => run_revoke(&cli.settings, &award_id, &reason).await,
         Command::Issue {
             badge_class,
             recipient,
@@ -185,6 +212,8 @@ pub async fn run() -> ExitCode {
             narrative,
             valid_until,
             proof,
+            format,
+            verification,
             out,
         } => {
             let app = match start(&cli.settings).await {
@@ -239,13 +268,23 @@ pub async fn run() -> ExitCode {
                 ProofArg::Di => Proof::DataIntegrity,
                 ProofArg::Jwt => Proof::Jwt,
             };
-            let bytes = match ext.as_str() {
-                "png" => crate::baked::png(&award, class, proof).map_err(|e| e.to_string()),
-                "svg" => crate::baked::svg(&award, class, proof)
-                    .map(String::into_bytes)
-                    .map_err(|e| e.to_string()),
-                "jwt" => Ok(award.credential_jwt.clone().into_bytes()),
-                _ => Ok(award.credential_json.clone().into_bytes()),
+            let bytes = if format == FormatArg::Ob2 {
+                ob2_file(
+                    &app,
+                    &award,
+                    class,
+                    verification == VerificationArg::Signed,
+                    &ext,
+                )
+            } else {
+                match ext.as_str() {
+                    "png" => crate::baked::png(&award, class, proof).map_err(|e| e.to_string()),
+                    "svg" => crate::baked::svg(&award, class, proof)
+                        .map(String::into_bytes)
+                        .map_err(|e| e.to_string()),
+                    "jwt" => Ok(award.credential_jwt.clone().into_bytes()),
+                    _ => Ok(award.credential_json.clone().into_bytes()),
+                }
             };
             match bytes.and_then(|b| {
                 std::fs::write(&out, b).map_err(|e| format!("{}: {e}", out.display()))
@@ -300,6 +339,73 @@ pub async fn run() -> ExitCode {
         Command::Keys { action } => run_keys(&cli.settings, action),
         Command::BadgeClasses { action } => run_classes(&cli.settings, action),
         Command::Bench { iterations } => crate::bench::run(&cli.settings, iterations).await,
+    }
+}
+
+/// The OB 2.0 file of an award: `.png`/`.svg` baked (JWS when signed, the assertion when hosted),
+/// `.json` the hosted assertion, `.jwt` the signed one.
+fn ob2_file(
+    app: &App,
+    award: &crate::store::Award,
+    class: &crate::badge_class::BadgeClass,
+    signed: bool,
+    ext: &str,
+) -> Result<Vec<u8>, String> {
+    let (Some(hosted), Some(jws)) = (&award.assertion_json, &award.assertion_jws) else {
+        return Err("Open Badges 2.0 needs the issuer's email: set CARNET_ISSUER_EMAIL".into());
+    };
+    let text = if signed { jws } else { hosted };
+    match ext {
+        "png" => {
+            bake::bake_png(&class.image_png, Keyword::Ob2Assertion, text).map_err(|e| e.to_string())
+        }
+        "svg" => {
+            let payload = if signed {
+                SvgPayload::Jws(jws.clone())
+            } else {
+                SvgPayload::HostedJson {
+                    url: crate::ob2::Ob2Urls::new(&app.issuer).assertion(award.id),
+                    json: hosted.clone(),
+                }
+            };
+            bake::bake_svg(
+                &bake::svg_wrapping_png(&class.image_png, &class.name),
+                Keyword::Ob2Assertion,
+                payload,
+            )
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+        }
+        "jwt" => Ok(jws.clone().into_bytes()),
+        _ => Ok(hosted.clone().into_bytes()),
+    }
+}
+
+async fn run_revoke(settings: &Settings, award_id: &str, reason: &str) -> ExitCode {
+    let app = match start(settings).await {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let Ok(id) = award_id.parse::<uuid::Uuid>() else {
+        return fail(format!(
+            "\"{award_id}\" is not an award id (the id `carnet issue` printed)"
+        ));
+    };
+    let reason = match crate::issue::validate_reason(reason) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("--reason: {e}")),
+    };
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    match app
+        .store
+        .revoke_award(id, &reason, &format!("cli:{user}"))
+        .await
+    {
+        Ok(award) => {
+            eprintln!("Badge {} revoked: {reason}", award.credential_id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

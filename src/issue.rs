@@ -8,9 +8,12 @@ use uuid::Uuid;
 use crate::badge_class::BadgeClass;
 use crate::issuer::Issuer;
 use crate::keys::rfc3339;
+use crate::ob2;
 use crate::ob3::credential::{self, AwardDetails};
 use crate::proof::{data_integrity, vc_jwt};
 use crate::recipient::{Email, hash_email};
+use crate::status::StatusPurpose;
+use crate::status_publisher;
 use crate::store::{Award, NewAward, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +115,48 @@ pub fn sign(
     Ok(SignedCredential { json, jwt })
 }
 
+/// The OB 2.0 forms of an award: the hosted assertion (JSON) and the signed one (compact JWS).
+/// `None` when the issuer has no email: Open Badges 2.0 requires one (a warning says so at start).
+pub fn ob2_forms(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    award_id: Uuid,
+    recipient: &crate::recipient::HashedIdentity,
+    details: &AwardDetails,
+    issued_at: DateTime<Utc>,
+    ob3_credential_id: &str,
+) -> Result<Option<(String, String)>, IssueError> {
+    if issuer
+        .settings
+        .email
+        .as_deref()
+        .is_none_or(|e| e.trim().is_empty())
+    {
+        return Ok(None);
+    }
+    let rsa = issuer.keys.active_rsa();
+    let parts = |verification| ob2::AssertionParts {
+        award_id,
+        recipient,
+        details,
+        issued_at,
+        verification,
+        ob3_credential_id,
+    };
+    let err = |e: ob2::Ob2Error| IssueError::Signing(e.to_string());
+    let hosted = ob2::assertion(issuer, class, &parts(ob2::Verification::Hosted)).map_err(err)?;
+    let signed = ob2::assertion(
+        issuer,
+        class,
+        &parts(ob2::Verification::Signed {
+            kid: rsa.kid.clone(),
+        }),
+    )
+    .map_err(err)?;
+    let jws = ob2::sign_assertion(&signed, rsa).map_err(|e| IssueError::Signing(e.to_string()))?;
+    Ok(Some((serde_json::to_string(&hosted).expect("json"), jws)))
+}
+
 /// Issues an award: validates, builds, signs (off the async runtime) and stores it atomically.
 /// With an idempotency key already used by this issuer, returns the existing award unchanged.
 pub async fn issue(
@@ -135,11 +180,34 @@ pub async fn issue(
     }
     let award_id = Uuid::new_v4();
     let hashed = hash_email(&request.recipient);
-    let unsigned = credential::build(issuer, class, award_id, &hashed, &details, now);
+    let mut unsigned = credential::build(issuer, class, award_id, &hashed, &details, now);
+    // The status slot is taken before signing (the credential carries it); a crash after this
+    // leaves an unused slot, never a reused one.
+    let slot = store
+        .allocate_status_index(issuer.slug(), StatusPurpose::Revocation)
+        .await?;
+    unsigned["credentialStatus"] = status_publisher::entry(issuer, StatusPurpose::Revocation, slot);
+    let credential_id = credential::credential_url(&issuer.base_url, award_id);
     let signer = issuer.clone();
-    let signed = tokio::task::spawn_blocking(move || sign(&signer, &unsigned, now))
-        .await
-        .map_err(|e| IssueError::Signing(e.to_string()))??;
+    let (ob2_hashed, ob2_details) = (hashed.clone(), details.clone());
+    let ob2_class = class.clone();
+    let ob3_id = credential_id.clone();
+    let (signed, ob2) = tokio::task::spawn_blocking(move || {
+        let signed = sign(&signer, &unsigned, now)?;
+        let ob2 = ob2_forms(
+            &signer,
+            &ob2_class,
+            award_id,
+            &ob2_hashed,
+            &ob2_details,
+            now,
+            &ob3_id,
+        )?;
+        Ok::<_, IssueError>((signed, ob2))
+    })
+    .await
+    .map_err(|e| IssueError::Signing(e.to_string()))??;
+    let (assertion_json, assertion_jws) = ob2.unzip();
     let new = NewAward {
         id: award_id,
         issuer_slug: issuer.slug().to_string(),
@@ -148,9 +216,13 @@ pub async fn issue(
         recipient_identity: hashed.identity_hash,
         recipient_salt: hashed.salt,
         recipient_name: details.recipient_name.clone(),
-        credential_id: credential::credential_url(&issuer.base_url, award_id),
+        credential_id,
         credential_json: serde_json::to_string(&signed.json).expect("json"),
         credential_jwt: signed.jwt,
+        status_list: Some(slot.list),
+        status_index: Some(slot.index),
+        assertion_json,
+        assertion_jws,
         valid_from: now,
         valid_until: details.valid_until,
         issued_by: request.issued_by.clone(),
@@ -182,4 +254,13 @@ pub fn parse_valid_until(s: &str) -> Result<DateTime<Utc>, String> {
         .and_then(|d| d.and_hms_opt(23, 59, 59))
         .map(|dt| dt.and_utc())
         .ok_or_else(|| format!("\"{s}\" is not a date (YYYY-MM-DD) or an RFC 3339 date-time"))
+}
+
+/// A revocation reason: trimmed, 1 to 500 characters (it is published in the RevocationList).
+pub fn validate_reason(reason: &str) -> Result<String, String> {
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 500 {
+        return Err("give a reason of 1 to 500 characters (it is published)".into());
+    }
+    Ok(r.to_string())
 }

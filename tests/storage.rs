@@ -10,7 +10,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use carnet::store::{self, AwardEventKind, ConflictOn, NewAward, Store, StoreError};
+use carnet::store::{
+    self, AwardEventKind, ConflictOn, NewAward, StatusPurpose, StatusSlot, Store, StoreError,
+    StoreOptions,
+};
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{AssertSqlSafe, Connection};
 use uuid::Uuid;
@@ -32,6 +35,12 @@ fn sample(issuer: &str) -> NewAward {
         credential_json: r#"{"type":["VerifiableCredential","OpenBadgeCredential"],"proof":{}}"#
             .to_owned(),
         credential_jwt: "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln".to_owned(),
+        status_list: None,
+        status_index: None,
+        assertion_json: Some(format!(
+            r#"{{"@context":"https://w3id.org/openbadges/v2","type":"Assertion","id":"https://badges.example/{issuer}/assertions/{id}"}}"#
+        )),
+        assertion_jws: Some("eyJhbGciOiJSUzI1NiJ9.eyJ0eXBlIjoiQXNzZXJ0aW9uIn0.c2ln".to_owned()),
         // nanoseconds on purpose: both backends keep microseconds
         valid_from: at("2025-09-01T08:30:00.123456789Z"),
         valid_until: Some(at("2028-09-01T08:30:00Z")),
@@ -140,8 +149,20 @@ suite!(
         failing_event_insert_leaves_no_award,
         clear_email_is_refused,
         ping_answers,
+        allocation_is_unique_under_concurrency,
+        award_status_slots_must_be_allocated_and_unique,
+        revoke_records_the_reason_and_an_event,
+        revoking_twice_is_refused_and_keeps_the_first_reason,
+        revoking_an_unknown_award_is_not_found,
+        concurrent_revocations_of_one_award_let_one_win,
+        failing_revocation_event_leaves_the_award_valid,
+        revoked_in_list_returns_exactly_the_revoked_indexes,
+        revoked_awards_lists_one_issuers_revocations,
     ],
-    url: [reopening_runs_migrations_again_without_harm],
+    url: [
+        reopening_runs_migrations_again_without_harm,
+        allocation_opens_the_next_list_when_the_newest_is_full,
+    ],
 );
 
 // ---- the suite ------------------------------------------------------------------------
@@ -162,6 +183,9 @@ async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
     assert_eq!(inserted.credential_id, new.credential_id);
     assert_eq!(inserted.credential_json, new.credential_json);
     assert_eq!(inserted.credential_jwt, new.credential_jwt);
+    assert_eq!(inserted.assertion_json, new.assertion_json);
+    assert_eq!(inserted.assertion_jws, new.assertion_jws);
+    assert_eq!((inserted.status_list, inserted.status_index), (None, None));
     assert_eq!(inserted.valid_from, at("2025-09-01T08:30:00.123456Z"));
     assert_eq!(inserted.valid_until, new.valid_until);
     assert_eq!(inserted.issued_by, new.issued_by);
@@ -180,12 +204,16 @@ async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
         recipient_name: None,
         valid_until: None,
         idempotency_key: None,
+        assertion_json: None,
+        assertion_jws: None,
         ..sample(&new.issuer_slug)
     };
     let inserted = store.insert_award(&bare).await.unwrap();
     assert_eq!(inserted.recipient_name, None);
     assert_eq!(inserted.valid_until, None);
     assert_eq!(inserted.idempotency_key, None);
+    assert_eq!(inserted.assertion_json, None);
+    assert_eq!(inserted.assertion_jws, None);
     assert_eq!(store.get_award(bare.id).await.unwrap(), Some(inserted));
 }
 
@@ -410,7 +438,510 @@ async fn reopening_runs_migrations_again_without_harm(store: Arc<dyn Store>, url
     assert_eq!(store.count_awards(&stored.issuer_slug).await.unwrap(), 1);
 }
 
+// ---- status lists and revocation --------------------------------------------------------
+
+/// An award of `issuer` carrying a freshly allocated revocation slot.
+async fn award_with_slot(store: &dyn Store, issuer: &str) -> carnet::store::Award {
+    let slot = store
+        .allocate_status_index(issuer, StatusPurpose::Revocation)
+        .await
+        .unwrap();
+    let new = NewAward {
+        status_list: Some(slot.list),
+        status_index: Some(slot.index),
+        ..sample(issuer)
+    };
+    let award = store.insert_award(&new).await.unwrap();
+    assert_eq!(award.status_slot(), Some(slot));
+    award
+}
+
+fn slot(list: u32, index: u32) -> StatusSlot {
+    StatusSlot { list, index }
+}
+
+/// Allocates `count` slots at once, each in its own task, and returns them sorted.
+async fn allocate_concurrently(
+    store: &Arc<dyn Store>,
+    issuer: &str,
+    count: usize,
+) -> Vec<StatusSlot> {
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let (store, issuer) = (store.clone(), issuer.to_owned());
+            tokio::spawn(async move {
+                store
+                    .allocate_status_index(&issuer, StatusPurpose::Revocation)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut slots = Vec::new();
+    for task in tasks {
+        slots.push(task.await.unwrap());
+    }
+    slots.sort();
+    slots
+}
+
+async fn allocation_is_unique_under_concurrency(store: Arc<dyn Store>) {
+    let (one, other) = (issuer(), issuer());
+    let slots = allocate_concurrently(&store, &one, 50).await;
+    // all distinct, and (nothing having crashed) without gaps
+    let expected: Vec<StatusSlot> = (0..50).map(|index| slot(0, index)).collect();
+    assert_eq!(slots, expected);
+
+    // each issuer and each purpose has lists of its own
+    let suspension = store
+        .allocate_status_index(&one, StatusPurpose::Suspension)
+        .await;
+    assert_eq!(suspension.unwrap(), slot(0, 0));
+    let elsewhere = store
+        .allocate_status_index(&other, StatusPurpose::Revocation)
+        .await;
+    assert_eq!(elsewhere.unwrap(), slot(0, 0));
+    let next = store
+        .allocate_status_index(&one, StatusPurpose::Revocation)
+        .await;
+    assert_eq!(next.unwrap(), slot(0, 50));
+
+    let info = store
+        .status_list(&one, StatusPurpose::Revocation, 0)
+        .await
+        .unwrap()
+        .expect("list 0 is open");
+    assert_eq!(
+        (info.issuer_slug.as_str(), info.purpose, info.list),
+        (one.as_str(), StatusPurpose::Revocation, 0)
+    );
+    assert_eq!((info.size, info.allocated, info.revision), (131_072, 51, 0));
+    assert_eq!(info.created_at, info.updated_at);
+    let unopened = store.status_list(&one, StatusPurpose::Revocation, 1).await;
+    assert_eq!(unopened.unwrap(), None);
+}
+
+async fn allocation_opens_the_next_list_when_the_newest_is_full(
+    store: Arc<dyn Store>,
+    url: String,
+) {
+    let small = store::open_with(
+        &url,
+        StoreOptions {
+            status_list_size: 4,
+        },
+    )
+    .await
+    .expect("open with small lists");
+    let one = issuer();
+    let mut slots = Vec::new();
+    for _ in 0..9 {
+        let allocated = small.allocate_status_index(&one, StatusPurpose::Revocation);
+        slots.push(allocated.await.unwrap());
+    }
+    let expected = [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 0),
+    ];
+    let expected: Vec<StatusSlot> = expected.iter().map(|&(l, i)| slot(l, i)).collect();
+    assert_eq!(slots, expected);
+    let full = small.status_list(&one, StatusPurpose::Revocation, 0).await;
+    let full = full.unwrap().unwrap();
+    assert_eq!((full.size, full.allocated), (4, 4));
+
+    // many list boundaries crossed at once: no slot twice, and no list left with room
+    let other = issuer();
+    let slots = allocate_concurrently(&small, &other, 50).await;
+    let expected: Vec<StatusSlot> = (0..50).map(|n| slot(n / 4, n % 4)).collect();
+    assert_eq!(slots, expected);
+
+    // a list keeps the size it was opened with, whoever allocates from it
+    let next = store.allocate_status_index(&one, StatusPurpose::Revocation);
+    assert_eq!(next.await.unwrap(), slot(2, 1));
+    small.close().await;
+}
+
+async fn award_status_slots_must_be_allocated_and_unique(store: Arc<dyn Store>) {
+    let (one, other) = (issuer(), issuer());
+    let with_slot = |issuer: &str, list, index| NewAward {
+        status_list: Some(list),
+        status_index: Some(index),
+        ..sample(issuer)
+    };
+    // no list was ever opened
+    let never = with_slot(&one, 0, 0);
+    let error = store.insert_award(&never).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnallocatedStatusSlot(s) if s == slot(0, 0)),
+        "{error:?}"
+    );
+    assert_eq!(store.get_award(never.id).await.unwrap(), None);
+
+    let allocated = store
+        .allocate_status_index(&one, StatusPurpose::Revocation)
+        .await
+        .unwrap();
+    // past what was handed out, and another issuer's slot
+    for refused in [
+        with_slot(&one, 0, allocated.index + 1),
+        with_slot(&other, 0, 0),
+    ] {
+        let error = store.insert_award(&refused).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::UnallocatedStatusSlot(_)),
+            "{error:?}"
+        );
+    }
+
+    let first = with_slot(&one, allocated.list, allocated.index);
+    store.insert_award(&first).await.unwrap();
+    let again = with_slot(&one, allocated.list, allocated.index);
+    let error = store.insert_award(&again).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Conflict(ConflictOn::StatusSlot)),
+        "{error:?}"
+    );
+    assert_eq!(store.get_award(again.id).await.unwrap(), None);
+
+    // half a slot is refused by the database
+    let half = NewAward {
+        status_list: Some(0),
+        status_index: None,
+        ..sample(&one)
+    };
+    let error = store.insert_award(&half).await.unwrap_err();
+    let StoreError::Database(sqlx::Error::Database(db)) = &error else {
+        panic!("expected a database error, got {error:?}");
+    };
+    assert_eq!(db.kind(), sqlx::error::ErrorKind::CheckViolation, "{db}");
+    assert_eq!(store.count_awards(&one).await.unwrap(), 1);
+}
+
+async fn revoke_records_the_reason_and_an_event(store: Arc<dyn Store>) {
+    let award = award_with_slot(&*store, &issuer()).await;
+    let before = Utc::now().trunc_subsecs(6);
+    let revoked = store
+        .revoke_award(award.id, "attribué par erreur", "cli:directrice")
+        .await
+        .unwrap();
+    let after = Utc::now();
+
+    let at = revoked.revoked_at.expect("revoked");
+    assert!(before <= at && at <= after);
+    assert_eq!(
+        revoked.revocation_reason.as_deref(),
+        Some("attribué par erreur")
+    );
+    // nothing else changed
+    let unrevoked = carnet::store::Award {
+        revoked_at: None,
+        revocation_reason: None,
+        ..revoked.clone()
+    };
+    assert_eq!(unrevoked, award);
+    assert_eq!(store.get_award(award.id).await.unwrap(), Some(revoked));
+
+    let events = store.award_events(award.id).await.unwrap();
+    let kinds: Vec<AwardEventKind> = events.iter().map(|event| event.kind).collect();
+    assert_eq!(kinds, [AwardEventKind::Issued, AwardEventKind::Revoked]);
+    let event = &events[1];
+    assert_eq!((event.actor.as_str(), event.at), ("cli:directrice", at));
+    assert_eq!(event.detail["reason"], "attribué par erreur");
+    assert_eq!(event.detail["credential_id"], award.credential_id.as_str());
+    assert_eq!(event.detail["status_index"], 0);
+
+    // the list's revision moved in the same transaction
+    let info = store
+        .status_list(&award.issuer_slug, StatusPurpose::Revocation, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.revision, info.updated_at), (1, at));
+}
+
+async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<dyn Store>) {
+    let award = award_with_slot(&*store, &issuer()).await;
+    let first = store
+        .revoke_award(award.id, "erreur de saisie", "cli:a")
+        .await
+        .unwrap();
+    let error = store
+        .revoke_award(award.id, "une autre raison", "cli:b")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::AlreadyRevoked { id, revoked_at }
+            if id == award.id && Some(revoked_at) == first.revoked_at),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("already revoked"), "{error}");
+    assert_eq!(store.get_award(award.id).await.unwrap(), Some(first));
+    assert_eq!(store.award_events(award.id).await.unwrap().len(), 2);
+    let info = store
+        .status_list(&award.issuer_slug, StatusPurpose::Revocation, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(info.revision, 1);
+}
+
+async fn revoking_an_unknown_award_is_not_found(store: Arc<dyn Store>) {
+    store.insert_award(&sample(&issuer())).await.unwrap();
+    let id = Uuid::new_v4();
+    let error = store
+        .revoke_award(id, "inconnu", "cli:a")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::AwardNotFound(missing) if missing == id),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(&id.to_string()), "{error}");
+    assert!(store.award_events(id).await.unwrap().is_empty());
+}
+
+async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<dyn Store>) {
+    let award = award_with_slot(&*store, &issuer()).await;
+    let (a, b) = tokio::join!(
+        store.revoke_award(award.id, "raison a", "cli:a"),
+        store.revoke_award(award.id, "raison b", "cli:b"),
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("expected exactly one revocation to succeed: {other:?}"),
+    };
+    assert!(
+        matches!(lost, StoreError::AlreadyRevoked { .. }),
+        "{lost:?}"
+    );
+    assert_eq!(store.get_award(award.id).await.unwrap(), Some(won));
+    let events = store.award_events(award.id).await.unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+}
+
+/// The award update succeeds, then the "revoked" event breaks the CHECK on the audit detail
+/// size: the whole revocation must be undone, so that the award is not silently withdrawn
+/// without a trace (or withdrawn in the status list but not in the audit trail).
+async fn failing_revocation_event_leaves_the_award_valid(store: Arc<dyn Store>) {
+    let award = award_with_slot(&*store, &issuer()).await;
+    let error = store
+        .revoke_award(award.id, &"x".repeat(5000), "cli:a")
+        .await
+        .unwrap_err();
+    let StoreError::Database(sqlx::Error::Database(db)) = &error else {
+        panic!("expected a database error, got {error:?}");
+    };
+    assert!(db.message().contains("award_events_detail_size"), "{db}");
+
+    assert_eq!(
+        store.get_award(award.id).await.unwrap(),
+        Some(award.clone())
+    );
+    assert_eq!(store.award_events(award.id).await.unwrap().len(), 1);
+    let issuer = &award.issuer_slug;
+    let in_list = store.revoked_in_list(issuer, StatusPurpose::Revocation, 0);
+    assert!(in_list.await.unwrap().is_empty());
+    assert!(store.revoked_awards(issuer).await.unwrap().is_empty());
+    let info = store
+        .status_list(issuer, StatusPurpose::Revocation, 0)
+        .await;
+    assert_eq!(info.unwrap().unwrap().revision, 0);
+
+    // and it can still be revoked properly
+    store
+        .revoke_award(award.id, "raison", "cli:a")
+        .await
+        .unwrap();
+}
+
+async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<dyn Store>) {
+    let (one, other) = (issuer(), issuer());
+    let mut awards = Vec::new();
+    for _ in 0..6 {
+        awards.push(award_with_slot(&*store, &one).await);
+    }
+    // revoked, but elsewhere: another issuer's list, and an award without a slot
+    let elsewhere = award_with_slot(&*store, &other).await;
+    store
+        .revoke_award(elsewhere.id, "r", "cli:a")
+        .await
+        .unwrap();
+    let unlisted = store.insert_award(&sample(&one)).await.unwrap();
+    store.revoke_award(unlisted.id, "r", "cli:a").await.unwrap();
+
+    let revoked_in = |issuer: String, purpose, list| {
+        let store = store.clone();
+        async move { store.revoked_in_list(&issuer, purpose, list).await.unwrap() }
+    };
+    assert!(
+        revoked_in(one.clone(), StatusPurpose::Revocation, 0)
+            .await
+            .is_empty()
+    );
+    for i in [4, 1, 5] {
+        store
+            .revoke_award(awards[i].id, "r", "cli:a")
+            .await
+            .unwrap();
+    }
+    let indexes = |positions: &[usize]| -> Vec<u32> {
+        positions
+            .iter()
+            .map(|&i| awards[i].status_index.unwrap())
+            .collect()
+    };
+    assert_eq!(indexes(&[1, 4, 5]), [1, 4, 5]);
+    assert_eq!(
+        revoked_in(one.clone(), StatusPurpose::Revocation, 0).await,
+        indexes(&[1, 4, 5])
+    );
+    assert_eq!(
+        revoked_in(other.clone(), StatusPurpose::Revocation, 0).await,
+        [elsewhere.status_index.unwrap()]
+    );
+    assert!(
+        revoked_in(one.clone(), StatusPurpose::Revocation, 1)
+            .await
+            .is_empty()
+    );
+    assert!(
+        revoked_in(one.clone(), StatusPurpose::Suspension, 0)
+            .await
+            .is_empty()
+    );
+    let info = store.status_list(&one, StatusPurpose::Revocation, 0).await;
+    assert_eq!(info.unwrap().unwrap().revision, 3);
+}
+
+async fn revoked_awards_lists_one_issuers_revocations(store: Arc<dyn Store>) {
+    let (one, other) = (issuer(), issuer());
+    let a = award_with_slot(&*store, &one).await;
+    let b = store.insert_award(&sample(&one)).await.unwrap();
+    let c = award_with_slot(&*store, &one).await;
+    let elsewhere = award_with_slot(&*store, &other).await;
+    assert!(store.revoked_awards(&one).await.unwrap().is_empty());
+
+    let c = store.revoke_award(c.id, "doublon", "cli:a").await.unwrap();
+    let b = store.revoke_award(b.id, "erreur", "cli:a").await.unwrap();
+    store
+        .revoke_award(elsewhere.id, "r", "cli:a")
+        .await
+        .unwrap();
+
+    let revoked = store.revoked_awards(&one).await.unwrap();
+    let summary: Vec<_> = revoked
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.credential_id.as_str(),
+                Some(r.revoked_at),
+                r.reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                c.id,
+                c.credential_id.as_str(),
+                c.revoked_at,
+                Some("doublon")
+            ),
+            (b.id, b.credential_id.as_str(), b.revoked_at, Some("erreur")),
+        ]
+    );
+    assert!(!revoked.iter().any(|r| r.id == a.id));
+}
+
 // ---- not tied to a backend, or SQLite only ---------------------------------------------
+
+#[tokio::test]
+async fn status_list_size_must_be_between_one_and_the_maximum() {
+    for size in [0, store::MAX_STATUS_LIST_SIZE + 1] {
+        let options = StoreOptions {
+            status_list_size: size,
+        };
+        let error = store::open_with("sqlite::memory:", options).await.err();
+        assert!(
+            matches!(error, Some(StoreError::InvalidOptions(_))),
+            "{size}: {error:?}"
+        );
+    }
+    let options = StoreOptions {
+        status_list_size: store::MAX_STATUS_LIST_SIZE,
+    };
+    store::open_with("sqlite::memory:", options).await.unwrap();
+}
+
+/// A database made by release 0001 (awards, no status columns) is upgraded in place: its
+/// awards keep every field and have no status slot and no OB 2.0 forms.
+#[tokio::test]
+async fn sqlite_upgrade_from_0001_keeps_existing_awards() {
+    use std::str::FromStr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let first_only = dir.path().join("migrations");
+    std::fs::create_dir(&first_only).unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        manifest.join("migrations/sqlite/0001_awards.sql"),
+        first_only.join("0001_awards.sql"),
+    )
+    .unwrap();
+    let url = format!("sqlite://{}/carnet.db", dir.path().display());
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let migrator = sqlx::migrate::Migrator::new(first_only.as_path())
+        .await
+        .unwrap();
+    migrator.run(&pool).await.unwrap();
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO awards (id, issuer_slug, badge_class_slug, badge_class_digest, \
+         recipient_identity, recipient_salt, credential_id, credential_json, credential_jwt, \
+         valid_from, issued_by, created_at) \
+         VALUES (?, 'ime-old', 'cuisine', 'sha256:00', 'sha256$00', 'sel', ?, '{}', 'a.b.c', \
+         '2024-01-01T00:00:00.000000Z', 'cli:old', '2024-01-01T00:00:00.000000Z')",
+    )
+    .bind(id.to_string())
+    .bind(format!("urn:uuid:{id}"))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = store::open(&url)
+        .await
+        .expect("upgrade to the latest schema");
+    let award = store.get_award(id).await.unwrap().expect("kept");
+    assert_eq!(award.credential_id, format!("urn:uuid:{id}"));
+    assert_eq!((award.status_list, award.status_index), (None, None));
+    assert_eq!((award.assertion_json, award.assertion_jws), (None, None));
+    let revoked = store
+        .revoke_award(id, "ancien badge", "cli:a")
+        .await
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(
+        store
+            .revoked_in_list("ime-old", StatusPurpose::Revocation, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await;
+}
 
 #[tokio::test]
 async fn unsupported_url_names_the_scheme_and_the_accepted_ones() {

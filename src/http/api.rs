@@ -67,7 +67,7 @@ pub struct CreateAward {
 
 pub fn award_urls(base: &str, award: &Award) -> Value {
     let c = format!("{base}/credentials/{}", award.id);
-    json!({
+    let mut doc = json!({
         "id": award.id,
         "credential_id": award.credential_id,
         "badge_class": award.badge_class_slug,
@@ -80,7 +80,18 @@ pub fn award_urls(base: &str, award: &Award) -> Value {
             "png_jwt": format!("{c}.png?proof=jwt"),
             "svg": format!("{c}.svg"),
         }
-    })
+    });
+    if award.assertion_json.is_some() {
+        let a = format!("{base}/ob2/assertions/{}", award.id);
+        doc["ob2"] = json!({
+            "assertion": a,
+            "jws": format!("{a}.jws"),
+            "png": format!("{a}.png"),
+            "png_hosted": format!("{a}.png?verification=hosted"),
+            "svg": format!("{a}.svg"),
+        });
+    }
+    doc
 }
 
 pub async fn create_award(
@@ -228,4 +239,39 @@ pub async fn verify(
         .verify_bytes(&body, recipient.as_deref())
         .await;
     Ok(axum::Json(report).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAward {
+    reason: String,
+}
+
+/// `POST /api/v1/awards/{id}/revoke` `{"reason": "..."}`: withdraws the award everywhere at once
+/// (OB 3.0 status list bit, OB 2.0 hosted 410 and RevocationList), in one transaction.
+pub async fn revoke_award(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("no such award"))?;
+    let body = body.map_err(body_error)?;
+    let req: RevokeAward = serde_json::from_slice(&body)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
+    let reason = crate::issue::validate_reason(&req.reason)
+        .map_err(|e| AppError::unprocessable("reason", e))?;
+    let award = s
+        .app
+        .store
+        .revoke_award(id, &reason, &format!("api:{who}"))
+        .await?;
+    tracing::info!(award.id = %award.id, "revoked badge {}", award.id);
+    let mut doc = award_urls(&s.app.issuer.base_url, &award);
+    doc["revoked_at"] = serde_json::to_value(award.revoked_at).unwrap_or_default();
+    doc["revocation_reason"] = reason.into();
+    Ok(axum::Json(doc).into_response())
 }

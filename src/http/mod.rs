@@ -6,6 +6,7 @@
 
 mod api;
 mod html;
+mod ob2;
 mod public;
 
 use std::sync::Arc;
@@ -46,6 +47,16 @@ pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router 
             get(public::badge_class_image),
         )
         .route("/credentials/{file}", get(public::credential))
+        .route(
+            "/issuers/{slug}/status/{purpose}/{list}",
+            get(public::status_list),
+        )
+        .route("/ob2/issuers/{slug}", get(ob2::profile))
+        .route("/ob2/issuers/{slug}/keys/{kid}", get(ob2::key))
+        .route("/ob2/issuers/{slug}/revocations", get(ob2::revocation_list))
+        .route("/ob2/badge-classes/{slug}/{version}", get(ob2::badge_class))
+        .route("/ob2/assertions/{file}", get(ob2::assertion))
+        .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
         .route("/api/v1/verify", post(api::verify))
@@ -143,9 +154,11 @@ impl From<axum::extract::rejection::QueryRejection> for AppError {
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::Conflict(_) => {
+            crate::store::StoreError::Conflict(_)
+            | crate::store::StoreError::AlreadyRevoked { .. } => {
                 AppError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
+            crate::store::StoreError::AwardNotFound(_) => AppError::not_found(e.to_string()),
             other => {
                 AppError::internal(format!("{other}: {:?}", std::error::Error::source(&other)))
             }

@@ -11,7 +11,7 @@ use super::html::{escape, markdown, page};
 use super::{AppError, HttpState, wants_html};
 use crate::ob3::credential::{achievement, achievement_id};
 
-fn json_ld(value: Value, content_type: &'static str) -> Response {
+pub(super) fn json_ld(value: Value, content_type: &'static str) -> Response {
     let mut resp = axum::Json(value).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -55,7 +55,7 @@ pub async fn jwks(State(s): State<HttpState>) -> Response {
     json_ld(s.app.issuer.jwks(), "application/jwk-set+json")
 }
 
-fn check_issuer(s: &HttpState, slug: &str) -> Result<(), AppError> {
+pub(super) fn check_issuer(s: &HttpState, slug: &str) -> Result<(), AppError> {
     if s.app.issuer.slug() == slug {
         Ok(())
     } else {
@@ -339,4 +339,33 @@ fn credential_page(cred: &Value, base: &str) -> String {
          <p class=\"note\">Pour vérifier ce badge : <code>POST /api/v1/verify</code> avec l'image.</p>"
     ));
     page("fr", text("/name"), &body)
+}
+
+/// `GET /issuers/{slug}/status/{purpose}/{list}`: the signed BitstringStatusListCredential.
+pub async fn status_list(
+    State(s): State<HttpState>,
+    Path((slug, purpose, list)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    let purpose: crate::status::StatusPurpose = purpose
+        .parse()
+        .map_err(|_| AppError::not_found(format!("no status purpose \"{purpose}\"")))?;
+    let list: u32 = list
+        .parse()
+        .map_err(|_| AppError::not_found("no such status list"))?;
+    let doc = s
+        .app
+        .status
+        .signed_list(purpose, list)
+        .await
+        .map_err(|e| match e {
+            crate::status_publisher::PublishError::Store(e) => AppError::from(e),
+            other => AppError::internal(other.to_string()),
+        })?
+        .ok_or_else(|| AppError::not_found("no such status list"))?;
+    let mut resp = json_ld(doc, "application/vc+ld+json");
+    // A revocation must be seen at once: verifiers revalidate every time.
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(resp)
 }

@@ -23,6 +23,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
+pub use crate::status::{StatusPurpose, StatusSlot};
+
 /// What the issuer asks the store to record: one badge given to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAward {
@@ -43,6 +45,14 @@ pub struct NewAward {
     pub credential_json: String,
     /// The same credential as VC-JWT.
     pub credential_jwt: String,
+    /// The credential's slot in its issuer's revocation status list, from
+    /// [`Store::allocate_status_index`]: both set or both `None` (awards without a `credentialStatus`).
+    pub status_list: Option<u32>,
+    pub status_index: Option<u32>,
+    /// The Open Badges 2.0 hosted Assertion (JSON, as served).
+    pub assertion_json: Option<String>,
+    /// The Open Badges 2.0 signed Assertion (compact JWS).
+    pub assertion_jws: Option<String>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
     /// Who asked: CLI user or API token name.
@@ -64,6 +74,10 @@ pub struct Award {
     pub credential_id: String,
     pub credential_json: String,
     pub credential_jwt: String,
+    pub status_list: Option<u32>,
+    pub status_index: Option<u32>,
+    pub assertion_json: Option<String>,
+    pub assertion_jws: Option<String>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
     pub issued_by: String,
@@ -88,6 +102,10 @@ impl Award {
             credential_id: new.credential_id.clone(),
             credential_json: new.credential_json.clone(),
             credential_jwt: new.credential_jwt.clone(),
+            status_list: new.status_list,
+            status_index: new.status_index,
+            assertion_json: new.assertion_json.clone(),
+            assertion_jws: new.assertion_jws.clone(),
             valid_from: to_micros(new.valid_from),
             valid_until: new.valid_until.map(to_micros),
             issued_by: new.issued_by.clone(),
@@ -97,6 +115,44 @@ impl Award {
             revocation_reason: None,
         }
     }
+
+    /// The award's slot in its issuer's revocation list, when it has one.
+    pub fn status_slot(&self) -> Option<StatusSlot> {
+        Some(StatusSlot {
+            list: self.status_list?,
+            index: self.status_index?,
+        })
+    }
+}
+
+/// A revoked award, as the OB 2.0 `RevocationList` of its issuer lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedAward {
+    /// The award id; the hosted assertion's URL is built from it.
+    pub id: Uuid,
+    /// The OB 3.0 credential id.
+    pub credential_id: String,
+    pub revoked_at: DateTime<Utc>,
+    /// `revocationReason`; always set by [`Store::revoke_award`].
+    pub reason: Option<String>,
+}
+
+/// One status list of an issuer, for one purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListInfo {
+    pub issuer_slug: String,
+    pub purpose: StatusPurpose,
+    pub list: u32,
+    /// Entries of the list, fixed when it was opened.
+    pub size: u32,
+    /// Indexes handed out so far (`0..allocated`); equal to `size` when the list is full.
+    pub allocated: u32,
+    /// Bumped in the same transaction as every change of a bit (a revocation): a signed copy of the list made
+    /// at revision `r` is current as long as the revision is still `r`. Read it before the bits.
+    pub revision: u64,
+    pub created_at: DateTime<Utc>,
+    /// When a bit last changed (or the list was opened).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// What happened to an award; stored as text, so new kinds need no migration.
@@ -149,6 +205,8 @@ pub enum ConflictOn {
     CredentialId,
     /// The (issuer, idempotency key) pair.
     IdempotencyKey,
+    /// The (issuer, status list, status index) slot.
+    StatusSlot,
     /// A constraint this code does not know yet (named as the database reported it).
     Other(String),
 }
@@ -159,6 +217,7 @@ impl fmt::Display for ConflictOn {
             ConflictOn::AwardId => f.write_str("award id"),
             ConflictOn::CredentialId => f.write_str("credential id"),
             ConflictOn::IdempotencyKey => f.write_str("idempotency key"),
+            ConflictOn::StatusSlot => f.write_str("status list slot"),
             ConflictOn::Other(constraint) => write!(f, "unique constraint {constraint}"),
         }
     }
@@ -173,6 +232,15 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("an award with the same {0} already exists")]
     Conflict(ConflictOn),
+    #[error("no award has the id {0}")]
+    AwardNotFound(Uuid),
+    #[error("the award {id} was already revoked at {revoked_at}")]
+    AlreadyRevoked { id: Uuid, revoked_at: DateTime<Utc> },
+    /// An award may only carry a slot that [`Store::allocate_status_index`] handed out for its issuer.
+    #[error("the revocation status slot ({0}) was not allocated to this issuer")]
+    UnallocatedStatusSlot(StatusSlot),
+    #[error("invalid store options: {0}")]
+    InvalidOptions(String),
     #[error(
         "cannot use the path {path} for the SQLite database (resolving it or creating its directory failed)"
     )]
@@ -195,7 +263,9 @@ pub enum StoreError {
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Writes the award and its "issued" audit event in ONE transaction (both or neither).
-    /// A duplicate id, credential id or (issuer, idempotency key) gives [`StoreError::Conflict`].
+    /// A duplicate id, credential id, (issuer, idempotency key) or status slot gives
+    /// [`StoreError::Conflict`]; a status slot not allocated to the issuer gives
+    /// [`StoreError::UnallocatedStatusSlot`].
     async fn insert_award(&self, award: &NewAward) -> Result<Award, StoreError>;
     async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError>;
     async fn get_award_by_credential_id(
@@ -217,12 +287,81 @@ pub trait Store: Send + Sync + 'static {
     async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError>;
     /// The award's audit trail, oldest first; empty for an unknown award.
     async fn award_events(&self, id: Uuid) -> Result<Vec<AwardEvent>, StoreError>;
+
+    /// Hands out the next free slot of the issuer's status lists for `purpose`, opening the next list when the
+    /// newest is full. Called before signing, since the credential carries the slot. A slot is never handed out
+    /// twice, even under concurrency or when its award is never stored (the gap stays unused).
+    ///
+    /// Indexes are handed out in order, not at random as Bitstring Status List §2.1 recommends, because the
+    /// 1EdTech validator (`BitstringStatusListProbe`) reports a RANGE_ERROR for an index at or past the list's
+    /// length in *bytes* (16,384 for a minimum-size list): in-order indexes stay below it for the first 16,384
+    /// awards of a list.
+    async fn allocate_status_index(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+    ) -> Result<StatusSlot, StoreError>;
+    /// One status list, or `None` if it was never opened.
+    async fn status_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Option<StatusListInfo>, StoreError>;
+    /// Revokes the award in ONE transaction: sets `revoked_at` and the reason, bumps the revision of its status
+    /// list and writes a "revoked" audit event (all or nothing). An unknown id gives
+    /// [`StoreError::AwardNotFound`]; an award already revoked gives [`StoreError::AlreadyRevoked`] and keeps
+    /// its first reason. The reason is recorded in the audit detail, which holds at most 4096 characters: the
+    /// caller keeps reasons short (a longer one fails with a database error, and nothing is revoked).
+    async fn revoke_award(&self, id: Uuid, reason: &str, actor: &str) -> Result<Award, StoreError>;
+    /// The indexes set in list `list` of the issuer for `purpose`, in increasing order: for revocation, the
+    /// slots of its revoked awards. No award carries a suspension entry yet, so suspension lists are empty.
+    async fn revoked_in_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Vec<u32>, StoreError>;
+    /// The issuer's revoked awards, oldest revocation first (for the OB 2.0 `RevocationList`).
+    async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError>;
     /// Checks that the database answers (for health checks).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Closes the connection pool, waiting for connections in use (graceful shutdown).
     async fn close(&self);
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+}
+
+/// Settings of a store that are not in its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Entries of each status list this store opens (lists already open keep their size). At least 1, at most
+    /// [`MAX_STATUS_LIST_SIZE`]; the default is the spec's minimum, 131,072 (Bitstring Status List §2.2). A
+    /// smaller size is for tests: a published list is padded to the minimum anyway.
+    pub status_list_size: u32,
+}
+
+/// The largest status list a store opens: 2^24 entries, a 2 MiB bitstring.
+pub const MAX_STATUS_LIST_SIZE: u32 = 1 << 24;
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            status_list_size: crate::status::bitstring::MIN_ENTRIES as u32,
+        }
+    }
+}
+
+impl StoreOptions {
+    fn validate(self) -> Result<Self, StoreError> {
+        if self.status_list_size == 0 || self.status_list_size > MAX_STATUS_LIST_SIZE {
+            return Err(StoreError::InvalidOptions(format!(
+                "status_list_size must be between 1 and {MAX_STATUS_LIST_SIZE}, not {}",
+                self.status_list_size
+            )));
+        }
+        Ok(self)
+    }
 }
 
 /// Opens the store named by the URL and runs its embedded migrations.
@@ -233,10 +372,18 @@ pub trait Store: Send + Sync + 'static {
 ///   `?options=-c%20search_path%3Dmy_schema` puts the tables in `my_schema`.
 /// * anything else: [`StoreError::UnsupportedUrl`] naming the scheme.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, StoreOptions::default()).await
+}
+
+/// [`open`] with options.
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    let options = options.validate()?;
     let scheme = url_scheme(url);
     let store: Arc<dyn Store> = match scheme.to_ascii_lowercase().as_str() {
-        "sqlite" => Arc::new(sqlite::SqliteStore::open(url).await?),
-        "postgres" | "postgresql" => Arc::new(postgres::PostgresStore::open(url).await?),
+        "sqlite" => Arc::new(sqlite::SqliteStore::open_with(url, options).await?),
+        "postgres" | "postgresql" => {
+            Arc::new(postgres::PostgresStore::open_with(url, options).await?)
+        }
         _ => return Err(StoreError::UnsupportedUrl(scheme.to_owned())),
     };
     tracing::info!(
@@ -265,8 +412,32 @@ fn issued_event_detail(award: &NewAward) -> String {
         "badge_class": award.badge_class_slug,
         "badge_class_digest": award.badge_class_digest,
         "idempotency_key": award.idempotency_key,
+        "status_list": award.status_list,
+        "status_index": award.status_index,
     })
     .to_string()
+}
+
+/// The detail of the "revoked" event.
+fn revoked_event_detail(award: &Award, reason: &str) -> String {
+    serde_json::json!({
+        "credential_id": award.credential_id,
+        "reason": reason,
+        "status_list": award.status_list,
+        "status_index": award.status_index,
+    })
+    .to_string()
+}
+
+/// Reads back a list number, index or size stored as a non-negative integer.
+fn stored_u32(column: &str, value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("{column} {value} is out of range")))
+}
+
+fn stored_purpose(text: &str) -> Result<StatusPurpose, StoreError> {
+    text.parse()
+        .map_err(|e| StoreError::Corrupt(format!("status list purpose: {e}")))
 }
 
 fn parse_event_detail(text: &str) -> Result<serde_json::Value, StoreError> {

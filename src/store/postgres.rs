@@ -13,8 +13,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
 use super::{
-    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, Store, StoreError,
-    issued_event_detail, parse_event_detail,
+    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, StatusListInfo,
+    StatusPurpose, StatusSlot, Store, StoreError, StoreOptions, issued_event_detail,
+    parse_event_detail, revoked_event_detail, stored_purpose, stored_u32, to_micros,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -24,25 +25,44 @@ macro_rules! award_columns {
     () => {
         "id::text AS id, issuer_slug, badge_class_slug, badge_class_digest, recipient_identity, \
          recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, \
+         status_list, status_index, assertion_json, assertion_jws, \
          valid_from, valid_until, issued_by, idempotency_key, created_at, revoked_at, \
          revocation_reason"
     };
 }
 
+/// The columns of `status_lists`, in the order `status_list_from_row` reads them.
+macro_rules! status_list_columns {
+    () => {
+        "issuer_slug, purpose, list_number, size, next_index, revision, created_at, updated_at"
+    };
+}
+
+/// Rounds of "the newest list is full, open the next one" before giving up. Each lost round means that
+/// another allocator opened a list, so this is only reached if something is badly wrong.
+const MAX_LIST_OPENING_ROUNDS: usize = 64;
+
 pub struct PostgresStore {
     pool: PgPool,
+    options: StoreOptions,
 }
 
 impl PostgresStore {
     /// Connects to the database named by a `postgres://` URL and migrates it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url).map_err(StoreError::Database)?;
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`PostgresStore::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        let options = options.validate()?;
+        let connect = PgConnectOptions::from_str(url).map_err(StoreError::Database)?;
         let pool = PgPoolOptions::new()
-            .connect_with(options)
+            .connect_with(connect)
             .await
             .map_err(StoreError::Database)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::Migration)?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, options })
     }
 
     async fn fetch_one_award(
@@ -69,6 +89,7 @@ fn db_error(error: sqlx::Error) -> StoreError {
             Some("awards_pkey") => ConflictOn::AwardId,
             Some("awards_credential_id_key") => ConflictOn::CredentialId,
             Some("awards_issuer_idempotency_key") => ConflictOn::IdempotencyKey,
+            Some("awards_status_slot") => ConflictOn::StatusSlot,
             Some(other) => ConflictOn::Other(other.to_owned()),
             None => ConflictOn::Other(db.message().to_owned()),
         };
@@ -85,6 +106,21 @@ where
         .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
 }
 
+fn optional_u32_column(row: &PgRow, name: &str) -> Result<Option<u32>, StoreError> {
+    column::<Option<i32>>(row, name)?
+        .map(|value| stored_u32(name, i64::from(value)))
+        .transpose()
+}
+
+fn u32_column(row: &PgRow, name: &str) -> Result<u32, StoreError> {
+    stored_u32(name, i64::from(column::<i32>(row, name)?))
+}
+
+/// Binds a list number, index or size to an `INTEGER` parameter.
+fn int4(value: u32) -> Result<i32, StoreError> {
+    i32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{value} does not fit INTEGER")))
+}
+
 fn award_from_row(row: &PgRow) -> Result<Award, StoreError> {
     let id: String = column(row, "id")?;
     Ok(Award {
@@ -99,6 +135,10 @@ fn award_from_row(row: &PgRow) -> Result<Award, StoreError> {
         credential_id: column(row, "credential_id")?,
         credential_json: column(row, "credential_json")?,
         credential_jwt: column(row, "credential_jwt")?,
+        status_list: optional_u32_column(row, "status_list")?,
+        status_index: optional_u32_column(row, "status_index")?,
+        assertion_json: column(row, "assertion_json")?,
+        assertion_jws: column(row, "assertion_jws")?,
         valid_from: column::<DateTime<Utc>>(row, "valid_from")?,
         valid_until: column::<Option<DateTime<Utc>>>(row, "valid_until")?,
         issued_by: column(row, "issued_by")?,
@@ -106,6 +146,67 @@ fn award_from_row(row: &PgRow) -> Result<Award, StoreError> {
         created_at: column::<DateTime<Utc>>(row, "created_at")?,
         revoked_at: column::<Option<DateTime<Utc>>>(row, "revoked_at")?,
         revocation_reason: column(row, "revocation_reason")?,
+    })
+}
+
+fn status_list_from_row(row: &PgRow) -> Result<StatusListInfo, StoreError> {
+    let revision: i64 = column(row, "revision")?;
+    Ok(StatusListInfo {
+        issuer_slug: column(row, "issuer_slug")?,
+        purpose: stored_purpose(&column::<String>(row, "purpose")?)?,
+        list: u32_column(row, "list_number")?,
+        size: u32_column(row, "size")?,
+        allocated: u32_column(row, "next_index")?,
+        revision: u64::try_from(revision)
+            .map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?,
+        created_at: column::<DateTime<Utc>>(row, "created_at")?,
+        updated_at: column::<DateTime<Utc>>(row, "updated_at")?,
+    })
+}
+
+fn revoked_from_row(row: &PgRow) -> Result<RevokedAward, StoreError> {
+    let id: String = column(row, "id")?;
+    Ok(RevokedAward {
+        id: Uuid::parse_str(&id)
+            .map_err(|e| StoreError::Corrupt(format!("award id {id:?}: {e}")))?,
+        credential_id: column(row, "credential_id")?,
+        revoked_at: column::<DateTime<Utc>>(row, "revoked_at")?,
+        reason: column(row, "revocation_reason")?,
+    })
+}
+
+/// Refuses a slot that the issuer's revocation lists never handed out (inside the insert transaction).
+/// `next_index` only grows, so a slot found allocated here stays allocated.
+async fn check_slot_allocated(
+    tx: &mut sqlx::PgConnection,
+    award: &Award,
+) -> Result<(), StoreError> {
+    let (Some(list), Some(index)) = (award.status_list, award.status_index) else {
+        return Ok(());
+    };
+    let next: Option<i32> = sqlx::query_scalar(
+        "SELECT next_index FROM status_lists \
+         WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+    )
+    .bind(&award.issuer_slug)
+    .bind(StatusPurpose::Revocation.as_str())
+    .bind(int4(list)?)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    match next {
+        Some(next) if i64::from(index) < i64::from(next) => Ok(()),
+        _ => Err(StoreError::UnallocatedStatusSlot(StatusSlot {
+            list,
+            index,
+        })),
+    }
+}
+
+fn slot_from_row(row: &PgRow) -> Result<StatusSlot, StoreError> {
+    Ok(StatusSlot {
+        list: u32_column(row, "list_number")?,
+        index: u32_column(row, "slot_index")?,
     })
 }
 
@@ -123,13 +224,15 @@ impl Store for PostgresStore {
     async fn insert_award(&self, new: &NewAward) -> Result<Award, StoreError> {
         let award = Award::from_new(new, Utc::now());
         let mut tx = self.pool.begin().await.map_err(db_error)?;
+        check_slot_allocated(&mut tx, &award).await?;
         sqlx::query(concat!(
             "INSERT INTO awards (id, issuer_slug, badge_class_slug, badge_class_digest, \
              recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
-             credential_jwt, valid_from, valid_until, issued_by, idempotency_key, created_at, \
+             credential_jwt, status_list, status_index, assertion_json, assertion_jws, \
+             valid_from, valid_until, issued_by, idempotency_key, created_at, \
              revoked_at, revocation_reason) ",
             "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17)"
+             $16, $17, $18, $19, $20, $21)"
         ))
         .bind(award.id.to_string())
         .bind(&award.issuer_slug)
@@ -141,6 +244,10 @@ impl Store for PostgresStore {
         .bind(&award.credential_id)
         .bind(&award.credential_json)
         .bind(&award.credential_jwt)
+        .bind(award.status_list.map(int4).transpose()?)
+        .bind(award.status_index.map(int4).transpose()?)
+        .bind(&award.assertion_json)
+        .bind(&award.assertion_jws)
         .bind(award.valid_from)
         .bind(award.valid_until)
         .bind(&award.issued_by)
@@ -251,6 +358,183 @@ impl Store for PostgresStore {
         .await
         .map_err(db_error)?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    async fn allocate_status_index(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+    ) -> Result<StatusSlot, StoreError> {
+        let size = int4(self.options.status_list_size)?;
+        for _ in 0..MAX_LIST_OPENING_ROUNDS {
+            // One statement, so atomic: concurrent allocators queue on the row lock, and each
+            // re-checks `next_index < size` on the row as the previous one left it.
+            let taken = sqlx::query(
+                "UPDATE status_lists SET next_index = next_index + 1 \
+                 WHERE issuer_slug = $1 AND purpose = $2 AND next_index < size \
+                   AND list_number = (SELECT max(list_number) FROM status_lists \
+                                      WHERE issuer_slug = $1 AND purpose = $2) \
+                 RETURNING list_number, next_index - 1 AS slot_index",
+            )
+            .bind(issuer_slug)
+            .bind(purpose.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+            if let Some(row) = taken {
+                return slot_from_row(&row);
+            }
+            // No list yet, or the newest is full: open the next one and take its index 0. If
+            // another allocator opened it first (committed: the newest list has room again; or
+            // not yet: the insert waits for it, then conflicts), nothing is inserted and the loop
+            // takes a slot from the list the other one opened.
+            let now = to_micros(Utc::now());
+            let opened = sqlx::query(
+                "WITH newest AS (SELECT list_number, size, next_index FROM status_lists \
+                                 WHERE issuer_slug = $1 AND purpose = $2 \
+                                 ORDER BY list_number DESC LIMIT 1) \
+                 INSERT INTO status_lists \
+                 (issuer_slug, purpose, list_number, size, next_index, revision, created_at, \
+                  updated_at) \
+                 SELECT $1, $2, COALESCE((SELECT list_number + 1 FROM newest), 0), $3, 1, 0, \
+                        $4, $4 \
+                 WHERE NOT EXISTS (SELECT 1 FROM newest WHERE next_index < size) \
+                 ON CONFLICT ON CONSTRAINT status_lists_pkey DO NOTHING \
+                 RETURNING list_number, 0 AS slot_index",
+            )
+            .bind(issuer_slug)
+            .bind(purpose.as_str())
+            .bind(size)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+            if let Some(row) = opened {
+                return slot_from_row(&row);
+            }
+        }
+        Err(StoreError::Conflict(ConflictOn::Other(format!(
+            "status list allocation for {issuer_slug} lost {MAX_LIST_OPENING_ROUNDS} races in a row"
+        ))))
+    }
+
+    async fn status_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Option<StatusListInfo>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            status_list_columns!(),
+            " FROM status_lists WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3"
+        ))
+        .bind(issuer_slug)
+        .bind(purpose.as_str())
+        .bind(int4(list)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        .as_ref()
+        .map(status_list_from_row)
+        .transpose()
+    }
+
+    async fn revoke_award(&self, id: Uuid, reason: &str, actor: &str) -> Result<Award, StoreError> {
+        let revoked_at = to_micros(Utc::now());
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // FOR UPDATE: a concurrent revocation of the same award waits here, then sees it revoked.
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE id = $1::uuid FOR UPDATE"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let mut award = match row {
+            Some(row) => award_from_row(&row)?,
+            None => return Err(StoreError::AwardNotFound(id)),
+        };
+        if let Some(revoked_at) = award.revoked_at {
+            return Err(StoreError::AlreadyRevoked { id, revoked_at });
+        }
+        sqlx::query(
+            "UPDATE awards SET revoked_at = $2, revocation_reason = $3 WHERE id = $1::uuid",
+        )
+        .bind(id.to_string())
+        .bind(revoked_at)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(list) = award.status_list {
+            sqlx::query(
+                "UPDATE status_lists SET revision = revision + 1, updated_at = $4 \
+                 WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+            )
+            .bind(&award.issuer_slug)
+            .bind(StatusPurpose::Revocation.as_str())
+            .bind(int4(list)?)
+            .bind(revoked_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        sqlx::query(
+            "INSERT INTO award_events (award_id, kind, actor, at, detail) \
+             VALUES ($1::uuid, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(AwardEventKind::Revoked.as_str())
+        .bind(actor)
+        .bind(revoked_at)
+        .bind(revoked_event_detail(&award, reason))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        award.revoked_at = Some(revoked_at);
+        award.revocation_reason = Some(reason.to_owned());
+        Ok(award)
+    }
+
+    async fn revoked_in_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Vec<u32>, StoreError> {
+        if purpose != StatusPurpose::Revocation {
+            return Ok(Vec::new());
+        }
+        let indexes: Vec<i32> = sqlx::query_scalar(
+            "SELECT status_index FROM awards \
+             WHERE issuer_slug = $1 AND status_list = $2 AND revoked_at IS NOT NULL \
+             ORDER BY status_index",
+        )
+        .bind(issuer_slug)
+        .bind(int4(list)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        indexes
+            .into_iter()
+            .map(|index| stored_u32("status_index", i64::from(index)))
+            .collect()
+    }
+
+    async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id::text AS id, credential_id, revoked_at, revocation_reason FROM awards \
+             WHERE issuer_slug = $1 AND revoked_at IS NOT NULL ORDER BY revoked_at, id",
+        )
+        .bind(issuer_slug)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(revoked_from_row).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

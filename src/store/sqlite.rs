@@ -15,8 +15,9 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::{
-    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, Store, StoreError,
-    issued_event_detail, parse_event_detail,
+    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, StatusListInfo,
+    StatusPurpose, StatusSlot, Store, StoreError, StoreOptions, issued_event_detail,
+    parse_event_detail, revoked_event_detail, stored_purpose, stored_u32, to_micros,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -29,18 +30,33 @@ macro_rules! award_columns {
     () => {
         "id, issuer_slug, badge_class_slug, badge_class_digest, recipient_identity, \
          recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, \
+         status_list, status_index, assertion_json, assertion_jws, \
          valid_from, valid_until, issued_by, idempotency_key, created_at, revoked_at, \
          revocation_reason"
     };
 }
 
+/// The columns of `status_lists`, in the order `status_list_from_row` reads them.
+macro_rules! status_list_columns {
+    () => {
+        "issuer_slug, purpose, list_number, size, next_index, revision, created_at, updated_at"
+    };
+}
+
 pub struct SqliteStore {
     pool: SqlitePool,
+    options: StoreOptions,
 }
 
 impl SqliteStore {
     /// Opens (creating if missing) the database named by a `sqlite:` URL and migrates it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        let options_checked = options.validate()?;
         let mut options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Database)?
             .create_if_missing(true)
@@ -69,7 +85,10 @@ impl SqliteStore {
             .await
             .map_err(StoreError::Database)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::Migration)?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            options: options_checked,
+        })
     }
 
     async fn fetch_one_award(
@@ -121,6 +140,7 @@ fn db_error(error: sqlx::Error) -> StoreError {
             "awards.id" => ConflictOn::AwardId,
             "awards.credential_id" => ConflictOn::CredentialId,
             "awards.issuer_slug, awards.idempotency_key" => ConflictOn::IdempotencyKey,
+            "awards.issuer_slug, awards.status_list, awards.status_index" => ConflictOn::StatusSlot,
             other => ConflictOn::Other(other.to_owned()),
         };
         return StoreError::Conflict(on);
@@ -156,6 +176,16 @@ fn optional_time_column(row: &SqliteRow, name: &str) -> Result<Option<DateTime<U
         .transpose()
 }
 
+fn optional_u32_column(row: &SqliteRow, name: &str) -> Result<Option<u32>, StoreError> {
+    column::<Option<i64>>(row, name)?
+        .map(|value| stored_u32(name, value))
+        .transpose()
+}
+
+fn u32_column(row: &SqliteRow, name: &str) -> Result<u32, StoreError> {
+    stored_u32(name, column::<i64>(row, name)?)
+}
+
 fn award_from_row(row: &SqliteRow) -> Result<Award, StoreError> {
     let id: String = column(row, "id")?;
     Ok(Award {
@@ -170,6 +200,10 @@ fn award_from_row(row: &SqliteRow) -> Result<Award, StoreError> {
         credential_id: column(row, "credential_id")?,
         credential_json: column(row, "credential_json")?,
         credential_jwt: column(row, "credential_jwt")?,
+        status_list: optional_u32_column(row, "status_list")?,
+        status_index: optional_u32_column(row, "status_index")?,
+        assertion_json: column(row, "assertion_json")?,
+        assertion_jws: column(row, "assertion_jws")?,
         valid_from: time_column(row, "valid_from")?,
         valid_until: optional_time_column(row, "valid_until")?,
         issued_by: column(row, "issued_by")?,
@@ -178,6 +212,59 @@ fn award_from_row(row: &SqliteRow) -> Result<Award, StoreError> {
         revoked_at: optional_time_column(row, "revoked_at")?,
         revocation_reason: column(row, "revocation_reason")?,
     })
+}
+
+fn status_list_from_row(row: &SqliteRow) -> Result<StatusListInfo, StoreError> {
+    let revision: i64 = column(row, "revision")?;
+    Ok(StatusListInfo {
+        issuer_slug: column(row, "issuer_slug")?,
+        purpose: stored_purpose(&column::<String>(row, "purpose")?)?,
+        list: u32_column(row, "list_number")?,
+        size: u32_column(row, "size")?,
+        allocated: u32_column(row, "next_index")?,
+        revision: u64::try_from(revision)
+            .map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?,
+        created_at: time_column(row, "created_at")?,
+        updated_at: time_column(row, "updated_at")?,
+    })
+}
+
+fn revoked_from_row(row: &SqliteRow) -> Result<RevokedAward, StoreError> {
+    let id: String = column(row, "id")?;
+    Ok(RevokedAward {
+        id: Uuid::parse_str(&id)
+            .map_err(|e| StoreError::Corrupt(format!("award id {id:?}: {e}")))?,
+        credential_id: column(row, "credential_id")?,
+        revoked_at: time_column(row, "revoked_at")?,
+        reason: column(row, "revocation_reason")?,
+    })
+}
+
+/// Refuses a slot that the issuer's revocation lists never handed out (inside the insert transaction).
+async fn check_slot_allocated(
+    tx: &mut sqlx::SqliteConnection,
+    award: &Award,
+) -> Result<(), StoreError> {
+    let (Some(list), Some(index)) = (award.status_list, award.status_index) else {
+        return Ok(());
+    };
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT next_index FROM status_lists \
+         WHERE issuer_slug = ? AND purpose = ? AND list_number = ?",
+    )
+    .bind(&award.issuer_slug)
+    .bind(StatusPurpose::Revocation.as_str())
+    .bind(i64::from(list))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    match next {
+        Some(next) if i64::from(index) < next => Ok(()),
+        _ => Err(StoreError::UnallocatedStatusSlot(StatusSlot {
+            list,
+            index,
+        })),
+    }
 }
 
 fn event_from_row(row: &SqliteRow) -> Result<AwardEvent, StoreError> {
@@ -200,10 +287,11 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
+        check_slot_allocated(&mut tx, &award).await?;
         sqlx::query(concat!(
             "INSERT INTO awards (",
             award_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(award.id.to_string())
         .bind(&award.issuer_slug)
@@ -215,6 +303,10 @@ impl Store for SqliteStore {
         .bind(&award.credential_id)
         .bind(&award.credential_json)
         .bind(&award.credential_jwt)
+        .bind(award.status_list.map(i64::from))
+        .bind(award.status_index.map(i64::from))
+        .bind(&award.assertion_json)
+        .bind(&award.assertion_jws)
         .bind(to_text(award.valid_from))
         .bind(award.valid_until.map(to_text))
         .bind(&award.issued_by)
@@ -322,6 +414,188 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    async fn allocate_status_index(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+    ) -> Result<StatusSlot, StoreError> {
+        // IMMEDIATE: the write lock is held from the read of next_index to the commit, so two
+        // allocations are serialised and never see the same next_index.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let newest: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT list_number, size, next_index FROM status_lists \
+             WHERE issuer_slug = ? AND purpose = ? ORDER BY list_number DESC LIMIT 1",
+        )
+        .bind(issuer_slug)
+        .bind(purpose.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let slot = match newest {
+            Some((list, size, next)) if next < size => {
+                sqlx::query(
+                    "UPDATE status_lists SET next_index = next_index + 1 \
+                     WHERE issuer_slug = ? AND purpose = ? AND list_number = ?",
+                )
+                .bind(issuer_slug)
+                .bind(purpose.as_str())
+                .bind(list)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                (list, next)
+            }
+            full_or_none => {
+                let list = full_or_none.map_or(0, |(list, _, _)| list + 1);
+                let now = to_text(to_micros(Utc::now()));
+                sqlx::query(
+                    "INSERT INTO status_lists \
+                     (issuer_slug, purpose, list_number, size, next_index, revision, created_at, \
+                      updated_at) VALUES (?, ?, ?, ?, 1, 0, ?, ?)",
+                )
+                .bind(issuer_slug)
+                .bind(purpose.as_str())
+                .bind(list)
+                .bind(i64::from(self.options.status_list_size))
+                .bind(&now)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                (list, 0)
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(StatusSlot {
+            list: stored_u32("list_number", slot.0)?,
+            index: stored_u32("next_index", slot.1)?,
+        })
+    }
+
+    async fn status_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Option<StatusListInfo>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            status_list_columns!(),
+            " FROM status_lists WHERE issuer_slug = ? AND purpose = ? AND list_number = ?"
+        ))
+        .bind(issuer_slug)
+        .bind(purpose.as_str())
+        .bind(i64::from(list))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        .as_ref()
+        .map(status_list_from_row)
+        .transpose()
+    }
+
+    async fn revoke_award(&self, id: Uuid, reason: &str, actor: &str) -> Result<Award, StoreError> {
+        let revoked_at = to_micros(Utc::now());
+        // IMMEDIATE: no other writer between the check "not yet revoked" and the update.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let mut award = match row {
+            Some(row) => award_from_row(&row)?,
+            None => return Err(StoreError::AwardNotFound(id)),
+        };
+        if let Some(revoked_at) = award.revoked_at {
+            return Err(StoreError::AlreadyRevoked { id, revoked_at });
+        }
+        sqlx::query("UPDATE awards SET revoked_at = ?, revocation_reason = ? WHERE id = ?")
+            .bind(to_text(revoked_at))
+            .bind(reason)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if let Some(list) = award.status_list {
+            sqlx::query(
+                "UPDATE status_lists SET revision = revision + 1, updated_at = ? \
+                 WHERE issuer_slug = ? AND purpose = ? AND list_number = ?",
+            )
+            .bind(to_text(revoked_at))
+            .bind(&award.issuer_slug)
+            .bind(StatusPurpose::Revocation.as_str())
+            .bind(i64::from(list))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        sqlx::query(
+            "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(AwardEventKind::Revoked.as_str())
+        .bind(actor)
+        .bind(to_text(revoked_at))
+        .bind(revoked_event_detail(&award, reason))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        award.revoked_at = Some(revoked_at);
+        award.revocation_reason = Some(reason.to_owned());
+        Ok(award)
+    }
+
+    async fn revoked_in_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Vec<u32>, StoreError> {
+        if purpose != StatusPurpose::Revocation {
+            return Ok(Vec::new());
+        }
+        let indexes: Vec<i64> = sqlx::query_scalar(
+            "SELECT status_index FROM awards \
+             WHERE issuer_slug = ? AND status_list = ? AND revoked_at IS NOT NULL \
+             ORDER BY status_index",
+        )
+        .bind(issuer_slug)
+        .bind(i64::from(list))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        indexes
+            .into_iter()
+            .map(|index| stored_u32("status_index", index))
+            .collect()
+    }
+
+    async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, credential_id, revoked_at, revocation_reason FROM awards \
+             WHERE issuer_slug = ? AND revoked_at IS NOT NULL ORDER BY revoked_at, id",
+        )
+        .bind(issuer_slug)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(revoked_from_row).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -5,8 +5,10 @@
 
 mod checks;
 pub mod fetch;
+pub mod ob2;
 pub mod report;
 pub mod resolve;
+pub mod status;
 
 use serde_json::Value;
 
@@ -23,6 +25,8 @@ pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 pub struct Verifier {
     pub resolver: Resolver,
     pub limits: Limits,
+    /// carnet's own documents (status lists...), answered without HTTP.
+    pub local: Option<status::SharedLocalDocuments>,
 }
 
 /// The key a Data Integrity proof is checked with, by cryptosuite.
@@ -39,7 +43,14 @@ impl Verifier {
         Self {
             resolver,
             limits: Limits::default(),
+            local: None,
         }
+    }
+
+    /// Answers carnet's own documents (status lists) without HTTP.
+    pub fn with_local(mut self, local: status::SharedLocalDocuments) -> Self {
+        self.local = Some(local);
+        self
     }
 
     /// Verifies a badge given as bytes: a PNG or SVG image, a JSON credential or a compact JWS.
@@ -100,6 +111,7 @@ impl Verifier {
                 )];
                 let summary = summary(&v, &format!("{container}+json"));
                 self.verify_embedded(&v, &mut checks).await;
+                checks.extend(self.status_checks(&v).await);
                 finish(&v, checks, summary, recipient)
             }
             Ok(_) => parse_failure("le JSON n'est pas un objet", "the JSON is not an object"),
@@ -374,6 +386,7 @@ impl Verifier {
         if !nested {
             claims_checks(&decoded.payload, &cred, &mut checks);
         }
+        checks.extend(self.status_checks(&cred).await);
         finish(&cred, checks, summary, recipient)
     }
 }

