@@ -208,6 +208,18 @@ pub async fn issue(
     .await
     .map_err(|e| IssueError::Signing(e.to_string()))??;
     let (assertion_json, assertion_jws) = ob2.unzip();
+    if assertion_json.is_some() {
+        // The assertion points at this version of the class: keep its document servable.
+        let document = ob2::badge_class(issuer, class).to_string();
+        store
+            .save_badge_class_version(
+                issuer.slug(),
+                &class.slug,
+                ob2::badge_class_version(class),
+                &document,
+            )
+            .await?;
+    }
     let new = NewAward {
         id: award_id,
         issuer_slug: issuer.slug().to_string(),

@@ -1,22 +1,24 @@
-//! Open Badges 2.0 verification against 1EdTech's own samples, and hand-made signed assertions.
+//! Open Badges 2.0 verification against 1EdTech's own samples.
 //!
 //! Samples: `../shared/spec/data/ob2/1edtech-validator-tests/` = 1EdTech/digital-credentials-public-validator
 //! `inspector-vc/src/test/resources/ob20/` (commit 38254719cf0a, see `data/SOURCES.md`). The expected
-//! outcome of each sample is what 1EdTech's tests say:
-//! - `OB20Tests.java` (inspector-vc/src/test/java/org/oneedtech/inspect/vc/, stored version ed74e2a):
-//!   `assertValid` (no errors; that inspector hides warnings), `assertWarning`, `assertInvalid`;
-//! - for the samples `Samples.java` (stored version 8260d7e…/latest) lists but the stored `OB20Tests.java`
-//!   does not run yet, the openbadges-validator-core test it names as "original:"
-//!   (1EdTech/openbadges-validator-core `tests/test_image_validation.py`, `test_validate_endorsements.py`,
-//!   `test_extensions.py`).
+//! outcome of each sample is what 1EdTech's tests say (read in the stored public snapshot):
+//! - `inspector-vc/src/test/java/org/oneedtech/inspect/vc/OB20Tests.java` (stored version ed74e2a6):
+//!   `assertValid` (no errors: that inspector is built without warnings), `assertWarning` (its
+//!   `WarningTests`), `assertInvalid`;
+//! - for the samples that the newest stored `Samples.java` lists but that `OB20Tests.java` does not
+//!   run yet, the openbadges-validator-core test `Samples.java` names as their "original:"
+//!   (1EdTech/openbadges-validator-core `tests/test_image_validation.py`,
+//!   `tests/test_validate_endorsements.py`, `tests/test_extensions.py`).
 //!
 //! Like `OB20Tests.java`, a local resolver maps `https://www.example.org/`, `https://example.org/` and
-//! `http://example.org/` to `assets/`. The hosted assertions' own ids (`https://example.org/beths-robotics-badge.json`…)
-//! are not in `assets/`: validator-core's tests answer each one with the sample under test (as the note
-//! in `redirected-validation-subject.json` says), so the resolver serves each sample at its own id.
+//! `http://example.org/` to `assets/`. The hosted assertions' own ids
+//! (`https://example.org/beths-robotics-badge.json`…) are not in `assets/`: validator-core's tests
+//! answer each one with the sample under test (as the note in `redirected-validation-subject.json`
+//! says), so the resolver serves each sample at its own id.
 //!
 //! Hand-made signed assertions (valid, tampered, key not listed, revoked, hosted 410) are tested in
-//! `src/verify/ob2/tests_signed.rs`.
+//! `src/verify/ob2/tests_signed.rs`, next to the code (this file stays a sample table).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

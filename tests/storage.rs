@@ -138,6 +138,7 @@ macro_rules! suite {
 
 suite!(
     store: [
+        badge_class_versions_keep_the_first_document,
         insert_then_get_returns_every_field,
         unknown_award_is_none,
         duplicate_credential_id_is_a_conflict_and_keeps_the_first,
@@ -986,4 +987,52 @@ async fn sqlite_in_memory_keeps_data_while_open() {
     store.insert_award(&new).await.unwrap();
     assert!(store.get_award(new.id).await.unwrap().is_some());
     assert_eq!(store.count_awards(&new.issuer_slug).await.unwrap(), 1);
+}
+
+async fn badge_class_versions_keep_the_first_document(store: Arc<dyn Store>) {
+    let one = issuer();
+    assert_eq!(
+        store
+            .badge_class_version(&one, "securite", "abc")
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .save_badge_class_version(&one, "securite", "abc", "{\"v\":1}")
+        .await
+        .unwrap();
+    // A second write of the same version changes nothing (what assertions point at never changes).
+    store
+        .save_badge_class_version(&one, "securite", "abc", "{\"v\":2}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .badge_class_version(&one, "securite", "abc")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"v\":1}")
+    );
+    store
+        .save_badge_class_version(&one, "securite", "def", "{\"v\":3}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .badge_class_version(&one, "securite", "def")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"v\":3}")
+    );
+    assert_eq!(
+        store
+            .badge_class_version(&issuer(), "securite", "abc")
+            .await
+            .unwrap(),
+        None,
+        "per issuer"
+    );
 }

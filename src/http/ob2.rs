@@ -74,16 +74,26 @@ pub async fn badge_class(
     State(s): State<HttpState>,
     Path((slug, version)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let class = s
-        .app
-        .class(&slug)
-        .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
-    if ob2::badge_class_version(class) != version {
-        return Err(AppError::not_found(format!(
-            "version {version} of \"{slug}\" is not served: the class file has changed since"
-        )));
+    if let Some(class) = s.app.class(&slug)
+        && ob2::badge_class_version(class) == version
+    {
+        return Ok(json_ld(ob2::badge_class(&s.app.issuer, class), OB2_JSON));
     }
-    Ok(json_ld(ob2::badge_class(&s.app.issuer, class), OB2_JSON))
+    // An older wording an award was issued under.
+    let kept = s
+        .app
+        .store
+        .badge_class_version(s.app.issuer.slug(), &slug, &version)
+        .await?;
+    let doc: Value = kept
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .ok_or_else(|| {
+            AppError::not_found(format!("no version {version} of badge class \"{slug}\""))
+        })?;
+    Ok(json_ld(doc, OB2_JSON))
 }
 
 #[derive(Debug, serde::Deserialize)]

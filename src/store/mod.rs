@@ -324,6 +324,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<u32>, StoreError>;
     /// The issuer's revoked awards, oldest revocation first (for the OB 2.0 `RevocationList`).
     async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError>;
+    /// Keeps the OB 2.0 BadgeClass document of a class version (the first write wins), so that
+    /// assertions issued under an older wording keep resolving after the class file changes.
+    async fn save_badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+        document: &str,
+    ) -> Result<(), StoreError>;
+    /// The kept document of a class version, if any award was issued under it.
+    async fn badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Checks that the database answers (for health checks).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Closes the connection pool, waiting for connections in use (graceful shutdown).

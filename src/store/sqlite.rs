@@ -598,6 +598,48 @@ impl Store for SqliteStore {
         rows.iter().map(revoked_from_row).collect()
     }
 
+    async fn save_badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+        document: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO badge_class_versions \
+             (issuer_slug, badge_class_slug, version, document, created_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(version)
+        .bind(document)
+        .bind(to_text(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT document FROM badge_class_versions \
+             WHERE issuer_slug = ? AND badge_class_slug = ? AND version = ?",
+        )
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|(d,)| d))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -174,60 +174,10 @@ async fn verify_in(
             };
             ("url", subject, mode)
         }
-        Input::Json(given) => {
-            let pre = upgrade::upgrade(given.clone(), None, None).doc;
-            let hosted_url = pre
-                .get("id")
-                .and_then(Value::as_str)
-                .filter(|u| values::is_url(u));
-            if classes::class_of(&pre) != Some(Class::Assertion) {
-                (
-                    "json",
-                    run.intake(given, None, None, ""),
-                    Mode::Hosted { fetched: false },
-                )
-            } else if is_signed(&pre) {
-                (
-                    "json",
-                    run.intake(given, None, None, ""),
-                    Mode::SignedWithoutJws,
-                )
-            } else if let Some(url) = hosted_url.map(str::to_string) {
-                match verification::fetch_hosted(run, &url).await {
-                    Hosted::Found(v) => {
-                        let differs = upgrade::upgrade(v.clone(), Some(&url), None).doc != pre;
-                        let subject = run.intake(v, Some(&url), None, "");
-                        if differs {
-                            run.push(Check::warn(
-                                HOSTED,
-                                "Le badge fourni diffère de celui que l'émetteur publie : carnet a vérifié la version publiée.",
-                                "The badge given differs from the one the issuer publishes: carnet checked the published one.",
-                            ));
-                        }
-                        ("json", subject, Mode::Hosted { fetched: true })
-                    }
-                    Hosted::Revoked => {
-                        return Some(summary(&pre, None, None, &format!("{container}+ob2-json")));
-                    }
-                    Hosted::Bytes(_) | Hosted::Failed => (
-                        "json",
-                        run.intake(given, None, None, ""),
-                        Mode::Hosted { fetched: false },
-                    ),
-                }
-            } else {
-                run.push(Check::fail(
-                    HOSTED,
-                    "Le badge ne donne pas l'adresse où son émetteur le publie (id) : il ne peut pas être vérifié.",
-                    "The badge does not give the address where its issuer publishes it (id): it cannot be verified.",
-                ).at("id"));
-                (
-                    "json",
-                    run.intake(given, None, None, ""),
-                    Mode::Hosted { fetched: false },
-                )
-            }
-        }
+        Input::Json(given) => match json_subject(run, given).await {
+            Ok((subject, mode)) => ("json", subject, mode),
+            Err(pre) => return Some(summary(&pre, None, None, &format!("{container}+ob2-json"))),
+        },
         Input::Jws(jws) => {
             let subject = run.intake(jws.payload.clone(), None, Some(Class::Assertion), "");
             ("jws", subject, Mode::Signed(jws))
@@ -256,6 +206,70 @@ async fn verify_in(
             unknown_class(run, &subject);
             Some(summary(&subject.value, None, None, &format))
         }
+    }
+}
+
+/// A JSON badge: a hosted assertion is checked as its issuer publishes it at its id (validator-core
+/// fetches the id of JSON input too); anything else is checked as given. `Err` carries the
+/// assertion when its address says it is revoked (nothing more to check).
+async fn json_subject(run: &mut Run<'_>, given: Value) -> Result<(Node, Mode), Value> {
+    let pre = upgrade::upgrade(given.clone(), None, None).doc;
+    if classes::class_of(&pre) != Some(Class::Assertion) {
+        return Ok((
+            run.intake(given, None, None, ""),
+            Mode::Hosted { fetched: false },
+        ));
+    }
+    if is_signed(&pre) {
+        return Ok((run.intake(given, None, None, ""), Mode::SignedWithoutJws));
+    }
+    let Some(url) = pre
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|u| values::is_url(u))
+    else {
+        run.push(Check::fail(
+            HOSTED,
+            "Le badge ne donne pas l'adresse où son émetteur le publie (id) : il ne peut pas être vérifié.",
+            "The badge does not give the address where its issuer publishes it (id): it cannot be verified.",
+        ).at("id"));
+        return Ok((
+            run.intake(given, None, None, ""),
+            Mode::Hosted { fetched: false },
+        ));
+    };
+    let url = url.to_string();
+    match verification::fetch_hosted(run, &url).await {
+        Hosted::Found(v) => {
+            let differs = upgrade::upgrade(v.clone(), Some(&url), None).doc != pre;
+            let subject = run.intake(v, Some(&url), None, "");
+            if differs {
+                run.push(Check::warn(
+                    HOSTED,
+                    "Le badge fourni diffère de celui que l'émetteur publie : carnet a vérifié la version publiée.",
+                    "The badge given differs from the one the issuer publishes: carnet checked the published one.",
+                ));
+            }
+            Ok((subject, Mode::Hosted { fetched: true }))
+        }
+        Hosted::Revoked => Err(pre),
+        Hosted::Bytes(_) => {
+            run.push(Check::fail(
+                HOSTED,
+                format!(
+                    "L'adresse du badge ({url}) ne renvoie pas le badge mais un autre document."
+                ),
+                format!("The badge's address ({url}) answers another document, not the badge."),
+            ));
+            Ok((
+                run.intake(given, None, None, ""),
+                Mode::Hosted { fetched: false },
+            ))
+        }
+        Hosted::Failed => Ok((
+            run.intake(given, None, None, ""),
+            Mode::Hosted { fetched: false },
+        )),
     }
 }
 

@@ -261,6 +261,15 @@ async fn hosted_410_gone_is_revoked() {
     revoked["revoked"] = json!(true);
     let r = verify(hosted_source(Fetched::json(revoked)), HOSTED_ID, None).await;
     assert_eq!(status_of(&r, REVOCATION), [Status::Fail], "{}", explain(&r));
+    // The address answers something else, or nothing (404): not valid.
+    let html = Fetched {
+        status: 200,
+        body: super::Body::Bytes(b"<html></html>".to_vec()),
+    };
+    for answer in [html, Fetched::status(404)] {
+        let r = verify(hosted_source(answer), &hosted.to_string(), None).await;
+        assert_eq!(r.verdict, Verdict::Invalid, "{}", explain(&r));
+    }
     // A site that does not answer: indeterminate.
     let r = verify(source(issuer(KEY, false)), HOSTED_ID, None).await;
     assert_eq!(r.verdict, Verdict::Indeterminate, "{}", explain(&r));
