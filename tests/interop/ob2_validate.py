@@ -176,9 +176,13 @@ def read_input(arg):
     return data.decode("utf-8").strip(), "text"
 
 
-def messages(report, level):
-    return ["%s: %s" % (m.get("name") or "", m.get("result")) for m in report.get("messages", [])
-            if m.get("messageLevel") == level]
+def messages(report, level, limit=1000):
+    out = []
+    for m in report.get("messages", []):
+        if m.get("messageLevel") == level:
+            text = "%s: %s" % (m.get("name") or "", m.get("result"))
+            out.append(text if len(text) <= limit else text[:limit] + "...")
+    return out
 
 
 def main():
