@@ -36,6 +36,8 @@ impl Server {
                 env!("CARGO_MANIFEST_DIR")
             ),
             format!("--api-tokens=test:{TOKEN}"),
+            // carnet's verifier fetches the OB 2.0 documents the way any verifier does.
+            "--fetch-allow-http=127.0.0.1".to_string(),
         ];
         if email {
             argv.push("--issuer-email=contact@ime.example.org".into());
@@ -167,6 +169,29 @@ async fn revoking_withdraws_the_award_in_every_form() {
     assert_eq!(code, 200);
     assert_eq!(hosted["verification"]["type"], "HostedBadge");
 
+    let (_, ob2_png) = server
+        .send(
+            reqwest::Method::GET,
+            award["ob2"]["png"].as_str().unwrap(),
+            None,
+            false,
+        )
+        .await;
+    for (body, ct) in [
+        (ob2_png.clone(), "image/png"),
+        (
+            award["ob2"]["assertion"]
+                .as_str()
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+            "text/plain",
+        ),
+    ] {
+        let report = server.verify(body, ct).await;
+        assert_eq!(report["verdict"], "valid", "OB 2.0 {ct}: {report:#}");
+    }
+
     // Revoking needs the token and a reason; an unknown award is 404.
     assert_eq!(server.revoke(id, "Donné par erreur", false).await.0, 401);
     assert_eq!(server.revoke(id, "  ", true).await.0, 422);
@@ -199,6 +224,23 @@ async fn revoking_withdraws_the_award_in_every_form() {
         )
         .await;
     assert_eq!(server.verify(png, "image/png").await["verdict"], "invalid");
+
+    // OB 2.0 in carnet's verifier: the signed PNG and the hosted URL were valid, now revoked.
+    for (body, ct) in [
+        (ob2_png.clone(), "image/png"),
+        (
+            award["ob2"]["assertion"]
+                .as_str()
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+            "text/plain",
+        ),
+    ] {
+        let report = server.verify(body, ct).await;
+        assert_eq!(report["verdict"], "invalid", "{report:#}");
+        assert_eq!(check(&report, "revocation"), Some("fail"), "{report:#}");
+    }
 
     // OB 2.0: the hosted assertion answers 410 with the reason; the RevocationList names it.
     let (code, gone) = server

@@ -28,6 +28,14 @@ pub enum FetchError {
     NotJson,
 }
 
+/// A fetched document, whatever its status.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
     allow_http: Vec<String>,
@@ -95,13 +103,61 @@ impl Fetcher {
         self.allow_http.iter().any(|h| h == host)
     }
 
-    /// GET a JSON document (cached for a few minutes).
-    pub async fn get_json(&self, url: &str, accept: &str) -> Result<Value, FetchError> {
+    /// GET a document without the cache, whatever its status and type (for documents whose answer
+    /// may change at any moment: hosted assertions, revocation and status lists). The body is
+    /// bounded like every fetch.
+    pub async fn get_document(&self, url: &str, accept: &str) -> Result<Document, FetchError> {
+        self.check_scheme(url)?;
+        let mut resp = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, accept)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if resp
+            .content_length()
+            .is_some_and(|l| l as usize > MAX_DOCUMENT_BYTES)
+        {
+            return Err(FetchError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Document {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    fn check_scheme(&self, url: &str) -> Result<(), FetchError> {
         let allowed = url.starts_with("https://")
             || (url.starts_with("http://") && host_of(url).is_some_and(|h| self.http_allowed(h)));
-        if !allowed {
-            return Err(FetchError::NotHttps(url.to_string()));
+        if allowed {
+            Ok(())
+        } else {
+            Err(FetchError::NotHttps(url.to_string()))
         }
+    }
+
+    /// GET a JSON document (cached for a few minutes).
+    pub async fn get_json(&self, url: &str, accept: &str) -> Result<Value, FetchError> {
+        self.check_scheme(url)?;
         if let Some((at, v)) = self.cache.lock().expect("cache lock").get(url)
             && at.elapsed() < CACHE_TTL
         {

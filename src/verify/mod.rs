@@ -23,6 +23,8 @@ use resolve::{KeyMaterial, ResolvedKey, Resolver};
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 pub struct Verifier {
+    /// The Open Badges 2.0 verifier (validator-core steps), sharing the HTTP client.
+    pub ob2: ob2::Ob2Verifier,
     pub resolver: Resolver,
     pub limits: Limits,
     /// carnet's own documents (status lists...), answered without HTTP.
@@ -40,7 +42,12 @@ const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
 
 impl Verifier {
     pub fn new(resolver: Resolver) -> Self {
+        let source: std::sync::Arc<dyn ob2::DocumentSource> = match resolver.fetcher_handle() {
+            Some(f) => std::sync::Arc::new(ob2::FetcherSource::new(f)),
+            None => std::sync::Arc::new(ob2::OfflineSource),
+        };
         Self {
+            ob2: ob2::Ob2Verifier::new(source),
             resolver,
             limits: Limits::default(),
             local: None,
@@ -56,6 +63,12 @@ impl Verifier {
     /// Verifies a badge given as bytes: a PNG or SVG image, a JSON credential or a compact JWS.
     pub async fn verify_bytes(&self, input: &[u8], recipient: Option<&str>) -> Report {
         let trimmed = trim_ascii(input);
+        // Open Badges 2.0 (and 1.x) text: a URL, an assertion JSON or a signed assertion.
+        if let Ok(text) = std::str::from_utf8(trimmed)
+            && ob2::is_ob2_text(text)
+        {
+            return self.ob2.verify_text(text, "text", recipient).await;
+        }
         if trimmed.first() == Some(&b'{') || trimmed.starts_with(b"eyJ") {
             let Ok(text) = std::str::from_utf8(trimmed) else {
                 return parse_failure("le texte n'est pas en UTF-8", "the text is not UTF-8");
@@ -64,12 +77,6 @@ impl Verifier {
         }
         match bake::unbake(input, &self.limits) {
             Ok(baked) => {
-                if baked.keyword == Keyword::Ob2Assertion {
-                    return parse_failure(
-                        "c'est un badge Open Badges 2.0 : carnet ne vérifie encore que les badges 3.0",
-                        "this is an Open Badges 2.0 badge: carnet only verifies 3.0 badges so far",
-                    );
-                }
                 let format = match baked.container {
                     Container::Png => "png",
                     Container::Svg => "svg",
@@ -79,6 +86,9 @@ impl Verifier {
                     .clone()
                     .filter(|v| vc_jwt::looks_like_compact_jws(v))
                     .unwrap_or(baked.text);
+                if baked.keyword == Keyword::Ob2Assertion {
+                    return self.ob2.verify_text(&text, format, recipient).await;
+                }
                 self.verify_text(&text, format, recipient).await
             }
             Err(e) => parse_failure(

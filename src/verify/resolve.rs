@@ -64,6 +64,11 @@ impl Resolver {
         Self { local, fetcher }
     }
 
+    /// The shared HTTP client, if network lookups are on.
+    pub fn fetcher_handle(&self) -> Option<Arc<Fetcher>> {
+        self.fetcher.clone()
+    }
+
     pub(crate) fn fetcher(&self) -> Result<&Fetcher, ResolveError> {
         self.fetcher
             .as_deref()

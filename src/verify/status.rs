@@ -36,16 +36,19 @@ impl Verifier {
         {
             return Ok(doc);
         }
-        match self.resolver.fetcher() {
-            Ok(f) => f
-                .get_json(
-                    url,
-                    "application/vc+ld+json, application/ld+json, application/json",
-                )
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        // Uncached: a revocation must be seen at once.
+        let f = self.resolver.fetcher().map_err(|e| e.to_string())?;
+        let doc = f
+            .get_document(
+                url,
+                "application/vc+ld+json, application/ld+json, application/json",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if !(200..300).contains(&doc.status) {
+            return Err(format!("the site answered with status {}", doc.status));
         }
+        serde_json::from_slice(&doc.body).map_err(|_| "the list is not JSON".to_string())
     }
 
     /// The checks for the credential's `credentialStatus` (none when it has no status).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::verify::fetch::{FetchError, Fetcher};
+use crate::verify::fetch::Fetcher;
 
 /// What OB 2.0 documents are asked for with.
 pub const ACCEPT: &str = "application/ld+json, application/json";
@@ -90,17 +90,24 @@ impl FetcherSource {
 #[async_trait]
 impl DocumentSource for FetcherSource {
     async fn get(&self, url: &str) -> Result<Fetched, SourceError> {
-        match self.fetcher.get_json(url, ACCEPT).await {
-            Ok(v) => Ok(Fetched::json(v)),
-            // `Fetcher::get_json` drops error bodies: a 410 is still "revoked", without its reason.
-            Err(FetchError::Status(s)) => Ok(Fetched::status(s)),
-            // It does not keep non-JSON bodies either (a baked image behind a URL).
-            Err(FetchError::NotJson) => Ok(Fetched {
-                status: 200,
-                body: Body::Bytes(Vec::new()),
-            }),
-            Err(e) => Err(SourceError(e.to_string())),
-        }
+        // Uncached: a hosted assertion or a revocation list may change at any moment.
+        let doc = self
+            .fetcher
+            .get_document(url, ACCEPT)
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
+        let body = if doc.body.is_empty() {
+            Body::Empty
+        } else {
+            match serde_json::from_slice::<Value>(&doc.body) {
+                Ok(v) => Body::Json(v),
+                Err(_) => Body::Bytes(doc.body),
+            }
+        };
+        Ok(Fetched {
+            status: doc.status,
+            body,
+        })
     }
 }
 
