@@ -73,7 +73,7 @@ fn per_op(total: Duration, n: u32) -> (f64, f64) {
     (ms, 1000.0 / ms)
 }
 
-pub async fn run(settings: &Settings, iterations: u32) -> ExitCode {
+pub async fn run(settings: &Settings, iterations: u32, ob2_url: Option<&str>) -> ExitCode {
     let n = iterations.max(1);
     let config = match settings.validate() {
         Ok(c) => c,
@@ -207,5 +207,23 @@ pub async fn run(settings: &Settings, iterations: u32) -> ExitCode {
         println!("{label}: {ms:.3} ms/verification, {rate:.0} verifications/s");
     }
     let _ = std::fs::remove_dir_all(&tmp);
+    if let Some(url) = ob2_url {
+        // As any verifier would: the assertion, its BadgeClass and issuer fetched over HTTP each time.
+        let fetcher = Arc::new(Fetcher::new(config.fetch_allow_http.clone()));
+        let verifier = Verifier::new(Resolver::new(vec![], Some(fetcher)));
+        let report = verifier.verify_bytes(url.as_bytes(), None).await;
+        if report.verdict != Verdict::Valid {
+            eprintln!("carnet bench: {url} did not verify: {report:?}");
+            return ExitCode::from(1);
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            verifier.verify_bytes(url.as_bytes(), None).await;
+        }
+        let (ms, rate) = per_op(t.elapsed(), n);
+        println!(
+            "verify OB 2.0 hosted assertion (HTTP fetches included): {ms:.3} ms/verification, {rate:.0} verifications/s"
+        );
+    }
     ExitCode::SUCCESS
 }

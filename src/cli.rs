@@ -121,6 +121,9 @@ enum Command {
     Bench {
         #[arg(long, default_value_t = 200)]
         iterations: u32,
+        /// Also time Open Badges 2.0 verification of this hosted assertion URL (fetched each time).
+        #[arg(long)]
+        ob2_url: Option<String>,
     },
 }
 
@@ -338,7 +341,10 @@ pub async fn run() -> ExitCode {
         }
         Command::Keys { action } => run_keys(&cli.settings, action),
         Command::BadgeClasses { action } => run_classes(&cli.settings, action),
-        Command::Bench { iterations } => crate::bench::run(&cli.settings, iterations).await,
+        Command::Bench {
+            iterations,
+            ob2_url,
+        } => crate::bench::run(&cli.settings, iterations, ob2_url.as_deref()).await,
     }
 }
 

@@ -8,11 +8,23 @@
 //!   tampered copy;
 //! - PyJWT verifies the VC-JWT, with the key found through the `kid` URL and through the JWKS;
 //! - openbadgeslib unbakes the PNG and the SVG (Data Integrity and JWT forms);
-//! - carnet's verifier accepts a credential signed by the DCC stack with a did:key, and refuses
-//!   one whose issuer is not the key's controller.
+//! - carnet's verifier accepts a credential signed by the DCC stack with a did:key (without
+//!   `credentialStatus`), and refuses one whose issuer is not the key's controller;
+//! - the DCC stack checks the credential's `credentialStatus` against carnet's signed
+//!   BitstringStatusList credential (`@digitalbazaar/vc-bitstring-status-list`): not revoked at
+//!   first; after `POST /api/v1/awards/{id}/revoke` the DCC verifier reports it revoked and
+//!   carnet's own verifier reports it invalid, check `status` failing.
 //!
-//! The tools live in `.tools/` (installed by `scripts/setup-interop.sh`). Without them the test
-//! fails and says so, unless `CARNET_SKIP_INTEROP=1`.
+//! A second test does the same for Open Badges 2.0 (`ob2_assertions_pass_ims_validator_and_bakery`):
+//!
+//! - the IMS validator (PyPI `openbadges`, openbadges-validator-core) validates, with 0 errors, the
+//!   hosted assertion by URL, its JSON, the signed JWS, and the baked PNG and SVG of each;
+//! - openbadges-bakery extracts exactly carnet's payloads from those images;
+//! - after revocation the validator reports every form revoked (hosted: `410 Gone`; signed: the
+//!   issuer's RevocationList).
+//!
+//! The tools live in `.tools/` (installed by `scripts/setup-interop.sh`). Without them the tests
+//! fail and say so, unless `CARNET_SKIP_INTEROP=1`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -27,6 +39,9 @@ const BADGE_CLASSES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/badge-classes"
 const BADGE_CLASS: &str = "securite-hygiene-au-travail";
 /// 32 characters.
 const TOKEN_SECRET: &str = "interop-0123456789abcdefghijklmn";
+const ISSUER_EMAIL: &str = "badges@ime.example.org";
+const RECIPIENT_EMAIL: &str = "interop.test@example.org";
+const REVOCATION_REASON: &str = "Badge remis par erreur (test d'interopérabilité)";
 /// A third-party tool that runs longer than this is killed and the check fails.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -42,6 +57,8 @@ struct Cli {
 
 struct Tools {
     python: PathBuf,
+    /// `.tools/venv-ob2`: the IMS OB 2.0 validator and openbadges-bakery.
+    python_ob2: PathBuf,
     interop: PathBuf,
 }
 
@@ -58,7 +75,8 @@ fn tools() -> Option<Tools> {
     let root = Path::new(ROOT);
     let node_modules = root.join(".tools/node/node_modules");
     let python = root.join(".tools/venv/bin/python");
-    let missing: Vec<String> = [&node_modules, &python]
+    let python_ob2 = root.join(".tools/venv-ob2/bin/python");
+    let missing: Vec<String> = [&node_modules, &python, &python_ob2]
         .into_iter()
         .filter(|p| !p.exists())
         .map(|p| p.display().to_string())
@@ -71,6 +89,7 @@ fn tools() -> Option<Tools> {
     );
     Some(Tools {
         python,
+        python_ob2,
         interop: root.join("tests/interop"),
     })
 }
@@ -176,9 +195,16 @@ impl Tools {
             .expect("node task")
     }
     async fn python(&self, script: &str, args: &[&str]) -> Output {
+        self.python_in(self.python.clone(), script, args).await
+    }
+    /// A script run with the OB 2.0 venv (IMS validator, openbadges-bakery).
+    async fn python_ob2(&self, script: &str, args: &[&str]) -> Output {
+        self.python_in(self.python_ob2.clone(), script, args).await
+    }
+    async fn python_in(&self, python: PathBuf, script: &str, args: &[&str]) -> Output {
         let mut all = vec![self.interop.join(script).display().to_string()];
         all.extend(args.iter().map(|a| a.to_string()));
-        let (python, cwd) = (self.python.clone(), PathBuf::from(ROOT));
+        let cwd = PathBuf::from(ROOT);
         tokio::task::spawn_blocking(move || run_blocking(&python, &all, &cwd))
             .await
             .expect("python task")
@@ -215,6 +241,9 @@ impl Server {
             BADGE_CLASSES.into(),
             "--api-tokens".into(),
             format!("interop:{TOKEN_SECRET}"),
+            // OB 2.0 documents are published only when the issuer has an email
+            "--issuer-email".into(),
+            ISSUER_EMAIL.into(),
         ])
         .expect("settings parse");
         let config = cli.s.validate().expect("settings validate");
@@ -267,7 +296,7 @@ impl Server {
     async fn award(&self) -> Value {
         let body = serde_json::json!({
             "badge_class": BADGE_CLASS,
-            "recipient_email": "interop.test@example.org",
+            "recipient_email": RECIPIENT_EMAIL,
             "recipient_name": "Camille Interop",
             "evidence_url": "https://example.org/evidence/interop",
             "narrative": "A checked **badge**.",
@@ -289,6 +318,39 @@ impl Server {
             "POST /api/v1/awards answered {status}: {text}"
         );
         serde_json::from_str(&text).expect("award JSON")
+    }
+
+    /// `GET url` with an `Accept` header: (status, body).
+    async fn get_with(&self, url: &str, accept: &str) -> (u16, Vec<u8>) {
+        let resp = self
+            .client
+            .get(url)
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.expect("body").to_vec())
+    }
+
+    /// `POST /api/v1/awards/{id}/revoke`; the answer.
+    async fn revoke(&self, award_id: &str) -> Value {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/awards/{award_id}/revoke", self.base))
+            .header("Authorization", format!("Bearer {TOKEN_SECRET}"))
+            .header("Content-Type", "application/json")
+            .body(serde_json::json!({ "reason": REVOCATION_REASON }).to_string())
+            .send()
+            .await
+            .expect("POST /api/v1/awards/{id}/revoke");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        assert!(
+            status.is_success(),
+            "POST /api/v1/awards/{award_id}/revoke answered {status}: {text}"
+        );
+        serde_json::from_str(&text).expect("revoke answer JSON")
     }
 
     /// carnet's own verifier (`POST /api/v1/verify`); the report.
@@ -423,6 +485,15 @@ async fn carnet_credentials_pass_third_party_tools() {
         || out.describe(),
     );
     c.check(
+        "DCC verifier: carnet's status list was fetched, its proof verified, the bit is clear",
+        credential["credentialStatus"]["type"] == "BitstringStatusListEntry"
+            && r["status"]["checked"] == true
+            && r["revoked"] == false
+            && r["status"]["results"][0]["statusPurpose"] == "revocation"
+            && r["status"]["results"][0]["status"] == false,
+        || out.describe(),
+    );
+    c.check(
         "DCC verifier: issuer.id is the key's controller, found by dereferencing it (stock path)",
         r["issuer_matches_controller"] == true
             && r["controller"] == issuer_id.as_str()
@@ -519,9 +590,12 @@ async fn carnet_credentials_pass_third_party_tools() {
     }
 
     // 4. carnet's verifier on a credential signed by the DCC stack with a did:key.
+    // Without credentialStatus: the status list is carnet's, signed by carnet's key, and a
+    // did:key issuer cannot have entries in it.
     let mut unsigned = credential.clone();
     if let Some(o) = unsigned.as_object_mut() {
         o.remove("proof");
+        o.remove("credentialStatus");
     }
     let unsigned_file = write(
         &files,
@@ -559,7 +633,12 @@ async fn carnet_credentials_pass_third_party_tools() {
             .verify(signed_bytes.clone(), "application/json")
             .await;
         c.check(
-            "carnet verifier: the DCC-signed credential is valid",
+            "DCC-signed credential: no credentialStatus",
+            signed.get("credentialStatus").is_none(),
+            || format!("credentialStatus = {}", signed["credentialStatus"]),
+        );
+        c.check(
+            "carnet verifier: the DCC-signed credential (no credentialStatus) is valid",
             report["verdict"] == "valid"
                 && check_status(&report, "proof") == Some("pass")
                 && check_status(&report, "controller") == Some("pass"),
@@ -625,6 +704,286 @@ async fn carnet_credentials_pass_third_party_tools() {
         );
     }
 
+    // 5. Revocation: the DCC verifier reads the bit in carnet's status list; so does carnet.
+    let award_id = award["id"].as_str().expect("award id").to_string();
+    let report = server.verify(json_bytes.clone(), "application/json").await;
+    c.check(
+        "carnet verifier: the credential is valid before revocation (check status passes)",
+        report["verdict"] == "valid" && check_status(&report, "status") == Some("pass"),
+        || format!("report: {report}"),
+    );
+    let revoked = server.revoke(&award_id).await;
+    c.check(
+        "API: the award is revoked",
+        revoked["revoked_at"].is_string(),
+        || format!("answer: {revoked}"),
+    );
+    let out = tools
+        .node(
+            "dcc_verify.mjs",
+            &["--credential", &json_file, "--allow-fetch", &prefix],
+        )
+        .await;
+    let r = out.json();
+    c.check(
+        "DCC verifier: the revoked credential is NOT verified, with a status error",
+        out.code == Some(1)
+            && r["verified"] == false
+            && r["revoked"] == true
+            && r["status"]["checked"] == true
+            && r["status"]["results"][0]["status"] == true
+            && r["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("credential status: revocation")),
+        || out.describe(),
+    );
+    c.check(
+        "DCC verifier: the revoked credential's proof itself is still good (controller found)",
+        r["issuer_matches_controller"] == true,
+        || out.describe(),
+    );
+    let report = server.verify(json_bytes.clone(), "application/json").await;
+    c.check(
+        "carnet verifier: the revoked credential is invalid, check status fails",
+        report["verdict"] == "invalid"
+            && check_status(&report, "status") == Some("fail")
+            && check_status(&report, "proof") == Some("pass"),
+        || format!("report: {report}"),
+    );
+
     server.stop().await;
     c.finish();
+}
+
+// ---- Open Badges 2.0: the IMS validator and openbadges-bakery ------------------------------
+
+fn ob2_url<'a>(award: &'a Value, form: &str) -> &'a str {
+    award["ob2"][form].as_str().unwrap_or_else(|| {
+        panic!("the award has no ob2.{form} (is the issuer email set?): {award}")
+    })
+}
+
+/// One line for a validator run: valid, revoked, errors and warnings.
+fn validator_summary(r: &Value) -> String {
+    format!(
+        "valid={} revoked={} errors={} warnings={}",
+        r["valid"], r["revoked"], r["errors"], r["warnings"]
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ob2_assertions_pass_ims_validator_and_bakery() {
+    let Some(tools) = tools() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("mkdir");
+    let server = Server::start(dir.path()).await;
+    let prefix = format!("{}/", server.base);
+    let mut c = Checks::default();
+
+    // Issue a badge and download every OB 2.0 form of it.
+    let award = server.award().await;
+    let award_id = award["id"].as_str().expect("award id").to_string();
+    let assertion_url = ob2_url(&award, "assertion").to_string();
+    let (status, assertion_bytes) = server.get_with(&assertion_url, "application/ld+json").await;
+    assert_eq!(status, 200, "GET {assertion_url}");
+    let assertion: Value =
+        serde_json::from_slice(&assertion_bytes).expect("the hosted assertion is JSON");
+    let jws_bytes = server.get(ob2_url(&award, "jws")).await;
+    let jws = String::from_utf8(jws_bytes).expect("the JWS is text");
+    let jws = jws.trim().to_string();
+    let png_bytes = server.get(ob2_url(&award, "png")).await;
+    let png_hosted_bytes = server.get(ob2_url(&award, "png_hosted")).await;
+    let svg_bytes = server.get(ob2_url(&award, "svg")).await;
+    let svg_hosted_bytes = server
+        .get(&format!("{}?verification=hosted", ob2_url(&award, "svg")))
+        .await;
+    c.check(
+        "the hosted assertion's id is its URL, on the same host and port as the issuer",
+        assertion["id"] == assertion_url.as_str()
+            && assertion["verification"]["type"] == "HostedBadge"
+            && assertion_url.starts_with(&prefix),
+        || format!("assertion: {assertion}"),
+    );
+    let assertion_file = write(&files, "assertion.json", &assertion_bytes);
+    let jws_file = write(&files, "assertion.jws", jws.as_bytes());
+    let png_file = write(&files, "signed.png", &png_bytes);
+    let png_hosted_file = write(&files, "hosted.png", &png_hosted_bytes);
+    let svg_file = write(&files, "signed.svg", &svg_bytes);
+    let svg_hosted_file = write(&files, "hosted.svg", &svg_hosted_bytes);
+    let forms: [(&str, &str); 7] = [
+        ("hosted assertion URL", &assertion_url),
+        ("hosted assertion JSON", &assertion_file),
+        ("signed JWS", &jws_file),
+        ("signed PNG", &png_file),
+        ("hosted PNG", &png_hosted_file),
+        ("signed SVG", &svg_file),
+        ("hosted SVG", &svg_hosted_file),
+    ];
+
+    // 1. The IMS validator: 0 errors for every form, the recipient's hashed email checked.
+    for (name, input) in forms {
+        let out = tools
+            .python_ob2(
+                "ob2_validate.py",
+                &[
+                    input,
+                    "--allow-fetch",
+                    &prefix,
+                    "--recipient",
+                    RECIPIENT_EMAIL,
+                ],
+            )
+            .await;
+        let r = out.json();
+        c.check(
+            &format!("IMS validator: the {name} is valid, 0 errors"),
+            out.ok()
+                && r["valid"] == true
+                && r["error_count"] == 0
+                && r["revoked"] == false
+                && r["validation_subject"] == assertion_url.as_str()
+                && r["blocked"].as_array().is_some_and(|b| b.is_empty()),
+            || format!("{}\n    {}", validator_summary(&r), out.describe()),
+        );
+        if r["warning_count"].as_u64().is_some_and(|n| n > 0) {
+            eprintln!(
+                "NOTE  IMS validator warnings for the {name}: {}",
+                r["warnings"]
+            );
+        }
+    }
+
+    // The validator checks the signature: a JWS whose payload says another date is refused.
+    let bad_jws_file = write(&files, "tampered.jws", tamper_jws(&jws).as_bytes());
+    let out = tools
+        .python_ob2(
+            "ob2_validate.py",
+            &[&bad_jws_file, "--allow-fetch", &prefix],
+        )
+        .await;
+    let r = out.json();
+    c.check(
+        "IMS validator: the JWS with its issuedOn changed is NOT valid (signature check)",
+        out.code == Some(1)
+            && r["valid"] == false
+            && r["errors"].as_array().is_some_and(|e| {
+                e.iter().any(|m| {
+                    m.as_str()
+                        .is_some_and(|m| m.starts_with("VERIFY_JWS:") && m.contains("failed"))
+                })
+            }),
+        || format!("{}\n    {}", validator_summary(&r), out.describe()),
+    );
+
+    // 2. openbadges-bakery extracts exactly carnet's payloads.
+    let hosted_json = String::from_utf8(assertion_bytes.clone()).expect("UTF-8");
+    for (name, file, want, what) in [
+        (
+            "signed PNG",
+            &png_file,
+            jws.as_str(),
+            "the JWS served at .jws",
+        ),
+        (
+            "signed SVG",
+            &svg_file,
+            jws.as_str(),
+            "the JWS served at .jws",
+        ),
+        (
+            "hosted PNG",
+            &png_hosted_file,
+            hosted_json.as_str(),
+            "the assertion JSON served at its URL",
+        ),
+        (
+            "hosted SVG",
+            &svg_hosted_file,
+            assertion_url.as_str(),
+            "the assertion URL (the bakery reads the verify attribute first)",
+        ),
+    ] {
+        let out = tools.python_ob2("bakery_unbake.py", &[file]).await;
+        c.check(
+            &format!("openbadges-bakery: the {name} holds exactly {what}"),
+            out.ok() && out.stdout == want,
+            || out.describe(),
+        );
+    }
+    let out = tools
+        .python_ob2(
+            "bakery_unbake.py",
+            &[&json_credential_png(&server, &award, &files).await],
+        )
+        .await;
+    c.check(
+        "openbadges-bakery: the OB 3.0 PNG has no OB 2.0 payload",
+        out.code == Some(1),
+        || out.describe(),
+    );
+
+    // 3. Revocation: hosted answers 410 Gone, signed is listed in the RevocationList.
+    let revoked = server.revoke(&award_id).await;
+    c.check(
+        "API: the award is revoked",
+        revoked["revoked_at"].is_string(),
+        || format!("answer: {revoked}"),
+    );
+    let (status, body) = server.get_with(&assertion_url, "application/ld+json").await;
+    let gone: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    c.check(
+        "the hosted assertion answers 410 Gone, revoked: true, with the reason",
+        status == 410 && gone["revoked"] == true && gone["revocationReason"] == REVOCATION_REASON,
+        || format!("{status}: {}", String::from_utf8_lossy(&body)),
+    );
+    for (name, input) in forms {
+        let signed = name.starts_with("signed");
+        let out = tools
+            .python_ob2("ob2_validate.py", &[input, "--allow-fetch", &prefix])
+            .await;
+        let r = out.json();
+        let how = if signed {
+            r["revoked_source"] == "RevocationList" && r["revocation_reason"] == REVOCATION_REASON
+        } else {
+            r["fetched"][assertion_url.as_str()] == 410
+        };
+        c.check(
+            &format!(
+                "IMS validator: the revoked {name} is reported revoked ({})",
+                if signed {
+                    "listed in the RevocationList"
+                } else {
+                    "410 Gone, revoked: true"
+                }
+            ),
+            out.code == Some(1) && r["valid"] == false && r["revoked"] == true && how,
+            || format!("{}\n    {}", validator_summary(&r), out.describe()),
+        );
+    }
+
+    server.stop().await;
+    c.finish();
+}
+
+/// The compact JWS with its payload's `issuedOn` changed, signature kept.
+fn tamper_jws(jws: &str) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = jws.split('.').collect();
+    assert_eq!(parts.len(), 3, "a compact JWS: {jws}");
+    let mut payload: Value =
+        serde_json::from_slice(&b64.decode(parts[1]).expect("JWS payload base64url"))
+            .expect("JWS payload JSON");
+    payload["issuedOn"] = Value::from("2020-01-01T00:00:00Z");
+    let payload = b64.encode(serde_json::to_vec(&payload).expect("json"));
+    format!("{}.{payload}.{}", parts[0], parts[2])
+}
+
+/// The award's OB 3.0 PNG, written to `files`; its path.
+async fn json_credential_png(server: &Server, award: &Value, files: &Path) -> String {
+    let bytes = server.get(url_of(award, "png")).await;
+    write(files, "ob3.png", &bytes)
 }

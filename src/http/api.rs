@@ -89,6 +89,7 @@ pub fn award_urls(base: &str, award: &Award) -> Value {
             "png": format!("{a}.png"),
             "png_hosted": format!("{a}.png?verification=hosted"),
             "svg": format!("{a}.svg"),
+            "svg_hosted": format!("{a}.svg?verification=hosted"),
         });
     }
     doc

@@ -205,6 +205,72 @@ check "dcc_sign --keep-issuer: issuer != controller" 0 '"issuer_matches_controll
 check "dcc_verify refuses issuer != did:key controller" 1 'issuer must match' \
   node dcc_verify.mjs --credential "$TMP/dcc-signed-foreign.json"
 
+echo "== dcc_verify.mjs: credentialStatus (a BitstringStatusList made by @digitalbazaar/vc-bitstring-status-list)"
+LIST="https://status.example/lists/revocation/1"
+if node lib/make_status_fixture.mjs --unsigned "$TV/unsigned-credential.json" --out "$TMP/st" \
+     --list-url "$LIST" > /dev/null; then
+  check "status bit clear: verified, the list's proof checked" 0 '"verified":true,.*"status":\{"checked":true,"revoked":false' \
+    node dcc_verify.mjs --credential "$TMP/st/clear.json" --doc "$LIST=$TMP/st/status-list.json"
+  check "status bit set: NOT verified, revoked" 1 '"verified":false,"error":"credential status: revocation .*"revoked":true' \
+    node dcc_verify.mjs --credential "$TMP/st/revoked.json" --doc "$LIST=$TMP/st/status-list.json"
+  check "status list whose encodedList was changed: status unknown (its proof fails)" 1 'credential status unknown: .*Invalid signature.*"revoked":null' \
+    node dcc_verify.mjs --credential "$TMP/st/clear.json" --doc "$LIST=$TMP/st/bad-list.json"
+  check "status list out of reach: status unknown, not \"not revoked\"" 1 'credential status unknown: Could not load.*network access blocked.*"revoked":null' \
+    node dcc_verify.mjs --credential "$TMP/st/clear.json"
+  check "--ignore-status (third-party samples only) skips the check" 0 '"verified":true,.*not checked' \
+    node dcc_verify.mjs --credential "$TMP/st/revoked.json" --ignore-status
+else
+  FAIL=$((FAIL + 1)); echo "FAIL  make_status_fixture.mjs"
+fi
+
+echo "== ob2_validate.py (IMS OB 2.0 validator) on the 1EdTech OB 2.0 fixtures"
+PY2="$ROOT/.tools/venv-ob2/bin/python"
+OB2="$DATA/ob2/1edtech-validator-tests"
+if [ -d "$OB2" ]; then
+  # as the 1EdTech tests do: example.org URLs are answered from assets/
+  MAPS=(--map "https://example.org/=$OB2/assets" --map "http://example.org/=$OB2/assets"
+        --map "https://www.example.org/=$OB2/assets")
+  check "simple.jwt is valid, the OB 2.0 context answered locally" 0 '"valid": true, "revoked": false.*"https://w3id.org/openbadges/v2": 200' \
+    "$PY2" ob2_validate.py "$OB2/simple.jwt" "${MAPS[@]}"
+  check "simple-not-revoked.jwt is valid (issuer has a RevocationList)" 0 '"valid": true, "revoked": false' \
+    "$PY2" ob2_validate.py "$OB2/simple-not-revoked.jwt" "${MAPS[@]}"
+  check "simple-revoked.jwt is reported revoked, with its reason" 1 '"valid": false, "revoked": true, "revocation_reason": "A good reason, for sure"' \
+    "$PY2" ob2_validate.py "$OB2/simple-revoked.jwt" "${MAPS[@]}"
+  "$PY" - "$OB2/simple.jwt" "$TMP/ob2-tampered.jwt" <<'EOF'
+import base64, json, sys
+h, p, s = open(sys.argv[1]).read().strip().split(".")
+d = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+d["issuedOn"] = "2016-12-31T23:59:59Z"
+p = base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+open(sys.argv[2], "w").write(".".join([h, p, s]))
+EOF
+  check "simple.jwt with its issuedOn changed is NOT valid (signature)" 1 '"valid": false.*VERIFY_JWS: Signature .* failed verification' \
+    "$PY2" ob2_validate.py "$TMP/ob2-tampered.jwt" "${MAPS[@]}"
+  check "simple.jwt without the mapping: network blocked, NOT valid" 1 '"valid": false.*"blocked": \["GET https?://(www\.)?example\.org/' \
+    "$PY2" ob2_validate.py "$OB2/simple.jwt"
+  check "an input that is not a file or URL: exit 2" 2 '' "$PY2" ob2_validate.py "$TMP/no-such-file"
+
+  echo "== bakery_unbake.py (openbadges-bakery 2.0.0)"
+  check "simple-badge.png holds the assertion JSON" 0 '"type":"Assertion"' \
+    "$PY2" bakery_unbake.py "$OB2/simple-badge.png"
+  cp "$TMP/last" "$TMP/bakery-simple.json"
+  check "openbadgeslib (unbake.py --ob2) reads the same payload" 0 '' \
+    "$PY" unbake.py --ob2 "$OB2/simple-badge.png" --out "$TMP/obl-simple.json"
+  cmp -s "$TMP/bakery-simple.json" "$TMP/obl-simple.json" \
+    && { PASS=$((PASS + 1)); echo "PASS  openbadges-bakery and openbadgeslib agree on simple-badge.png"; } \
+    || { FAIL=$((FAIL + 1)); echo "FAIL  openbadges-bakery and openbadgeslib disagree on simple-badge.png"; }
+  LEG="$DATA/ob2/baked-legacy/concentricsky-openbadges-bakery"
+  if [ -d "$LEG" ]; then
+    check "legacy baked_heart.png: the 1.x assertion JSON" 0 '"uid":"123"' "$PY2" bakery_unbake.py "$LEG/baked_heart.png"
+    check "legacy baked_example.svg: the verify URL" 0 '^https://example.org/assertion.json$' "$PY2" bakery_unbake.py "$LEG/baked_example.svg"
+    check "unbaked PNG: no payload (exit 1)" 1 '' "$PY2" bakery_unbake.py "$LEG/public_domain_heart.png"
+    check "unbaked SVG: no payload (exit 1)" 1 '' "$PY2" bakery_unbake.py "$LEG/unbaked_example.svg"
+  fi
+  check "not an image: exit 2" 2 '' "$PY2" bakery_unbake.py "$OB2/simple.jwt"
+else
+  echo "      (no ob2/1edtech-validator-tests in $DATA: OB 2.0 checks skipped)"
+fi
+
 echo "== dcc_bench.mjs on the test vector"
 check "bench: verify and sign ms per op" 0 '"ok":true' \
   node dcc_bench.mjs --credential "$TV/signed-credential.json" \

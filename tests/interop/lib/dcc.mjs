@@ -540,6 +540,22 @@ export async function createVerifier(options) {
 
 // ------------------------------------------------------------ status check
 
+// "message; reason: inner message, ..." down an error's cause / errors chain.
+function causeChain(error, depth = 0) {
+  if(!error || depth > 4) {
+    return '';
+  }
+  const parts = [error.message || String(error)];
+  const inner = [...asArray(error.errors), ...asArray(error.cause?.errors),
+    ...(error.cause && !error.cause.errors ? [error.cause] : [])];
+  const sub = inner.map(e => causeChain(e, depth + 1)).filter(m =>
+    m && !parts[0].includes(m));
+  if(sub.length) {
+    parts.push(`(${sub.join('; ')})`);
+  }
+  return parts.join(' ');
+}
+
 // The library's checkStatus (@digitalbazaar/vc-bitstring-status-list) loads each
 // status list credential through the document loader, verifies its proof with
 // @digitalbazaar/vc (default CredentialIssuancePurpose: the list's key must be
@@ -568,9 +584,13 @@ async function statusChecker({cryptosuite, Suite, verifyMatchingIssuers}) {
       });
     }
     if(!result.verified) {
+      // status unknown, never "not revoked"
       summary.checked = false;
-      summary.error = result.error?.message ?? 'status list not checked';
-      return {result, summary};
+      summary.revoked = null;
+      summary.suspended = null;
+      summary.error = causeChain(result.error) || 'status list not checked';
+      return {result: {...result, error: new Error(
+        `credential status unknown: ${summary.error}`)}, summary};
     }
     const set = summary.results.filter(r => r.status === true);
     summary.revoked = set.some(r => r.statusPurpose === 'revocation');
