@@ -1,0 +1,328 @@
+//! The commands' bodies: what `carnet serve`, `revoke`, `verify`, `bake`, `keys` and
+//! `badge-classes` do once their arguments are parsed.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::*;
+
+/// The OB 2.0 file of an award: `.png`/`.svg` baked (JWS when signed, the assertion when hosted),
+/// `.json` the hosted assertion, `.jwt` the signed one.
+pub(super) fn ob2_file(
+    app: &App,
+    award: &crate::store::Award,
+    class: &crate::badge_class::BadgeClass,
+    signed: bool,
+    ext: &str,
+) -> Result<Vec<u8>, String> {
+    let (Some(hosted), Some(jws)) = (&award.assertion_json, &award.assertion_jws) else {
+        return Err("Open Badges 2.0 needs the issuer's email: set CARNET_ISSUER_EMAIL".into());
+    };
+    let text = if signed { jws } else { hosted };
+    match ext {
+        "png" => {
+            bake::bake_png(&class.image_png, Keyword::Ob2Assertion, text).map_err(|e| e.to_string())
+        }
+        "svg" => {
+            let payload = if signed {
+                SvgPayload::Jws(jws.clone())
+            } else {
+                SvgPayload::HostedJson {
+                    url: crate::ob2::Ob2Urls::new(&app.issuer).assertion(award.id),
+                    json: hosted.clone(),
+                }
+            };
+            bake::bake_svg(
+                &bake::svg_wrapping_png(&class.image_png, &class.name),
+                Keyword::Ob2Assertion,
+                payload,
+            )
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+        }
+        "jwt" => Ok(jws.clone().into_bytes()),
+        _ => Ok(hosted.clone().into_bytes()),
+    }
+}
+
+pub(super) async fn run_revoke(settings: &Settings, award_id: &str, reason: &str) -> ExitCode {
+    let app = match start(settings).await {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let Ok(id) = award_id.parse::<uuid::Uuid>() else {
+        return fail(format!(
+            "\"{award_id}\" is not an award id (the id `carnet issue` printed)"
+        ));
+    };
+    let reason = match crate::issue::validate_reason(reason) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("--reason: {e}")),
+    };
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    match app
+        .store
+        .revoke_award(id, &reason, &format!("cli:{user}"))
+        .await
+    {
+        Ok(award) => {
+            eprintln!("Badge {} revoked: {reason}", award.credential_id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) async fn start(settings: &Settings) -> Result<App, ExitCode> {
+    let config = settings.validate().map_err(fail)?;
+    App::start(config).await.map_err(fail)
+}
+
+pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> ExitCode {
+    let (addr, tokens) = match (serve.bind_addr(), serve.tokens()) {
+        (Ok(a), Ok(t)) => (a, t),
+        (Err(e), _) | (_, Err(e)) => return fail(e),
+    };
+    let app = match start(settings).await {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    if tokens.is_empty() {
+        tracing::warn!(
+            "no API token configured (CARNET_API_TOKENS): the issuing API will answer 401"
+        );
+    }
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("--bind {addr}: {e}")),
+    };
+    tracing::info!(
+        "carnet listening on http://{addr} (public base URL {}), issuer {}, {} badge class(es), database {}",
+        app.config.base_url,
+        app.issuer.id(),
+        app.classes.len(),
+        app.store.backend()
+    );
+    let store = app.store.clone();
+    let router = crate::http::router(app, tokens, serve.max_body_bytes);
+    let shutdown = async {
+        // Ctrl-C, or SIGTERM from a service manager: finish the requests under way, then stop.
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        tracing::info!("shutting down");
+    };
+    let result = crate::http::serve(listener, router, shutdown).await;
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+pub(super) fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{}: the file is larger than {MAX_FILE_BYTES} bytes",
+            path.display()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub(super) async fn run_verify(
+    settings: &Settings,
+    file: &Path,
+    recipient: Option<String>,
+    json: bool,
+    lang: Lang,
+    offline: bool,
+) -> ExitCode {
+    let bytes = match read_bounded(file) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let verifier = match crate::bench::local_verifier(settings, offline).await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let report = verifier.verify_bytes(&bytes, recipient.as_deref()).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serializes")
+        );
+    } else {
+        print_report(&report, lang);
+    }
+    match report.verdict {
+        Verdict::Valid => ExitCode::SUCCESS,
+        Verdict::Invalid => ExitCode::from(1),
+        Verdict::Indeterminate => ExitCode::from(2),
+    }
+}
+
+pub(super) fn print_report(report: &Report, lang: Lang) {
+    let fr = lang == Lang::Fr;
+    let headline = match (report.verdict, fr) {
+        (Verdict::Valid, true) => "✔ Ce badge est authentique et valable.",
+        (Verdict::Valid, false) => "✔ This badge is authentic and valid.",
+        (Verdict::Invalid, true) => "✘ Ce badge n'est pas valable.",
+        (Verdict::Invalid, false) => "✘ This badge is not valid.",
+        (Verdict::Indeterminate, true) => "? carnet n'a pas pu vérifier ce badge.",
+        (Verdict::Indeterminate, false) => "? carnet could not check this badge.",
+    };
+    println!("{headline}");
+    if let Some(s) = &report.summary {
+        if let Some(n) = s.achievement_name.as_ref().or(s.name.as_ref()) {
+            println!("  Badge: {n}");
+        }
+        if let Some(i) = s.issuer_name.as_ref().or(s.issuer_id.as_ref()) {
+            println!("  {}: {i}", if fr { "Donné par" } else { "Issued by" });
+        }
+    }
+    for c in &report.checks {
+        let mark = match c.status {
+            Status::Pass => "ok",
+            Status::Fail => "ÉCHEC",
+            Status::Warn => "attention",
+            Status::Unknown => "?",
+        };
+        let msg = if fr { &c.message.fr } else { &c.message.en };
+        let path = c
+            .path
+            .as_ref()
+            .map(|p| format!(" [{p}]"))
+            .unwrap_or_default();
+        println!("  [{mark}] {}{path}: {msg}", c.id);
+    }
+}
+
+pub(super) fn run_bake(credential: &Path, image: &Path, out: &Path) -> ExitCode {
+    let text = match read_bounded(credential)
+        .and_then(|b| String::from_utf8(b).map_err(|_| "the credential is not UTF-8".into()))
+    {
+        Ok(t) => t.trim().to_string(),
+        Err(e) => return fail(e),
+    };
+    let is_jws = crate::proof::vc_jwt::looks_like_compact_jws(&text);
+    if !is_jws && serde_json::from_str::<serde_json::Value>(&text).is_err() {
+        return fail("--credential: the file is neither JSON nor a compact JWS");
+    }
+    let img = match read_bounded(image) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let result = if img.starts_with(b"\x89PNG") {
+        bake::bake_png(&img, Keyword::Ob3Credential, &text).map_err(|e| e.to_string())
+    } else {
+        match std::str::from_utf8(&img) {
+            Ok(svg) => {
+                let payload = if is_jws {
+                    SvgPayload::Jws(text)
+                } else {
+                    SvgPayload::Json(text)
+                };
+                bake::bake_svg(svg, Keyword::Ob3Credential, payload)
+                    .map(String::into_bytes)
+                    .map_err(|e| e.to_string())
+            }
+            Err(_) => Err("the image is neither a PNG nor an SVG".to_string()),
+        }
+    };
+    match result.and_then(|b| std::fs::write(out, b).map_err(|e| e.to_string())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{}: {e}", image.display())),
+    }
+}
+
+pub(super) fn run_keys(settings: &Settings, action: KeysAction) -> ExitCode {
+    let config = match settings.validate() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let keys = match action {
+        KeysAction::Show => crate::keys::load_or_create(&config.keys_dir, &config.issuer.slug),
+        KeysAction::Rotate => crate::keys::rotate(&config.keys_dir, &config.issuer.slug),
+    };
+    match keys {
+        Ok(keys) => {
+            let issuer = crate::issuer::Issuer::new(config.issuer.clone(), &config.base_url, keys);
+            println!("Issuer: {}", issuer.id());
+            println!("DID document: {}", issuer.did_document_url());
+            for k in &issuer.keys.ed25519 {
+                println!(
+                    "  {} Ed25519 {} — {}",
+                    if k.active { "active " } else { "retired" },
+                    k.kid,
+                    issuer.verification_method(&k.kid)
+                );
+            }
+            for k in &issuer.keys.rsa {
+                println!(
+                    "  {} RSA-2048 {} — {}",
+                    if k.active { "active " } else { "retired" },
+                    k.kid,
+                    issuer.key_url(&k.kid)
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub(super) fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCode {
+    match action {
+        ClassesAction::Check => match crate::badge_class::load_dir(&settings.badge_classes_dir) {
+            Ok(classes) => {
+                for c in classes.values() {
+                    println!("ok  {} — {}", c.slug, c.name);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("error  {e}");
+                }
+                ExitCode::from(1)
+            }
+        },
+        ClassesAction::DrawImage {
+            title,
+            pictogram,
+            colour,
+            out,
+        } => {
+            let rgb = u32::from_str_radix(colour.trim_start_matches('#'), 16);
+            let Ok(rgb) = rgb.map_err(|_| ()).and_then(|v| {
+                if colour.trim_start_matches('#').len() == 6 {
+                    Ok(v)
+                } else {
+                    Err(())
+                }
+            }) else {
+                return fail("--colour: use six hexadecimal digits, e.g. 1b7f4a");
+            };
+            let spec = crate::badge_image::BadgeImageSpec {
+                title,
+                pictogram: match pictogram {
+                    PictogramArg::Helmet => crate::badge_image::Pictogram::Helmet,
+                    PictogramArg::Hand => crate::badge_image::Pictogram::Hand,
+                    PictogramArg::Star => crate::badge_image::Pictogram::Star,
+                },
+                colour: [(rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8],
+            };
+            match std::fs::write(&out, crate::badge_image::draw_badge(&spec, 512)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("{}: {e}", out.display())),
+            }
+        }
+    }
+}
