@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -76,20 +77,67 @@ pub trait DocumentSource: Send + Sync {
     async fn get(&self, url: &str) -> Result<Fetched, SourceError>;
 }
 
-/// Production source: the verifier's shared HTTP client (https only, timeouts, size cap, cache).
+/// Production source: the verifier's shared HTTP client (https only, timeouts, size cap).
+///
+/// Documents that describe rather than attest — BadgeClass, Issuer/Profile, CryptographicKey — are
+/// kept for a few minutes, as the IMS validator's own cache does; assertions and revocation lists
+/// are always fetched fresh, since a revocation must be seen at once.
 pub struct FetcherSource {
     fetcher: Arc<Fetcher>,
+    cache: Mutex<HashMap<String, (Instant, Fetched)>>,
 }
+
+const DESCRIPTIVE_TTL: Duration = Duration::from_secs(300);
+const DESCRIPTIVE_MAX: usize = 1024;
 
 impl FetcherSource {
     pub fn new(fetcher: Arc<Fetcher>) -> Self {
-        Self { fetcher }
+        Self {
+            fetcher,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
+}
+
+/// Is this a document whose content may be cached (not an assertion nor a revocation list)?
+fn descriptive(fetched: &Fetched) -> bool {
+    let Body::Json(v) = &fetched.body else {
+        return false;
+    };
+    let types: Vec<&str> = match v.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    fetched.is_success()
+        && !types.is_empty()
+        && types
+            .iter()
+            .all(|t| matches!(*t, "BadgeClass" | "Issuer" | "Profile" | "CryptographicKey"))
 }
 
 #[async_trait]
 impl DocumentSource for FetcherSource {
     async fn get(&self, url: &str) -> Result<Fetched, SourceError> {
+        if let Some((at, f)) = self.cache.lock().expect("cache lock").get(url)
+            && at.elapsed() < DESCRIPTIVE_TTL
+        {
+            return Ok(f.clone());
+        }
+        let fetched = self.fetch(url).await?;
+        if descriptive(&fetched) {
+            let mut cache = self.cache.lock().expect("cache lock");
+            if cache.len() >= DESCRIPTIVE_MAX {
+                cache.clear();
+            }
+            cache.insert(url.to_string(), (Instant::now(), fetched.clone()));
+        }
+        Ok(fetched)
+    }
+}
+
+impl FetcherSource {
+    async fn fetch(&self, url: &str) -> Result<Fetched, SourceError> {
         // Uncached: a hosted assertion or a revocation list may change at any moment.
         let doc = self
             .fetcher
