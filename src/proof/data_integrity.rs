@@ -98,17 +98,7 @@ pub fn verify_proof(secured: &Value, proof: &Value, key: &VerifyingKey) -> Resul
         ED25519_SIGNATURE_2020 => {}
         other => return Err(DiError::UnsupportedProof(other.to_string())),
     }
-    match proof.get("proofPurpose").and_then(Value::as_str) {
-        Some(ASSERTION_METHOD) => {}
-        Some(other) => return Err(DiError::WrongPurpose(other.to_string())),
-        None => return Err(DiError::Malformed("proof has no proofPurpose".into())),
-    }
-    if !proof
-        .get("verificationMethod")
-        .is_some_and(Value::is_string)
-    {
-        return Err(DiError::Malformed("proof has no verificationMethod".into()));
-    }
+    check_purpose_and_method(proof)?;
     let signature = decode_proof_value(proof.get("proofValue"))?;
 
     let mut options = proof.clone();
@@ -225,6 +215,24 @@ fn context_starts_with(document: Option<&Value>, prefix: &Value) -> bool {
     let document = as_list(document);
     let prefix = as_list(prefix);
     prefix.len() <= document.len() && prefix.iter().zip(&document).all(|(a, b)| a == b)
+}
+
+/// Every proof carnet verifies is for `assertionMethod` and names its verification method.
+pub(crate) fn check_purpose_and_method(
+    proof: &serde_json::Map<String, Value>,
+) -> Result<(), DiError> {
+    match proof.get("proofPurpose").and_then(Value::as_str) {
+        Some(ASSERTION_METHOD) => {}
+        Some(other) => return Err(DiError::WrongPurpose(other.to_string())),
+        None => return Err(DiError::Malformed("proof has no proofPurpose".into())),
+    }
+    if !proof
+        .get("verificationMethod")
+        .is_some_and(Value::is_string)
+    {
+        return Err(DiError::Malformed("proof has no verificationMethod".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,9 +25,7 @@ use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::data_integrity::{
-    ASSERTION_METHOD, DATA_INTEGRITY_PROOF, DiError, canonical_proof_configuration,
-};
+use super::data_integrity::{DATA_INTEGRITY_PROOF, DiError, canonical_proof_configuration};
 use super::multikey::decode_p256_multikey;
 use crate::jsonld::canonicalize;
 
@@ -92,17 +90,7 @@ pub fn verify_ecdsa_sd_2023(
             ));
         }
     }
-    match proof_map.get("proofPurpose").and_then(Value::as_str) {
-        Some(ASSERTION_METHOD) => {}
-        Some(other) => return Err(DiError::WrongPurpose(other.to_string())),
-        None => return Err(DiError::Malformed("proof has no proofPurpose".into())),
-    }
-    if !proof_map
-        .get("verificationMethod")
-        .is_some_and(Value::is_string)
-    {
-        return Err(DiError::Malformed("proof has no verificationMethod".into()));
-    }
+    super::data_integrity::check_purpose_and_method(proof_map)?;
     // Cheap checks first: the proof value is read before any canonicalisation.
     let derived = parse_derived_proof_value(proof_map.get("proofValue"))?;
 

@@ -157,40 +157,17 @@ impl Fetcher {
 
     /// GET a JSON document (cached for a few minutes).
     pub async fn get_json(&self, url: &str, accept: &str) -> Result<Value, FetchError> {
-        self.check_scheme(url)?;
+        self.check_scheme(url)?; // before the cache: a refused address never answers from it
         if let Some((at, v)) = self.cache.lock().expect("cache lock").get(url)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(v.clone());
         }
-        let mut resp = self
-            .client
-            .get(url)
-            .header(reqwest::header::ACCEPT, accept)
-            .send()
-            .await
-            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?;
-        if !resp.status().is_success() {
-            return Err(FetchError::Status(resp.status().as_u16()));
+        let doc = self.get_document(url, accept).await?;
+        if !(200..300).contains(&doc.status) {
+            return Err(FetchError::Status(doc.status));
         }
-        if resp
-            .content_length()
-            .is_some_and(|l| l as usize > MAX_DOCUMENT_BYTES)
-        {
-            return Err(FetchError::TooLarge);
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError::Unreachable(e.without_url().to_string()))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(FetchError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let value: Value = serde_json::from_slice(&body).map_err(|_| FetchError::NotJson)?;
+        let value: Value = serde_json::from_slice(&doc.body).map_err(|_| FetchError::NotJson)?;
         let mut cache = self.cache.lock().expect("cache lock");
         if cache.len() >= CACHE_MAX_ENTRIES {
             cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
