@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::bake::png::PngTemplate;
 use crate::config::is_slug;
 
 /// Largest badge-class file and image accepted.
@@ -106,6 +107,8 @@ pub struct BadgeClass {
     pub criteria: String,
     pub image_path: PathBuf,
     pub image_png: Vec<u8>,
+    /// The image checked and split once, ready to have an award baked in.
+    pub png_template: crate::bake::png::PngTemplate,
     pub image_caption: Option<String>,
     pub tags: Vec<String>,
     pub validity_days: Option<u32>,
@@ -275,6 +278,7 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
 
     let image_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.image);
     let mut image_png = Vec::new();
+    let mut png_template = None;
     if parsed.image.contains('/') || parsed.image.contains("..") {
         errors.push(e(
             "image",
@@ -282,13 +286,17 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         ));
     } else {
         match check_image(&image_path) {
-            Ok(bytes) => image_png = bytes,
+            Ok((bytes, template)) => {
+                image_png = bytes;
+                png_template = Some(template);
+            }
             Err(problem) => errors.push(e("image", problem)),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let png_template = match png_template {
+        Some(t) if errors.is_empty() => t,
+        _ => return Err(errors),
+    };
 
     let mut hasher = Sha256::new();
     hasher.update(&raw);
@@ -304,6 +312,7 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         criteria: parsed.criteria.trim().into(),
         image_path,
         image_png,
+        png_template,
         image_caption: parsed.image_caption,
         tags: parsed.tags,
         validity_days: parsed.validity_days,
@@ -328,7 +337,7 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
 }
 
 /// The image must be a PNG that decodes within bounds (carnet bakes into it).
-fn check_image(path: &Path) -> Result<Vec<u8>, String> {
+fn check_image(path: &Path) -> Result<(Vec<u8>, PngTemplate), String> {
     let meta = fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if meta.len() > MAX_IMAGE_BYTES {
         return Err(format!(
@@ -354,7 +363,9 @@ fn check_image(path: &Path) -> Result<Vec<u8>, String> {
             path.display()
         ));
     }
-    Ok(bytes)
+    let template = PngTemplate::new(&bytes)
+        .map_err(|e| format!("{} cannot carry a badge: {e}", path.display()))?;
+    Ok((bytes, template))
 }
 
 const ACHIEVEMENT_TYPES: &[&str] = &[

@@ -32,11 +32,9 @@ fn payload(award: &Award, proof: Proof) -> &str {
 }
 
 pub fn png(award: &Award, class: &BadgeClass, proof: Proof) -> Result<Vec<u8>, BakeError> {
-    bake::bake_png(
-        &class.image_png,
-        Keyword::Ob3Credential,
-        payload(award, proof),
-    )
+    class
+        .png_template
+        .bake(Keyword::Ob3Credential, payload(award, proof))
 }
 
 pub fn svg(award: &Award, class: &BadgeClass, proof: Proof) -> Result<String, BakeError> {

@@ -1,5 +1,10 @@
 use std::process::ExitCode;
 
+/// JSON-LD processing and HTTP handling allocate many small objects; mimalloc serves them faster
+/// than the system allocator (measured in docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -162,6 +162,15 @@ fn check_text_to_bake(text: &str) -> Result<(), BakeError> {
     if text.is_empty() {
         return Err(BakeError::InvalidText("there is nothing to bake".into()));
     }
+    // Fast path over bytes: no C0 control but tab, LF, CR, and no 0xEF lead byte (the only way
+    // to spell the non-characters U+FFFE and U+FFFF); otherwise look at each character.
+    let bytes = text.as_bytes();
+    if bytes
+        .iter()
+        .all(|&b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n' || b == b'\r')
+    {
+        return Ok(());
+    }
     if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
         return Err(BakeError::InvalidText(format!(
             "it contains the control character U+{:04X}, which an image cannot carry",

@@ -133,41 +133,74 @@ pub fn dimensions(png: &[u8]) -> Result<(u32, u32), BakeError> {
 
 /// Returns `png` with `text` baked in one uncompressed `iTXt` chunk placed right after `IHDR`.
 ///
-/// Any earlier chunk with the same keyword (`iTXt`, `zTXt` or legacy `tEXt`) is dropped, so
-/// re-baking replaces the payload. All other chunks are copied byte for byte.
+/// Any badge already baked in (an `iTXt`, `zTXt` or legacy `tEXt` chunk with either badge keyword)
+/// is dropped, so re-baking replaces the payload: an image carries one badge. All other chunks are
+/// copied byte for byte.
 pub fn bake_png(png: &[u8], keyword: Keyword, text: &str) -> Result<Vec<u8>, BakeError> {
-    check_text_to_bake(text)?;
-    let chunks = chunks(png)?;
-    if chunks.last().map(|c| &c.kind) != Some(b"IEND") {
-        return Err(BakeError::Truncated);
-    }
-    let name = keyword.png_keyword().as_bytes();
-    // keyword, NUL, compression flag 0, method 0, empty language tag + NUL, empty
-    // translated keyword + NUL, then the UTF-8 text.
-    let mut data = Vec::with_capacity(name.len() + 5 + text.len());
-    data.extend_from_slice(name);
-    data.extend_from_slice(&[0, 0, 0, 0, 0]);
-    data.extend_from_slice(text.as_bytes());
-    if data.len() > MAX_CHUNK_LEN {
-        return Err(BakeError::TooLarge {
-            what: "baked text",
-            size: text.len(),
-            limit: MAX_CHUNK_LEN - name.len() - 5,
-        });
+    PngTemplate::new(png)?.bake(keyword, text)
+}
+
+/// An image checked once (signature, every length and CRC, `IHDR` first, `IEND` last) and split
+/// around the place the badge chunk goes, with any badge already baked in removed.
+///
+/// A badge class's image is prepared when the class is loaded; baking an award is then one
+/// allocation, two copies and the CRC of the new chunk, with no re-reading of the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PngTemplate {
+    /// Signature and `IHDR`.
+    head: Vec<u8>,
+    /// Every other chunk up to and including `IEND`, badge chunks left out.
+    tail: Vec<u8>,
+}
+
+impl PngTemplate {
+    pub fn new(png: &[u8]) -> Result<Self, BakeError> {
+        let chunks = chunks(png)?;
+        if chunks.last().map(|c| &c.kind) != Some(b"IEND") {
+            return Err(BakeError::Truncated);
+        }
+        let mut head = Vec::with_capacity(SIGNATURE.len() + 25);
+        head.extend_from_slice(SIGNATURE);
+        head.extend_from_slice(chunks[0].raw);
+        let mut tail = Vec::with_capacity(png.len() - head.len());
+        for chunk in &chunks[1..] {
+            let badge = [Keyword::Ob3Credential, Keyword::Ob2Assertion]
+                .iter()
+                .any(|k| is_text_chunk_for(chunk, k.png_keyword().as_bytes()));
+            if !badge {
+                tail.extend_from_slice(chunk.raw);
+            }
+        }
+        Ok(PngTemplate { head, tail })
     }
 
-    let mut out = Vec::with_capacity(png.len() + data.len() + 12);
-    out.extend_from_slice(SIGNATURE);
-    for chunk in &chunks {
-        if is_text_chunk_for(chunk, name) {
-            continue;
+    /// The image with `text` baked in one uncompressed `iTXt` chunk right after `IHDR`.
+    pub fn bake(&self, keyword: Keyword, text: &str) -> Result<Vec<u8>, BakeError> {
+        check_text_to_bake(text)?;
+        let name = keyword.png_keyword().as_bytes();
+        // keyword, NUL, compression flag 0, method 0, empty language tag + NUL, empty
+        // translated keyword + NUL, then the UTF-8 text.
+        let data_len = name.len() + 5 + text.len();
+        if data_len > MAX_CHUNK_LEN {
+            return Err(BakeError::TooLarge {
+                what: "baked text",
+                size: text.len(),
+                limit: MAX_CHUNK_LEN - name.len() - 5,
+            });
         }
-        out.extend_from_slice(chunk.raw);
-        if &chunk.kind == b"IHDR" {
-            write_chunk(&mut out, b"iTXt", &data);
-        }
+        let mut out = Vec::with_capacity(self.head.len() + 12 + data_len + self.tail.len());
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(&(data_len as u32).to_be_bytes());
+        let typed = out.len();
+        out.extend_from_slice(b"iTXt");
+        out.extend_from_slice(name);
+        out.extend_from_slice(&[0, 0, 0, 0, 0]);
+        out.extend_from_slice(text.as_bytes());
+        let crc = crc32fast::hash(&out[typed..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+        out.extend_from_slice(&self.tail);
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// Reads the badge baked into a PNG: the first `iTXt` `openbadgecredential` chunk, else the
@@ -292,16 +325,16 @@ fn crc(kind: &[u8; 4], data: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&crc(kind, data).to_be_bytes());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc(kind, data).to_be_bytes());
+    }
 
     fn tiny_png() -> Vec<u8> {
         let mut out = SIGNATURE.to_vec();
@@ -382,6 +415,32 @@ mod tests {
         }
         let err = unbake_png(&twice, &Limits::default()).unwrap_err();
         assert!(matches!(err, BakeError::MoreThanOneBakedChunk { .. }));
+    }
+
+    #[test]
+    fn a_template_bakes_like_bake_png_and_drops_any_earlier_badge() {
+        let template = PngTemplate::new(&tiny_png()).unwrap();
+        let baked = template.bake(Keyword::Ob3Credential, "{\"a\":1}").unwrap();
+        assert_eq!(
+            baked,
+            bake_png(&tiny_png(), Keyword::Ob3Credential, "{\"a\":1}").unwrap()
+        );
+        // Every chunk checks out, the new one sits right after IHDR.
+        let kinds: Vec<_> = chunks(&baked).unwrap().iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [*b"IHDR", *b"iTXt", *b"IDAT", *b"IEND"]);
+        // Baking an OB 2.0 assertion into an image that carries an OB 3.0 credential replaces it:
+        // an image carries one badge.
+        let rebaked = bake_png(&baked, Keyword::Ob2Assertion, "a.b.c").unwrap();
+        let got = unbake_png(&rebaked, &Limits::default()).unwrap();
+        assert_eq!(
+            (got.keyword, got.text.as_str()),
+            (Keyword::Ob2Assertion, "a.b.c")
+        );
+        assert_eq!(chunks(&rebaked).unwrap().len(), 4);
+        // Text an image cannot carry is refused, fast path or not.
+        assert!(template.bake(Keyword::Ob2Assertion, "a\u{1}").is_err());
+        assert!(template.bake(Keyword::Ob2Assertion, "a\u{FFFE}").is_err());
+        assert!(template.bake(Keyword::Ob2Assertion, "é\té\u{EFFF}\u{F000}").is_ok());
     }
 
     #[test]

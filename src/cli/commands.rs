@@ -20,9 +20,10 @@ pub(super) fn ob2_file(
     };
     let text = if signed { jws } else { hosted };
     match ext {
-        "png" => {
-            bake::bake_png(&class.image_png, Keyword::Ob2Assertion, text).map_err(|e| e.to_string())
-        }
+        "png" => class
+            .png_template
+            .bake(Keyword::Ob2Assertion, text)
+            .map_err(|e| e.to_string()),
         "svg" => {
             let payload = if signed {
                 SvgPayload::Jws(jws.clone())

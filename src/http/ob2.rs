@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::public::{check_issuer, json_ld};
+use super::public::{check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState};
 use crate::bake::{self, Keyword, SvgPayload};
 use crate::ob2::{self, Ob2Error, Ob2Urls};
@@ -151,42 +151,37 @@ pub async fn assertion(
             .field("verification"));
         }
     };
-    let class_image = || {
-        s.app
-            .class(&award.badge_class_slug)
-            .map(|c| (c.image_png.clone(), c.name.clone()))
-            .ok_or_else(|| {
-                AppError::new(
-                    StatusCode::GONE,
-                    "gone",
-                    "the badge class of this assertion was removed",
-                )
-            })
+    let class = || {
+        s.app.class(&award.badge_class_slug).ok_or_else(|| {
+            AppError::new(
+                StatusCode::GONE,
+                "gone",
+                "the badge class of this assertion was removed",
+            )
+        })
     };
     match ext {
-        "json" => {
-            let v: Value =
-                serde_json::from_str(hosted).map_err(|e| AppError::internal(e.to_string()))?;
-            Ok(json_ld(v, OB2_JSON))
-        }
+        "json" => Ok(json_ld_text(hosted.clone(), OB2_JSON)),
         "jws" => Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             jws.clone(),
         )
             .into_response()),
         "png" => {
-            let (png, _) = class_image()?;
+            let class = class()?;
             let text = if signed {
                 jws.as_str()
             } else {
                 hosted.as_str()
             };
-            let baked = bake::bake_png(&png, Keyword::Ob2Assertion, text)
+            let baked = class
+                .png_template
+                .bake(Keyword::Ob2Assertion, text)
                 .map_err(|e| AppError::internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "image/png")], baked).into_response())
         }
         "svg" => {
-            let (png, name) = class_image()?;
+            let class = class()?;
             let payload = if signed {
                 SvgPayload::Jws(jws.clone())
             } else {
@@ -196,7 +191,7 @@ pub async fn assertion(
                 }
             };
             let svg = bake::bake_svg(
-                &bake::svg_wrapping_png(&png, &name),
+                &bake::svg_wrapping_png(&class.image_png, &class.name),
                 Keyword::Ob2Assertion,
                 payload,
             )

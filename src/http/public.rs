@@ -12,7 +12,15 @@ use super::{AppError, HttpState, wants_html};
 use crate::ob3::credential::{achievement, achievement_id};
 
 pub(super) fn json_ld(value: Value, content_type: &'static str) -> Response {
-    let mut resp = axum::Json(value).into_response();
+    with_json_ld_headers(axum::Json(value).into_response(), content_type)
+}
+
+/// A stored JSON document sent as it was stored (no parse, no re-serialisation).
+pub(super) fn json_ld_text(text: String, content_type: &'static str) -> Response {
+    with_json_ld_headers(text.into_response(), content_type)
+}
+
+fn with_json_ld_headers(mut resp: Response, content_type: &'static str) -> Response {
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp.headers_mut().insert(
