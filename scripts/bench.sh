@@ -13,7 +13,8 @@ trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export CARNET_BASE_URL="http://127.0.0.1:$port" CARNET_BIND="127.0.0.1:$port" \
   CARNET_DATABASE_URL="sqlite://$work/carnet.db" CARNET_KEYS_DIR="$work/keys" RUST_LOG=warn \
-  CARNET_ISSUER_EMAIL=contact@ime.example.org CARNET_FETCH_ALLOW_HTTP=127.0.0.1
+  CARNET_ISSUER_EMAIL=contact@ime.example.org CARNET_FETCH_ALLOW_HTTP=127.0.0.1 \
+  CARNET_FETCH_ALLOW_ADDRESSES=127.0.0.1
 award=$("$bin" issue --badge-class securite-hygiene-au-travail --recipient lea.martin@example.org \
   --narrative "J'ai montré les gestes de sécurité à l'atelier." --out "$work/cred.json")
 python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("proof"); json.dump(c, open(sys.argv[2],"w"))' \

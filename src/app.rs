@@ -55,7 +55,7 @@ impl App {
                 error_source: std::error::Error::source(&error).map(|s| s.to_string()),
                 error,
             })?;
-        let fetcher = Arc::new(Fetcher::new(config.fetch_allow_http.clone()));
+        let fetcher = Arc::new(Fetcher::new(config.fetch_policy()));
         let status = Arc::new(StatusPublisher::new(issuer.clone(), store.clone()));
         let verifier = Arc::new(
             Verifier::new(Resolver::new(vec![issuer.clone()], Some(fetcher)))

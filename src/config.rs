@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::verify::fetch::{FetchPolicy, IpNetwork};
+
 /// Settings shared by every command that touches the database, keys or badge classes.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -82,6 +84,18 @@ pub struct Settings {
         global = true
     )]
     pub fetch_allow_http: Vec<String>,
+
+    /// Private, local or reserved addresses the verifier may nevertheless fetch from
+    /// (comma-separated IP addresses or networks, e.g. `127.0.0.1` for tests or `10.0.0.0/8` for an
+    /// internal issuer). By default the verifier never connects to loopback, private, link-local,
+    /// cloud-metadata or other non-public addresses.
+    #[arg(
+        long,
+        env = "CARNET_FETCH_ALLOW_ADDRESSES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub fetch_allow_addresses: Vec<String>,
 }
 
 /// Settings of `carnet serve` only.
@@ -104,6 +118,20 @@ pub struct ServeSettings {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "CARNET_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Verifications a minute allowed per client address on the public verifier (the `/verify`
+    /// page and `POST /api/v1/verify`); 0 turns the limit off.
+    #[arg(long, env = "CARNET_VERIFY_RATE_PER_MINUTE", default_value_t = 60)]
+    pub verify_rate_per_minute: u32,
+
+    /// Verifications a client address may make at once before the per-minute rate applies.
+    #[arg(long, env = "CARNET_VERIFY_RATE_BURST", default_value_t = 20)]
+    pub verify_rate_burst: u32,
+
+    /// Addresses of reverse proxies in front of carnet (comma-separated): for requests from them,
+    /// the client address is read from `X-Forwarded-For`. Empty: the peer address is the client.
+    #[arg(long, env = "CARNET_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// A configuration mistake, naming the setting.
@@ -165,6 +193,17 @@ pub struct Config {
     pub badge_classes_dir: PathBuf,
     pub issuer: IssuerSettings,
     pub fetch_allow_http: Vec<String>,
+    pub fetch_allow_addresses: Vec<IpNetwork>,
+}
+
+impl Config {
+    /// What the verifier's HTTP client may fetch besides public https addresses.
+    pub fn fetch_policy(&self) -> FetchPolicy {
+        FetchPolicy {
+            allow_http: self.fetch_allow_http.clone(),
+            allow_addresses: self.fetch_allow_addresses.clone(),
+        }
+    }
 }
 
 impl Settings {
@@ -213,6 +252,21 @@ impl Settings {
                 format!("\"{email}\" is not an email address"),
             ));
         }
+        let fetch_allow_addresses = self
+            .fetch_allow_addresses
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse::<IpNetwork>().map_err(|problem| {
+                    err(
+                        "--fetch-allow-addresses",
+                        "CARNET_FETCH_ALLOW_ADDRESSES",
+                        problem,
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             base_url,
             database_url: self.database_url.clone(),
@@ -232,6 +286,7 @@ impl Settings {
                 .map(|h| h.trim().to_string())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            fetch_allow_addresses,
         })
     }
 }
@@ -248,6 +303,23 @@ impl ServeSettings {
                 ),
             )
         })
+    }
+
+    pub fn trusted_proxy_addrs(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    err(
+                        "--trusted-proxies",
+                        "CARNET_TRUSTED_PROXIES",
+                        format!("\"{a}\" is not an IP address"),
+                    )
+                })
+            })
+            .collect()
     }
 
     pub fn tokens(&self) -> Result<Vec<ApiToken>, ConfigError> {
@@ -334,8 +406,19 @@ CARNET_ISSUER_DESCRIPTION="Institut médico-éducatif: ateliers cuisine, espaces
 CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
 # Largest accepted request body, in bytes.
 CARNET_MAX_BODY_BYTES=8388608
+# Public verifier (/verify page and POST /api/v1/verify): verifications a minute per client
+# address (0 = no limit), and how many may come at once.
+CARNET_VERIFY_RATE_PER_MINUTE=60
+CARNET_VERIFY_RATE_BURST=20
+# Reverse proxies in front of carnet (their X-Forwarded-For is trusted), comma-separated.
+CARNET_TRUSTED_PROXIES=
 # Hosts the verifier may fetch over plain http (tests only; empty in production).
 CARNET_FETCH_ALLOW_HTTP=
+# Private, local or reserved addresses the verifier may still fetch from: comma-separated IP
+# addresses or networks (e.g. 127.0.0.1 for tests, 10.0.0.0/8 for an issuer on your own network).
+# Empty (the default): the verifier never connects to loopback, private (10/8, 172.16/12,
+# 192.168/16), link-local, cloud-metadata (169.254.169.254) or other non-public addresses.
+CARNET_FETCH_ALLOW_ADDRESSES=
 # Log filter (tracing syntax).
 RUST_LOG=info
 "#;
@@ -391,6 +474,48 @@ mod tests {
             .tokens()
             .unwrap_err();
         assert!(e.to_string().contains("24"));
+        let e = parse(&["--fetch-allow-addresses", "127.0.0.1,intranet.local"])
+            .settings
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.setting, "--fetch-allow-addresses");
+        assert!(
+            e.to_string().contains("CARNET_FETCH_ALLOW_ADDRESSES")
+                && e.to_string().contains("intranet.local"),
+            "{e}"
+        );
+        let e = parse(&["--fetch-allow-addresses", "10.0.0.0/40"])
+            .settings
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.setting, "--fetch-allow-addresses");
+    }
+
+    #[test]
+    fn allowed_addresses_reach_the_fetch_policy() {
+        let cfg = parse(&[
+            "--fetch-allow-http",
+            "127.0.0.1",
+            "--fetch-allow-addresses",
+            " 127.0.0.1 , 10.0.0.0/8,,fd00::/8",
+        ])
+        .settings
+        .validate()
+        .unwrap();
+        let policy = cfg.fetch_policy();
+        assert_eq!(policy.allow_http, ["127.0.0.1"]);
+        let shown: Vec<String> = policy
+            .allow_addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]);
+        // Nothing is allowed by default, and plain http does not imply an address allowance.
+        let cfg = parse(&["--fetch-allow-http", "127.0.0.1"])
+            .settings
+            .validate()
+            .unwrap();
+        assert!(cfg.fetch_policy().allow_addresses.is_empty());
     }
 
     #[test]

@@ -133,6 +133,7 @@ fn config_example_lists_every_setting() {
         "CARNET_ISSUER_DESCRIPTION",
         "CARNET_ISSUER_IMAGE",
         "CARNET_FETCH_ALLOW_HTTP",
+        "CARNET_FETCH_ALLOW_ADDRESSES",
         "CARNET_BIND",
         "CARNET_API_TOKENS",
         "CARNET_MAX_BODY_BYTES",

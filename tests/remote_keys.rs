@@ -1,6 +1,7 @@
 //! Key resolution over the network: a verifier that does not hold carnet's keys fetches them the
 //! way any verifier would — the did:web DID document for Data Integrity proofs, the `kid` URL for
-//! VC-JWTs — from a carnet serving on 127.0.0.1 (plain http allowed for that host only).
+//! VC-JWTs — from a carnet serving on 127.0.0.1 (plain http allowed for that host only, and that
+//! loopback address explicitly allow-listed past the verifier's address filter).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use carnet::issue::{AwardRequest, issue};
 use carnet::ob3::credential::AwardDetails;
 use carnet::recipient::Email;
 use carnet::verify::Verifier;
-use carnet::verify::fetch::Fetcher;
+use carnet::verify::fetch::{FetchPolicy, Fetcher};
 use carnet::verify::report::{Report, Status, Verdict};
 use carnet::verify::resolve::Resolver;
 use clap::Parser;
@@ -68,7 +69,11 @@ async fn serve_and_issue() -> Served {
 }
 
 fn remote_verifier(allow_http: &[&str]) -> Verifier {
-    let fetcher = Fetcher::new(allow_http.iter().map(|h| h.to_string()).collect());
+    // The hosts allowed over plain http are the test server's address, allow-listed too.
+    let fetcher = Fetcher::new(FetchPolicy {
+        allow_http: allow_http.iter().map(|h| h.to_string()).collect(),
+        allow_addresses: allow_http.iter().map(|h| h.parse().unwrap()).collect(),
+    });
     Verifier::new(Resolver::new(vec![], Some(Arc::new(fetcher))))
 }
 

@@ -38,6 +38,7 @@ impl Server {
             format!("--api-tokens=test:{TOKEN}"),
             // carnet's verifier fetches the OB 2.0 documents the way any verifier does.
             "--fetch-allow-http=127.0.0.1".to_string(),
+            "--fetch-allow-addresses=127.0.0.1".to_string(),
         ];
         if email {
             argv.push("--issuer-email=contact@ime.example.org".into());

@@ -80,9 +80,13 @@ pub(super) async fn start(settings: &Settings) -> Result<App, ExitCode> {
 }
 
 pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> ExitCode {
-    let (addr, tokens) = match (serve.bind_addr(), serve.tokens()) {
-        (Ok(a), Ok(t)) => (a, t),
-        (Err(e), _) | (_, Err(e)) => return fail(e),
+    let (addr, tokens, trusted_proxies) = match (
+        serve.bind_addr(),
+        serve.tokens(),
+        serve.trusted_proxy_addrs(),
+    ) {
+        (Ok(a), Ok(t), Ok(p)) => (a, t, p),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return fail(e),
     };
     let app = match start(settings).await {
         Ok(a) => a,
@@ -105,7 +109,16 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
         app.store.backend()
     );
     let store = app.store.clone();
-    let router = crate::http::router(app, tokens, serve.max_body_bytes);
+    let router = crate::http::router_with(
+        app,
+        crate::http::HttpOptions {
+            tokens,
+            max_body_bytes: serve.max_body_bytes,
+            verify_rate_per_minute: serve.verify_rate_per_minute,
+            verify_rate_burst: serve.verify_rate_burst,
+            trusted_proxies,
+        },
+    );
     let shutdown = async {
         // Ctrl-C, or SIGTERM from a service manager: finish the requests under way, then stop.
         let mut term =

@@ -229,17 +229,69 @@ pub async fn verify(
             ),
         ));
     }
-    let recipient = headers
+    let mut recipient = headers
         .get("x-recipient-email")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or(q.recipient);
+    // `{"url": "...", "recipient"?: "..."}`: a link to the badge (a hosted assertion, a
+    // credential or a baked image), as a QR code gives it.
+    if let Some(link) = link_request(mime, &body)? {
+        recipient = recipient.or(link.recipient);
+        let report = s
+            .app
+            .verifier
+            .verify_url(&link.url, recipient.as_deref())
+            .await;
+        return Ok(axum::Json(report).into_response());
+    }
     let report = s
         .app
         .verifier
         .verify_bytes(&body, recipient.as_deref())
         .await;
     Ok(axum::Json(report).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkRequest {
+    url: String,
+    recipient: Option<String>,
+}
+
+/// A JSON body whose only members are `url` (and `recipient`) asks to verify a link; any other
+/// JSON is a credential.
+fn link_request(mime: &str, body: &[u8]) -> Result<Option<LinkRequest>, AppError> {
+    if !matches!(mime, "application/json" | "") || body.len() > 16 * 1024 {
+        return Ok(None);
+    }
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Ok(None);
+    };
+    if !map.contains_key("url") || map.keys().any(|k| k != "url" && k != "recipient") {
+        return Ok(None);
+    }
+    let link: LinkRequest = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| AppError::unprocessable("url", format!("invalid link request: {e}")))?;
+    let url = link.url.trim();
+    if url.is_empty() || url.len() > crate::verify::MAX_URL_BYTES {
+        return Err(AppError::unprocessable(
+            "url",
+            format!(
+                "give a link of 1 to {} characters",
+                crate::verify::MAX_URL_BYTES
+            ),
+        ));
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(AppError::unprocessable(
+            "url",
+            "the link must be an https:// (or http://) address",
+        ));
+    }
+    Ok(Some(link))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,10 @@
 mod api;
 mod html;
 mod ob2;
+mod openapi;
 mod public;
+pub mod rate_limit;
+pub mod verify_page;
 
 use std::sync::Arc;
 
@@ -28,13 +31,56 @@ pub struct HttpState {
     pub tokens: Arc<Vec<ApiToken>>,
 }
 
-/// Builds the router; `max_body_bytes` bounds every request body.
+/// What `carnet serve` configures of the HTTP interface.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub tokens: Vec<ApiToken>,
+    /// Bounds every request body.
+    pub max_body_bytes: usize,
+    /// Public verifier: verifications a minute per client address (0: no limit) and burst.
+    pub verify_rate_per_minute: u32,
+    pub verify_rate_burst: u32,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// The router without a verification rate limit (for embedding carnet and for tests);
+/// `max_body_bytes` bounds every request body.
 pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router {
+    router_with(
+        app,
+        HttpOptions {
+            tokens,
+            max_body_bytes,
+            verify_rate_per_minute: 0,
+            verify_rate_burst: 1,
+            trusted_proxies: vec![],
+        },
+    )
+}
+
+/// Builds the router.
+pub fn router_with(app: App, options: HttpOptions) -> Router {
+    let max_body_bytes = options.max_body_bytes;
     let state = HttpState {
         app,
-        tokens: Arc::new(tokens),
+        tokens: Arc::new(options.tokens),
     };
+    let limiter = Arc::new(rate_limit::RateLimiter::new(
+        options.verify_rate_per_minute,
+        options.verify_rate_burst,
+        options.trusted_proxies,
+    ));
+    // The public verifier, page and endpoint, shares one budget per client address.
+    let verifier = Router::new()
+        .route("/verify", get(verify_page::get).post(verify_page::post))
+        .route("/api/v1/verify", post(api::verify))
+        .route_layer(axum::middleware::from_fn_with_state(
+            limiter,
+            rate_limit::limit,
+        ));
     Router::new()
+        .merge(verifier)
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/", get(public::home))
         .route("/health", get(public::health))
         .route("/.well-known/jwks.json", get(public::jwks))
@@ -59,7 +105,6 @@ pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router 
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
-        .route("/api/v1/verify", post(api::verify))
         .fallback(|| async { AppError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {
             AppError::new(
@@ -181,7 +226,11 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the verifier's rate limit.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

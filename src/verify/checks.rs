@@ -237,17 +237,20 @@ pub(super) fn date_of(cred: &Value, keys: &[&str]) -> Option<Result<DateTime<Utc
 pub(super) fn date_checks(cred: &Value, checks: &mut Vec<Check>) {
     let now = Utc::now();
     match date_of(cred, &["validFrom", "issuanceDate"]) {
-        Some(Ok(from)) if from > now => checks.push(Check::fail(
-            id::VALID_FROM,
-            format!(
-                "Le badge n'est pas encore valable : il le sera le {}.",
-                from.format("%d/%m/%Y")
-            ),
-            format!(
-                "The badge is not valid yet: it will be on {}.",
-                from.format("%Y-%m-%d")
-            ),
-        )),
+        Some(Ok(from)) if from > now => checks.push(
+            Check::fail(
+                id::VALID_FROM,
+                format!(
+                    "Le badge n'est pas encore valable : il le sera le {}.",
+                    from.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The badge is not valid yet: it will be on {}.",
+                    from.format("%Y-%m-%d")
+                ),
+            )
+            .because(report::reason::NOT_YET_VALID),
+        ),
         Some(Ok(from)) => checks.push(Check::pass(
             id::VALID_FROM,
             format!(
@@ -264,11 +267,14 @@ pub(super) fn date_checks(cred: &Value, checks: &mut Vec<Check>) {
         None => {}
     }
     match date_of(cred, &["validUntil", "expirationDate"]) {
-        Some(Ok(until)) if until < now => checks.push(Check::fail(
-            id::VALID_UNTIL,
-            format!("Le badge a expiré le {}.", until.format("%d/%m/%Y")),
-            format!("The badge expired on {}.", until.format("%Y-%m-%d")),
-        )),
+        Some(Ok(until)) if until < now => checks.push(
+            Check::fail(
+                id::VALID_UNTIL,
+                format!("Le badge a expiré le {}.", until.format("%d/%m/%Y")),
+                format!("The badge expired on {}.", until.format("%Y-%m-%d")),
+            )
+            .because(report::reason::EXPIRED),
+        ),
         Some(Ok(until)) => checks.push(Check::pass(
             id::VALID_UNTIL,
             format!(
@@ -330,11 +336,14 @@ pub(super) fn recipient_check(cred: &Value, candidate: &str, checks: &mut Vec<Ch
             "The badge was given to this person.",
         ));
     } else {
-        checks.push(Check::fail(
-            id::RECIPIENT,
-            "Le badge n'a pas été donné à cette adresse email.",
-            "The badge was not given to this email address.",
-        ));
+        checks.push(
+            Check::fail(
+                id::RECIPIENT,
+                "Le badge n'a pas été donné à cette adresse email.",
+                "The badge was not given to this email address.",
+            )
+            .because(report::reason::RECIPIENT_MISMATCH),
+        );
     }
 }
 
@@ -353,14 +362,76 @@ pub(super) fn finish(
 
 pub(super) fn summary(cred: &Value, format: &str) -> Summary {
     let s = |p: &str| cred.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let t = |p: &str| report::text_of(cred.pointer(p));
+    // OB 3.0 puts the recipient's name, when published, in an unhashed `name` identifier.
+    let recipient_name = subjects(cred).find_map(|subject| {
+        subject
+            .get("identifier")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|i| {
+                i.get("identityType").and_then(Value::as_str) == Some("name")
+                    && i.get("hashed").and_then(Value::as_bool) != Some(true)
+            })
+            .and_then(|i| i.get("identityHash"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let evidence = as_list(cred.get("evidence"))
+        .map(|e| report::EvidenceSummary {
+            name: report::text_of(e.get("name")),
+            description: report::text_of(e.get("description")),
+            narrative: report::text_of(e.get("narrative")),
+            url: e
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .map(str::to_string),
+        })
+        .take(20)
+        .collect();
+    let endorsements = as_list(cred.get("endorsement"))
+        .chain(as_list(
+            cred.pointer("/credentialSubject/achievement/endorsement"),
+        ))
+        .map(|e| report::EndorsementSummary {
+            issuer_name: report::text_of(e.pointer("/issuer/name")),
+            comment: report::text_of(e.pointer("/credentialSubject/endorsementComment")),
+        })
+        .take(20)
+        .collect();
     Summary {
         format: format.to_string(),
         credential_id: s("/id"),
-        name: s("/name"),
+        name: t("/name"),
         issuer_id: issuer_id(cred).map(str::to_string),
-        issuer_name: s("/issuer/name"),
-        achievement_name: s("/credentialSubject/achievement/name"),
+        issuer_name: t("/issuer/name"),
+        achievement_name: t("/credentialSubject/achievement/name"),
         valid_from: s("/validFrom").or_else(|| s("/issuanceDate")),
         valid_until: s("/validUntil").or_else(|| s("/expirationDate")),
+        description: t("/credentialSubject/achievement/description").or_else(|| t("/description")),
+        criteria: t("/credentialSubject/achievement/criteria/narrative"),
+        criteria_url: s("/credentialSubject/achievement/criteria/id"),
+        image: report::safe_image(cred.pointer("/credentialSubject/achievement/image"))
+            .or_else(|| report::safe_image(cred.get("image"))),
+        recipient_name,
+        narrative: t("/credentialSubject/narrative"),
+        evidence,
+        endorsements,
     }
+}
+
+/// A JSON value that may be one object or an array of them.
+fn as_list(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    let items: &[Value] = match v {
+        Some(Value::Array(a)) => a,
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
+    };
+    items.iter().filter(|v| v.is_object())
+}
+
+fn subjects(cred: &Value) -> impl Iterator<Item = &Value> {
+    as_list(cred.get("credentialSubject"))
 }

@@ -19,6 +19,18 @@ use crate::proof::vc_jwt;
 use report::{Check, Report, check_id as id};
 use resolve::{KeyMaterial, ResolvedKey, Resolver};
 
+/// Longest link accepted.
+pub const MAX_URL_BYTES: usize = 2048;
+/// What a link to a badge may give: a JSON-LD or JSON document, a JWT, or a baked image.
+const URL_ACCEPT: &str = "application/ld+json, application/json;q=0.9, application/vc+jwt;q=0.8, image/png;q=0.7, image/svg+xml;q=0.7";
+
+/// Does this look like an SVG document (after an optional XML declaration or BOM)?
+fn looks_like_svg(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(1024)];
+    let head = String::from_utf8_lossy(head);
+    head.contains("<svg")
+}
+
 /// Largest JSON document accepted (bytes).
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
@@ -94,6 +106,80 @@ impl Verifier {
             Err(e) => parse_failure(
                 &format!("l'image n'a pas pu être lue : {e}"),
                 &format!("the image could not be read: {e}"),
+            ),
+        }
+    }
+
+    /// Verifies the badge a link points to (what a QR code on a printed CV holds): a hosted
+    /// OB 2.0 assertion, or an OB 3.0 credential (JSON or JWT) or a baked image served there. The
+    /// link is fetched through the one safe HTTP client; an OB 2.0 assertion is then verified by
+    /// the validator-core steps, which fetch it again from its own id as hosted verification
+    /// requires.
+    pub async fn verify_url(&self, url: &str, recipient: Option<&str>) -> Report {
+        let url = url.trim();
+        if url.len() > MAX_URL_BYTES {
+            return parse_failure("le lien est trop long", "the link is too long");
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return parse_failure(
+                "le lien doit commencer par https://",
+                "the link must start with https://",
+            );
+        }
+        let Some(fetcher) = self.resolver.fetcher_handle() else {
+            return Report::from_checks(
+                vec![Check::unknown(
+                    id::PARSE,
+                    "Ce vérificateur ne va pas sur Internet : donnez le badge lui-même (image, JSON ou JWT).",
+                    "This verifier does not go online: give the badge itself (image, JSON or JWT).",
+                )],
+                None,
+            );
+        };
+        let doc = match fetcher.get_document(url, URL_ACCEPT).await {
+            Ok(doc) => doc,
+            Err(e) => {
+                return Report::from_checks(
+                    vec![Check::unknown(
+                        id::PARSE,
+                        format!("Le badge n'a pas pu être obtenu à l'adresse {url} ({e})."),
+                        format!("The badge could not be obtained from {url} ({e})."),
+                    )],
+                    None,
+                );
+            }
+        };
+        let text = std::str::from_utf8(trim_ascii(&doc.body)).ok();
+        // A withdrawn OB 2.0 assertion answers 410 Gone: the OB 2.0 steps report it.
+        if doc.status == 410 || text.is_some_and(ob2::is_ob2_text) {
+            return self.ob2.verify_text(url, "url", recipient).await;
+        }
+        if !(200..300).contains(&doc.status) {
+            return Report::from_checks(
+                vec![Check::unknown(
+                    id::PARSE,
+                    format!("L'adresse {url} a répondu par une erreur ({}).", doc.status),
+                    format!("The address {url} answered with an error ({}).", doc.status),
+                )],
+                None,
+            );
+        }
+        match text {
+            Some(t) if t.starts_with('{') || vc_jwt::looks_like_compact_jws(t) => {
+                self.verify_text(t, "url", recipient).await
+            }
+            _ if doc.body.starts_with(bake::png::SIGNATURE) || looks_like_svg(&doc.body) => {
+                Box::pin(self.verify_bytes(&doc.body, recipient)).await
+            }
+            _ => parse_failure(
+                &format!(
+                    "l'adresse {url} ne donne pas un badge mais un document {}",
+                    doc.content_type.as_deref().unwrap_or("sans type")
+                ),
+                &format!(
+                    "the address {url} gives no badge but a {} document",
+                    doc.content_type.as_deref().unwrap_or("untyped")
+                ),
             ),
         }
     }

@@ -41,6 +41,10 @@ pub struct Check {
     /// JSON path of the property concerned, when there is one (e.g. `credentialSubject.type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Why a check failed, when the failure is one a person acts on differently (see `reason`):
+    /// `revoked`, `suspended`, `expired`, `not_yet_valid`, `recipient_mismatch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
     pub message: Message,
 }
 
@@ -50,8 +54,14 @@ impl Check {
             id,
             status,
             path: None,
+            reason: None,
             message,
         }
+    }
+    /// Tags a failure with a stable reason from [`reason`].
+    pub fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
     }
     pub fn at(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
@@ -95,6 +105,20 @@ pub mod check_id {
     pub const RECIPIENT: &str = "recipient";
 }
 
+/// The stable vocabulary of failure reasons a check may carry.
+pub mod reason {
+    /// The issuer withdrew the badge (status list bit, revocation list, hosted 410).
+    pub const REVOKED: &str = "revoked";
+    /// The issuer suspended the badge for now.
+    pub const SUSPENDED: &str = "suspended";
+    /// The badge's validity ended.
+    pub const EXPIRED: &str = "expired";
+    /// The badge's validity has not started.
+    pub const NOT_YET_VALID: &str = "not_yet_valid";
+    /// The badge was not given to the identifier the verifier supplied.
+    pub const RECIPIENT_MISMATCH: &str = "recipient_mismatch";
+}
+
 /// Overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,6 +155,81 @@ pub struct Summary {
     pub valid_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
+    /// What the achievement is, as its issuer describes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What the recipient had to do (criteria narrative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+    /// Where the criteria are published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria_url: Option<String>,
+    /// The badge image: an https URL or a `data:image/png|svg+xml` URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The recipient's name, when the badge publishes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient_name: Option<String>,
+    /// The recipient's own words about the award.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endorsements: Vec<EndorsementSummary>,
+}
+
+/// One piece of evidence, as the badge describes it (never fetched by the verifier).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EvidenceSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One endorsement embedded in the badge: who endorsed it and what they wrote.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EndorsementSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Text of a JSON value that is a string, or a language map's French or English or first entry
+/// (OB 3.0 allows `{"fr": "...", "en": "..."}` for names and descriptions).
+pub fn text_of(v: Option<&serde_json::Value>) -> Option<String> {
+    use serde_json::Value;
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Object(map) => ["fr", "en"]
+            .iter()
+            .find_map(|k| map.get(*k))
+            .or_else(|| map.values().next())
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+/// An image reference safe to put in an `<img src>` of a public page: https URLs, and data URIs of
+/// PNG or SVG (an SVG shown through `<img>` runs no script). Anything else is dropped.
+pub fn safe_image(v: Option<&serde_json::Value>) -> Option<String> {
+    let v = v?;
+    let url = v
+        .as_str()
+        .or_else(|| v.get("id").and_then(serde_json::Value::as_str))?;
+    let ok = url.starts_with("https://")
+        || url.starts_with("http://")
+        || url.starts_with("data:image/png;base64,")
+        || url.starts_with("data:image/svg+xml;base64,");
+    (ok && url.len() <= 2 * 1024 * 1024).then(|| url.to_string())
 }
 
 impl Report {

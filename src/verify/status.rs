@@ -186,12 +186,14 @@ impl Verifier {
                 STATUS,
                 "Le badge est suspendu par l'émetteur.",
                 "The badge is suspended by its issuer.",
-            ),
+            )
+            .because(crate::verify::report::reason::SUSPENDED),
             (Ok(true), _) => Check::fail(
                 STATUS,
                 "Le badge a été retiré par l'émetteur.",
                 "The badge was withdrawn by its issuer.",
-            ),
+            )
+            .because(crate::verify::report::reason::REVOKED),
             (Err(e), _) => Check::fail(
                 STATUS,
                 format!("L'index de statut {index} est hors de la liste ({e})."),
@@ -234,6 +236,7 @@ impl Verifier {
                 "Le badge a été retiré par l'émetteur.",
                 "The badge was withdrawn by its issuer.",
             )
+            .because(crate::verify::report::reason::REVOKED)
         } else {
             Check::pass(
                 STATUS,

@@ -1,6 +1,8 @@
 //! Shared by integration tests: a throw-away issuer and credentials issued by it, without a database.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::Path;
 use std::sync::Arc;
 

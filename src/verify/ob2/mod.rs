@@ -410,6 +410,7 @@ async fn assertion_steps(
 }
 
 fn summary(subject: &Value, badge: Option<&Node>, issuer: Option<&Node>, format: &str) -> Summary {
+    use crate::verify::report::{EndorsementSummary, EvidenceSummary, safe_image, text_of};
     let s = |v: Option<&Value>, k: &str| {
         v.and_then(|v| v.get(k))
             .and_then(Value::as_str)
@@ -417,6 +418,46 @@ fn summary(subject: &Value, badge: Option<&Node>, issuer: Option<&Node>, format:
     };
     let badge_v = badge.map(|b| &b.value);
     let issuer_v = issuer.map(|i| &i.value);
+    let list = |v: Option<&Value>| -> Vec<Value> {
+        match v {
+            Some(Value::Array(a)) => a.clone(),
+            Some(one) => vec![one.clone()],
+            None => vec![],
+        }
+    };
+    let is_url = |u: &&str| u.starts_with("https://") || u.starts_with("http://");
+    let evidence = list(subject.get("evidence"))
+        .iter()
+        .take(20)
+        .map(|e| match e {
+            Value::String(url) => EvidenceSummary {
+                url: Some(url.clone()).filter(|u| is_url(&u.as_str())),
+                ..EvidenceSummary::default()
+            },
+            e => EvidenceSummary {
+                name: text_of(e.get("name")),
+                description: text_of(e.get("description")),
+                narrative: text_of(e.get("narrative")),
+                url: e
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(is_url)
+                    .map(str::to_string),
+            },
+        })
+        .collect();
+    // Embedded OB 2.0 endorsements (claim + issuer); referenced ones are only named by URL.
+    let endorsements = [Some(subject), badge_v, issuer_v]
+        .into_iter()
+        .flat_map(|v| list(v.and_then(|v| v.get("endorsement"))))
+        .filter(Value::is_object)
+        .take(20)
+        .map(|e| EndorsementSummary {
+            issuer_name: text_of(e.pointer("/issuer/name")),
+            comment: text_of(e.pointer("/claim/endorsementComment")),
+        })
+        .collect();
+    let criteria = badge_v.and_then(|b| b.get("criteria"));
     Summary {
         format: format.to_string(),
         credential_id: s(Some(subject), "id"),
@@ -427,5 +468,17 @@ fn summary(subject: &Value, badge: Option<&Node>, issuer: Option<&Node>, format:
         achievement_name: s(badge_v, "name"),
         valid_from: s(Some(subject), "issuedOn"),
         valid_until: s(Some(subject), "expires"),
+        description: text_of(badge_v.and_then(|b| b.get("description"))),
+        criteria: text_of(criteria.and_then(|c| c.get("narrative"))),
+        criteria_url: criteria
+            .and_then(|c| c.as_str().or_else(|| c.get("id").and_then(Value::as_str)))
+            .filter(is_url)
+            .map(str::to_string),
+        image: safe_image(subject.get("image"))
+            .or_else(|| safe_image(badge_v.and_then(|b| b.get("image")))),
+        recipient_name: None,
+        narrative: text_of(subject.get("narrative")),
+        evidence,
+        endorsements,
     }
 }

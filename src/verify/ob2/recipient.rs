@@ -38,6 +38,7 @@ pub fn recipient_check(assertion: &Value, candidate: &str) -> Check {
             "Le badge n'a pas été donné à cet identifiant (adresse email).",
             "The badge was not given to this identifier (email address).",
         )
+        .because(crate::verify::report::reason::RECIPIENT_MISMATCH)
     }
 }
 

@@ -93,6 +93,7 @@ fn revoked_check(reason: Option<&str>) -> Check {
         format!("Le badge a été révoqué par son émetteur{fr}."),
         format!("The badge was revoked by its issuer{en}."),
     )
+    .because(crate::verify::report::reason::REVOKED)
 }
 
 /// Hosted verification once the assertion (and, when obtained, its issuer) are read.
@@ -201,6 +202,7 @@ pub fn timestamp_checks(run: &mut Run<'_>, assertion: &Value) {
                         on.format("%Y-%m-%d")
                     ),
                 )
+                .because(crate::verify::report::reason::NOT_YET_VALID)
             } else {
                 Check::pass(
                     id::VALID_FROM,
@@ -224,6 +226,7 @@ pub fn timestamp_checks(run: &mut Run<'_>, assertion: &Value) {
                 format!("Le badge a expiré le {}.", until.format("%d/%m/%Y")),
                 format!("The badge expired on {}.", until.format("%Y-%m-%d")),
             )
+            .because(crate::verify::report::reason::EXPIRED)
         } else {
             Check::pass(
                 id::VALID_UNTIL,
