@@ -137,6 +137,9 @@ fn config_example_lists_every_setting() {
         "CARNET_BIND",
         "CARNET_API_TOKENS",
         "CARNET_MAX_BODY_BYTES",
+        "CARNET_VERIFY_RATE_PER_MINUTE",
+        "CARNET_VERIFY_RATE_BURST",
+        "CARNET_TRUSTED_PROXIES",
     ];
     // And whatever the binary itself accepts, so that a new setting cannot be forgotten.
     let help = c.run(&["serve", "--help"]).stdout;

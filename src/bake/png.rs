@@ -440,7 +440,11 @@ mod tests {
         // Text an image cannot carry is refused, fast path or not.
         assert!(template.bake(Keyword::Ob2Assertion, "a\u{1}").is_err());
         assert!(template.bake(Keyword::Ob2Assertion, "a\u{FFFE}").is_err());
-        assert!(template.bake(Keyword::Ob2Assertion, "é\té\u{EFFF}\u{F000}").is_ok());
+        assert!(
+            template
+                .bake(Keyword::Ob2Assertion, "é\té\u{EFFF}\u{F000}")
+                .is_ok()
+        );
     }
 
     #[test]
