@@ -1,0 +1,115 @@
+//! Hostile input through the public endpoint and page (issue #4 §5): every answer is a report or a
+//! precise client error, never a 500 nor a hang, and nothing is fetched that the input names.
+//! (Unit-level cases live next to the code: `bake_props`, `proof::vc_jwt`, `jsonld`, `ssrf`.)
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+mod common;
+use common::server::*;
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+}
+
+/// A PNG whose `zTXt`-style compressed `iTXt` badge inflates to 64 MiB of zeros.
+fn decompression_bomb() -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..64 {
+        z.write_all(&zeros).unwrap();
+    }
+    let mut data = b"openbadgecredential\0\x01\x00\0\0".to_vec();
+    data.extend(z.finish().unwrap());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    // 100000 x 100000 pixels declared: carnet never decodes pixels of an uploaded badge.
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"iTXt", &data);
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_reports_or_client_errors_quickly() {
+    let s = Server::with_args(&["--max-body-bytes=4194304"]).await;
+    let award = s.issue().await;
+    let jwt = String::from_utf8(s.form(&award, "jwt").await.body).unwrap();
+    let mut parts = jwt.split('.');
+    let (header, payload) = (parts.next().unwrap(), parts.next().unwrap());
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    let alg_none = format!("{}.{payload}.", b64(&json!({"alg": "none", "typ": "JWT"})));
+    let mut hs = header.clone();
+    hs["alg"] = json!("HS256");
+    // Algorithm confusion: an HMAC "signature" keyed with the issuer's public key.
+    let hs256 = format!("{}.{payload}.AAAA", b64(&hs));
+    let deep = "[".repeat(200_000);
+    let laughs = "<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY a \"aaaaaaaaaa\">\
+        <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>\
+        <svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"http://openbadges.org\">\
+        <openbadges:credential>&c;</openbadges:credential></svg>";
+    let xxe = "<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\
+        <svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"http://openbadges.org\">\
+        <openbadges:assertion verify=\"https://example.org/a\">&x;</openbadges:assertion></svg>";
+    let unknown_context = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://attacker.example/ctx.jsonld"],
+        "type": ["VerifiableCredential"], "issuer": "did:key:z6Mk", "credentialSubject": {}
+    });
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("alg none", "text/plain", alg_none.into_bytes()),
+        ("HS256 with the public key", "application/jwt", hs256.into_bytes()),
+        ("deep JSON", JSON, deep.into_bytes()),
+        ("billion laughs SVG", "image/svg+xml", laughs.as_bytes().to_vec()),
+        ("external entity SVG", "image/svg+xml", xxe.as_bytes().to_vec()),
+        ("decompression bomb PNG", PNG, decompression_bomb()),
+        ("truncated PNG", PNG, b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec()),
+        ("not UTF-8", "text/plain", vec![0xff, 0xfe, 0xfd, b'{']),
+        ("unknown context", JSON, unknown_context.to_string().into_bytes()),
+        ("JSON array", JSON, b"[1,2,3]".to_vec()),
+        ("JWT with junk segments", "text/plain", b"eyJ.eyJ.###".to_vec()),
+    ];
+    for (name, ct, body) in cases {
+        let t = Instant::now();
+        let r = s.verify_raw(ct, body, None).await;
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{name}: took {:?}",
+            t.elapsed()
+        );
+        assert!(r.status < 500, "{name}: {} {}", r.status, r.text());
+        if r.status == 200 {
+            let report = r.json();
+            assert_ne!(report["verdict"], "valid", "{name}: {report:#}");
+            let text = report.to_string();
+            assert!(!text.contains("root:"), "{name}: a local file leaked: {text}");
+            if name == "unknown context" {
+                assert!(text.contains("attacker.example/ctx.jsonld"), "{text}");
+                assert!(text.contains("it was not fetched"), "{text}");
+            }
+        } else {
+            assert_eq!(r.header("content-type"), "application/problem+json", "{name}");
+        }
+    }
+    // Over the body limit: 413 with a problem document.
+    let big = vec![b'a'; 5 * 1024 * 1024];
+    let r = s.verify_raw(PNG, big.clone(), None).await;
+    assert_eq!(r.status, 413, "{}", r.text());
+    s.shutdown().await;
+}
