@@ -23,6 +23,8 @@ struct Args {
 struct Served {
     json: String,
     jwt: String,
+    /// Requests the server answered, by path.
+    hits: Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -55,7 +57,14 @@ async fn serve_and_issue() -> Served {
     let award = issue(&app.issuer, &class, app.store.as_ref(), request)
         .await
         .unwrap();
-    let router = carnet::http::router(app, vec![], 1 << 20);
+    let hits = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = hits.clone();
+    let router = carnet::http::router(app, vec![], 1 << 20).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            seen.lock().unwrap().push(req.uri().path().to_string());
+            next.run(req)
+        },
+    ));
     tokio::spawn(carnet::http::serve(
         listener,
         router,
@@ -64,6 +73,7 @@ async fn serve_and_issue() -> Served {
     Served {
         json: award.credential_json,
         jwt: award.credential_jwt,
+        hits,
         _dir: dir,
     }
 }
@@ -94,6 +104,22 @@ async fn did_web_and_kid_urls_resolve_over_the_network() {
         assert_eq!(status(&report, "key"), Some(Status::Pass), "{label}");
         assert_eq!(status(&report, "controller"), Some(Status::Pass), "{label}");
     }
+}
+
+#[tokio::test]
+async fn verifying_the_same_badge_twice_costs_no_fetch() {
+    let served = serve_and_issue().await;
+    let verifier = remote_verifier(&["127.0.0.1"]);
+    for _ in 0..3 {
+        let report = verifier.verify_bytes(served.json.as_bytes(), None).await;
+        assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+        assert_eq!(status(&report, "status"), Some(Status::Pass));
+    }
+    let hits = served.hits.lock().unwrap().clone();
+    let lists = hits.iter().filter(|p| p.contains("/status/")).count();
+    let dids = hits.iter().filter(|p| p.ends_with("did.json")).count();
+    // One fetch of the status list (kept for its ttl) and of the DID document (kept 5 minutes).
+    assert_eq!((lists, dids), (1, 1), "{hits:?}");
 }
 
 #[tokio::test]

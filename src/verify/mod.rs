@@ -41,6 +41,8 @@ pub struct Verifier {
     pub limits: Limits,
     /// carnet's own documents (status lists...), answered without HTTP.
     pub local: Option<status::SharedLocalDocuments>,
+    /// Status lists already verified (see `status::StatusListCache`).
+    status_lists: status::StatusListCache,
 }
 
 /// The key a Data Integrity proof is checked with, by cryptosuite.
@@ -63,6 +65,7 @@ impl Verifier {
             resolver,
             limits: Limits::default(),
             local: None,
+            status_lists: status::StatusListCache::default(),
         }
     }
 

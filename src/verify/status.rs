@@ -5,7 +5,9 @@
 //! A list that cannot be fetched, or whose proof does not hold, gives "status unknown"
 //! (`indeterminate`), never "not revoked".
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -29,6 +31,67 @@ fn unknown(fr: String, en: String) -> Check {
     Check::unknown(STATUS, fr, en)
 }
 
+/// A status-list credential whose proof held, decoded.
+struct VerifiedList {
+    /// The proof value it was verified with: carnet's own lists are re-signed at each change, so
+    /// a different value means a different list.
+    proof_value: String,
+    issuer: String,
+    purpose: String,
+    bits: Arc<crate::status::bitstring::Bitstring>,
+    verified_at: Instant,
+    ttl: Duration,
+}
+
+/// Verified status lists, so that verifying the same badge twice costs neither a fetch nor the
+/// list's signature check. A remote list is kept for its `ttl` (BitstringStatusList §2.1: in
+/// milliseconds, default 5 minutes), at most 5 minutes; carnet's own lists are re-read from the
+/// store every time (a revocation is seen at once) and only their proof check is skipped when
+/// the list is the one already verified.
+#[derive(Default)]
+pub struct StatusListCache {
+    lists: Mutex<HashMap<String, Arc<VerifiedList>>>,
+}
+
+impl std::fmt::Debug for StatusListCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusListCache").finish_non_exhaustive()
+    }
+}
+
+const MAX_LIST_TTL: Duration = Duration::from_secs(300);
+const MAX_CACHED_LISTS: usize = 256;
+
+fn proof_value(list: &Value) -> Option<String> {
+    crate::proof::data_integrity::proofs(list)
+        .first()
+        .and_then(|p| p.get("proofValue"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+impl StatusListCache {
+    fn get(&self, url: &str) -> Option<Arc<VerifiedList>> {
+        self.lists
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+            .cloned()
+    }
+    fn put(&self, url: &str, list: VerifiedList) -> Arc<VerifiedList> {
+        let list = Arc::new(list);
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if lists.len() >= MAX_CACHED_LISTS {
+            lists.retain(|_, l| l.verified_at.elapsed() < l.ttl);
+            if lists.len() >= MAX_CACHED_LISTS {
+                lists.clear();
+            }
+        }
+        lists.insert(url.to_string(), list.clone());
+        list
+    }
+}
+
 impl Verifier {
     async fn status_document(&self, url: &str) -> Result<Value, String> {
         if let Some(local) = &self.local
@@ -36,7 +99,6 @@ impl Verifier {
         {
             return Ok(doc);
         }
-        // Uncached: a revocation must be seen at once.
         let f = self.resolver.fetcher().map_err(|e| e.to_string())?;
         let doc = f
             .get_document(
@@ -49,6 +111,91 @@ impl Verifier {
             return Err(format!("the site answered with status {}", doc.status));
         }
         serde_json::from_slice(&doc.body).map_err(|_| "the list is not JSON".to_string())
+    }
+
+    /// The status-list credential at `url`, its proof verified and its list decoded; from the
+    /// cache when it still holds (see [`StatusListCache`]).
+    async fn verified_status_list(&self, url: &str) -> Result<Arc<VerifiedList>, Check> {
+        let cached = self.status_lists.get(url);
+        let local = match &self.local {
+            Some(local) => local.get(url).await,
+            None => None,
+        };
+        let is_local = local.is_some();
+        if let Some(c) = &cached {
+            let same = match &local {
+                Some(doc) => proof_value(doc).as_deref() == Some(c.proof_value.as_str()),
+                None => c.verified_at.elapsed() < c.ttl,
+            };
+            if same {
+                return Ok(c.clone());
+            }
+        }
+        let list = match local {
+            Some(doc) => doc,
+            None => self.status_document(url).await.map_err(|e| {
+                unknown(
+                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({e})."),
+                    format!("Status unknown: the list {url} could not be obtained ({e})."),
+                )
+            })?,
+        };
+        let proofs: Vec<Value> = crate::proof::data_integrity::proofs(&list)
+            .into_iter()
+            .cloned()
+            .collect();
+        let mut proven = None;
+        for proof in &proofs {
+            let checks = Box::pin(self.check_proof(&list, proof)).await;
+            if checks
+                .iter()
+                .all(|c| matches!(c.status, Status::Pass | Status::Warn))
+            {
+                proven = proof.get("proofValue").and_then(Value::as_str);
+                break;
+            }
+        }
+        let Some(proof_value) = proven else {
+            return Err(unknown(
+                format!("Statut inconnu : la signature de la liste {url} n'est pas valide."),
+                format!("Status unknown: the signature of the list {url} is not valid."),
+            ));
+        };
+        let subject = list.get("credentialSubject");
+        let encoded = subject
+            .and_then(|s| s.get("encodedList"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let bits = decode(encoded, &DecodeLimits::default()).map_err(|e| {
+            unknown(
+                format!("Statut inconnu : la liste {url} est illisible ({e})."),
+                format!("Status unknown: the list {url} cannot be read ({e})."),
+            )
+        })?;
+        let ttl = if is_local {
+            Duration::ZERO
+        } else {
+            subject
+                .and_then(|s| s.get("ttl"))
+                .and_then(Value::as_u64)
+                .map_or(MAX_LIST_TTL, Duration::from_millis)
+                .min(MAX_LIST_TTL)
+        };
+        Ok(self.status_lists.put(
+            url,
+            VerifiedList {
+                proof_value: proof_value.to_string(),
+                issuer: super::checks::issuer_id(&list).unwrap_or("").to_string(),
+                purpose: subject
+                    .and_then(|s| s.get("statusPurpose"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                bits: Arc::new(bits),
+                verified_at: Instant::now(),
+                ttl,
+            },
+        ))
     }
 
     /// The checks for the credential's `credentialStatus` (none when it has no status).
@@ -103,18 +250,12 @@ impl Verifier {
                 "The status entry is incomplete (statusListCredential, statusListIndex).",
             );
         };
-        let list = match self.status_document(url).await {
+        let list = match self.verified_status_list(url).await {
             Ok(l) => l,
-            Err(e) => {
-                return unknown(
-                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({e})."),
-                    format!("Status unknown: the list {url} could not be obtained ({e})."),
-                );
-            }
+            Err(check) => return check,
         };
-        // The list must be a credential of the same issuer, with a proof that holds.
-        let list_issuer = super::checks::issuer_id(&list).unwrap_or("");
-        if list_issuer != super::checks::issuer_id(cred).unwrap_or("-") {
+        // The list must be a credential of the same issuer, for the entry's purpose.
+        if list.issuer != super::checks::issuer_id(cred).unwrap_or("-") {
             return unknown(
                 format!(
                     "Statut inconnu : la liste {url} n'est pas publiée par l'émetteur du badge."
@@ -122,33 +263,8 @@ impl Verifier {
                 format!("Status unknown: the list {url} is not published by the badge's issuer."),
             );
         }
-        let proofs: Vec<Value> = crate::proof::data_integrity::proofs(&list)
-            .into_iter()
-            .cloned()
-            .collect();
-        let mut proven = false;
-        for proof in &proofs {
-            let checks = Box::pin(self.check_proof(&list, proof)).await;
-            if checks
-                .iter()
-                .all(|c| matches!(c.status, Status::Pass | Status::Warn))
-            {
-                proven = true;
-                break;
-            }
-        }
-        if !proven {
-            return unknown(
-                format!("Statut inconnu : la signature de la liste {url} n'est pas valide."),
-                format!("Status unknown: the signature of the list {url} is not valid."),
-            );
-        }
-        let subject = list.get("credentialSubject");
-        let list_purpose = subject
-            .and_then(|s| s.get("statusPurpose"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if list_purpose != purpose {
+        if list.purpose != purpose {
+            let list_purpose = &list.purpose;
             return unknown(
                 format!(
                     "Statut inconnu : la liste sert à « {list_purpose} », l'entrée à « {purpose} »."
@@ -158,19 +274,7 @@ impl Verifier {
                 ),
             );
         }
-        let encoded = subject
-            .and_then(|s| s.get("encodedList"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let bits = match decode(encoded, &DecodeLimits::default()) {
-            Ok(b) => b,
-            Err(e) => {
-                return unknown(
-                    format!("Statut inconnu : la liste {url} est illisible ({e})."),
-                    format!("Status unknown: the list {url} cannot be read ({e})."),
-                );
-            }
-        };
+        let bits = &list.bits;
         match (bits.get(index), purpose) {
             (Ok(false), "suspension") => Check::pass(
                 STATUS,
