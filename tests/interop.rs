@@ -244,6 +244,10 @@ impl Server {
             // OB 2.0 documents are published only when the issuer has an email
             "--issuer-email".into(),
             ISSUER_EMAIL.into(),
+            // carnet's verifier may fetch this server's own documents (OB 2.0 hosted badges
+            // baked by other tools), over plain http, on loopback explicitly allow-listed.
+            "--fetch-allow-http=127.0.0.1".into(),
+            "--fetch-allow-addresses=127.0.0.1".into(),
         ])
         .expect("settings parse");
         let config = cli.s.validate().expect("settings validate");
@@ -911,6 +915,44 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
             &format!("openbadges-bakery: the {name} holds exactly {what}"),
             out.ok() && out.stdout == want,
             || out.describe(),
+        );
+    }
+    // And the other way round: images baked by openbadges-bakery verify in carnet.
+    let class_png = write(
+        &files,
+        "class.png",
+        &server
+            .get(&format!("{}/badge-classes/{BADGE_CLASS}/image.png", server.base))
+            .await,
+    );
+    for (name, payload) in [("signed", &jws_file), ("hosted", &assertion_file)] {
+        let out_file = files
+            .join(format!("bakery-{name}.png"))
+            .display()
+            .to_string();
+        let out = tools
+            .python_ob2("bakery_bake.py", &[&class_png, payload, "--out", &out_file])
+            .await;
+        let report = if out.ok() {
+            server
+                .verify(std::fs::read(&out_file).unwrap_or_default(), "image/png")
+                .await
+        } else {
+            Value::Null
+        };
+        c.check(
+            &format!("carnet verifies the {name} assertion baked into a PNG by openbadges-bakery"),
+            report["verdict"] == "valid",
+            || {
+                let failed: Vec<String> = report["checks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["status"] != "pass")
+                    .map(|c| format!("{}: {}", c["id"], c["message"]["en"]))
+                    .collect();
+                format!("{}: {failed:?} {}", out.describe(), report["verdict"])
+            },
         );
     }
     let out = tools
