@@ -74,16 +74,40 @@ async fn hostile_bodies_get_reports_or_client_errors_quickly() {
     });
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("alg none", "text/plain", alg_none.into_bytes()),
-        ("HS256 with the public key", "application/jwt", hs256.into_bytes()),
+        (
+            "HS256 with the public key",
+            "application/jwt",
+            hs256.into_bytes(),
+        ),
         ("deep JSON", JSON, deep.into_bytes()),
-        ("billion laughs SVG", "image/svg+xml", laughs.as_bytes().to_vec()),
-        ("external entity SVG", "image/svg+xml", xxe.as_bytes().to_vec()),
+        (
+            "billion laughs SVG",
+            "image/svg+xml",
+            laughs.as_bytes().to_vec(),
+        ),
+        (
+            "external entity SVG",
+            "image/svg+xml",
+            xxe.as_bytes().to_vec(),
+        ),
         ("decompression bomb PNG", PNG, decompression_bomb()),
-        ("truncated PNG", PNG, b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec()),
+        (
+            "truncated PNG",
+            PNG,
+            b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec(),
+        ),
         ("not UTF-8", "text/plain", vec![0xff, 0xfe, 0xfd, b'{']),
-        ("unknown context", JSON, unknown_context.to_string().into_bytes()),
+        (
+            "unknown context",
+            JSON,
+            unknown_context.to_string().into_bytes(),
+        ),
         ("JSON array", JSON, b"[1,2,3]".to_vec()),
-        ("JWT with junk segments", "text/plain", b"eyJ.eyJ.###".to_vec()),
+        (
+            "JWT with junk segments",
+            "text/plain",
+            b"eyJ.eyJ.###".to_vec(),
+        ),
     ];
     for (name, ct, body) in cases {
         let t = Instant::now();
@@ -98,13 +122,20 @@ async fn hostile_bodies_get_reports_or_client_errors_quickly() {
             let report = r.json();
             assert_ne!(report["verdict"], "valid", "{name}: {report:#}");
             let text = report.to_string();
-            assert!(!text.contains("root:"), "{name}: a local file leaked: {text}");
+            assert!(
+                !text.contains("root:"),
+                "{name}: a local file leaked: {text}"
+            );
             if name == "unknown context" {
                 assert!(text.contains("attacker.example/ctx.jsonld"), "{text}");
                 assert!(text.contains("it was not fetched"), "{text}");
             }
         } else {
-            assert_eq!(r.header("content-type"), "application/problem+json", "{name}");
+            assert_eq!(
+                r.header("content-type"),
+                "application/problem+json",
+                "{name}"
+            );
         }
     }
     // Over the body limit: 413 with a problem document.
