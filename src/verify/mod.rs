@@ -209,6 +209,11 @@ impl Verifier {
                     "The badge was read.",
                 )];
                 let summary = summary(&v, &format!("{container}+json"));
+                if is_clr(&v) {
+                    let unsigned = data_integrity::proofs(&v).is_empty();
+                    checks.extend(clr_checks(unsigned));
+                    return Report::from_checks(checks, Some(summary));
+                }
                 self.verify_embedded(&v, &mut checks).await;
                 checks.extend(self.status_checks(&v).await);
                 finish(&v, checks, summary, recipient)
@@ -384,6 +389,10 @@ impl Verifier {
             "The badge (JWT) was read.",
         )];
         let summary = summary(&cred, &format!("{container}+jwt"));
+        if is_clr(&cred) {
+            checks.extend(clr_checks(false));
+            return Report::from_checks(checks, Some(summary));
+        }
         let v1 = first_context(&cred) == Some(VC_V1_CONTEXT);
         if nested != v1 {
             checks.push(Check::fail(
@@ -488,6 +497,36 @@ impl Verifier {
         checks.extend(self.status_checks(&cred).await);
         finish(&cred, checks, summary, recipient)
     }
+}
+
+/// A CLR 2.0 credential (`ClrCredential`: a learner's record holding several achievement
+/// credentials) is a Verifiable Credential, but not an Open Badge.
+fn is_clr(cred: &Value) -> bool {
+    match cred.get("type") {
+        Some(Value::String(t)) => t == "ClrCredential",
+        Some(Value::Array(a)) => a.iter().any(|t| t == "ClrCredential"),
+        _ => false,
+    }
+}
+
+/// What carnet says of a CLR 2.0 credential: it does not verify them (its CLR context is not
+/// shipped and contexts are never fetched), so "could not check", never "invalid" for a record a
+/// CLR verifier may accept; without any proof it is invalid whatever it is.
+fn clr_checks(unsigned: bool) -> Vec<Check> {
+    let mut checks = vec![Check::unknown(
+        id::CONFORMANCE,
+        "Ce document est un relevé CLR 2.0 (ClrCredential), pas un badge Open Badges : carnet ne vérifie que les badges Open Badges 2.0 et 3.0, ni ce relevé ni sa signature n'ont été vérifiés. Vérifiez-le avec un outil qui connaît le format CLR, ou vérifiez un à un les badges qu'il contient.",
+        "This document is a CLR 2.0 record (ClrCredential), not an Open Badge: carnet verifies Open Badges 2.0 and 3.0 only, so neither this record nor its signature was checked. Check it with a tool that knows CLR, or check the badges it holds one by one.",
+    )
+    .at("type")];
+    if unsigned {
+        checks.push(Check::fail(
+            id::PROOF,
+            "Le document n'a pas de preuve (signature) : personne ne peut le vérifier.",
+            "The document has no proof (signature): nobody can verify it.",
+        ));
+    }
+    checks
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {

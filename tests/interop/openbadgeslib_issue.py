@@ -291,7 +291,7 @@ def main() -> int:
 
     os.makedirs(args.out, exist_ok=True)
     outputs, skipped, ob2 = [], [], None
-    # Whole seconds: nbf is an integer and validFrom must say the same instant.
+    # Whole seconds, as openbadgeslib writes validFrom and nbf.
     now = datetime.now(timezone.utc).replace(microsecond=0)
     salt = uuid.uuid4().hex
     try:

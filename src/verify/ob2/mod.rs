@@ -211,7 +211,9 @@ async fn verify_in(
 
 /// A JSON badge: a hosted assertion is checked as its issuer publishes it at its id (validator-core
 /// fetches the id of JSON input too); anything else is checked as given. `Err` carries the
-/// assertion when its address says it is revoked (nothing more to check).
+/// assertion when its address says it is revoked, or could not be read (both reported): nothing
+/// more to check, the copy given is not what hosted verification checks (its faults would make
+/// "could not check" an "invalid" that the published assertion may not deserve).
 async fn json_subject(run: &mut Run<'_>, given: Value) -> Result<(Node, Mode), Value> {
     let pre = upgrade::upgrade(given.clone(), None, None).doc;
     if classes::class_of(&pre) != Some(Class::Assertion) {
@@ -266,10 +268,7 @@ async fn json_subject(run: &mut Run<'_>, given: Value) -> Result<(Node, Mode), V
                 Mode::Hosted { fetched: false },
             ))
         }
-        Hosted::Failed => Ok((
-            run.intake(given, None, None, ""),
-            Mode::Hosted { fetched: false },
-        )),
+        Hosted::Failed => Err(pre),
     }
 }
 

@@ -44,7 +44,12 @@ fn guess_class(o: &Map<String, Value>) -> Class {
     if let Some(class) = super::classes::class_of(&Value::Object(o.clone())) {
         return class;
     }
-    if o.contains_key("recipient") {
+    // Only an assertion is awarded, verified, dated or points to a badge class (`verify` is
+    // already `verification` here).
+    if ["recipient", "verification", "badge", "uid", "issuedOn"]
+        .iter()
+        .any(|k| o.contains_key(*k))
+    {
         Class::Assertion
     } else if o.contains_key("criteria") {
         Class::BadgeClass
@@ -68,7 +73,9 @@ fn upgrade_1_0(o: &mut Map<String, Value>, class: Class, fetched_from: Option<&s
         upgrade_0_5_assertion(o);
         let hosted_url = o
             .get("verification")
-            .filter(|v| is_hosted(v))
+            // A `verify` without its (required) type: its url is still the assertion's, as the
+            // bakeries read it (mozilla/openbadges-bakery `svg.js`).
+            .filter(|v| is_hosted(v) || v.get("type").is_none())
             .and_then(|v| v.get("url"))
             .and_then(Value::as_str)
             .map(str::to_string);
