@@ -307,7 +307,7 @@ input,textarea,button{font:inherit}textarea,input[type=email]{width:100%;box-siz
 input[type=file]{padding:.5rem 0}\
 button{margin-top:1.5rem;padding:.75rem 1.5rem;background:#1a4d8f;color:#fff;border:0;border-radius:.3rem;cursor:pointer}\
 .hint{font-size:1rem;color:#333;margin:.25rem 0}\
-.verdict{border:4px solid;padding:1rem;border-radius:.5rem}\
+.verdict{border:4px solid;padding:1rem;border-radius:.5rem}.verdict h2{margin-top:0}\
 .valid{border-color:#1b6e20;background:#eef8ee}.invalid{border-color:#a30000;background:#fdeeee}.indeterminate{border-color:#8a5a00;background:#fff6e0}\
 .badge img{max-width:12rem;height:auto}dl dt{font-weight:bold;margin-top:.75rem}dl dd{margin-left:0}\
 .checks li{margin:.5rem 0}.error{color:#a30000;font-weight:bold}";
