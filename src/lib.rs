@@ -20,6 +20,7 @@ pub mod ob2;
 pub mod ob3;
 pub mod proof;
 pub mod recipient;
+pub mod referentiel;
 pub mod status;
 pub mod status_publisher;
 pub mod store;

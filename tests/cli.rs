@@ -466,3 +466,78 @@ fn an_unknown_key_offline_is_indeterminate() {
     }
     assert!(!elsewhere.exists(), "verifying creates no keys");
 }
+
+#[test]
+fn referentiels_check_import_and_list() {
+    let c = Carnet::new();
+    let rectec = concat!(env!("CARGO_MANIFEST_DIR"), "/referentiels/rectec.json");
+    let out = c.run(&["referentiels", "check", rectec]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("rectec 2021 « RECTEC — REconnaître les Compétences Transversales"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("12 competences, 4 groups, 4 levels"));
+
+    // Without FILE: every file of ./referentiels, each problem with its file, line and field.
+    fs::create_dir(c.path("referentiels")).unwrap();
+    fs::copy(rectec, c.path("referentiels/rectec.json")).unwrap();
+    fs::write(
+        c.path("referentiels/metier.csv"),
+        "kind,id,parent,text\nreferentiel,Métier X,,Métier\ncompetence,1,,\n",
+    )
+    .unwrap();
+    let out = c.run(&["referentiels", "check"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("ok  referentiels/rectec.json"),
+        "{}",
+        out.stdout
+    );
+    for expected in [
+        "metier.csv:2: id:",
+        "metier.csv:3: text:",
+        "metier.csv: kind:",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
+    }
+
+    // Importing twice stores one version; other content under that version is refused.
+    let out = c.run(&["referentiels", "import", rectec]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("imported rectec 2021"),
+        "{}",
+        out.stdout
+    );
+    let out = c.run(&["referentiels", "import", rectec]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("unchanged: rectec 2021"),
+        "{}",
+        out.stdout
+    );
+    let changed = fs::read_to_string(rectec)
+        .unwrap()
+        .replace("Gérer des informations", "Gérer l'information");
+    fs::write(c.path("changed.json"), changed).unwrap();
+    let out = c.run(&["referentiels", "import", "changed.json"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("a new version"), "{}", out.stderr);
+    let out = c.run(&["referentiels", "import", "referentiels/metier.csv"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("metier.csv:2: id:"), "{}", out.stderr);
+
+    let out = c.run(&["referentiels", "list"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("rectec  2021  « RECTEC"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("12 competences"));
+}

@@ -159,6 +159,14 @@ suite!(
         failing_revocation_event_leaves_the_award_valid,
         revoked_in_list_returns_exactly_the_revoked_indexes,
         revoked_awards_lists_one_issuers_revocations,
+        referentiel_versions_are_kept_and_reimporting_is_harmless,
+        carnet_round_trips_with_its_entries_and_event,
+        carnet_needs_its_referentiel_version,
+        one_carnet_per_person_and_referentiel_version,
+        failing_entry_insert_leaves_no_carnet,
+        saving_an_entry_bumps_the_revision_and_records_before_and_after,
+        a_stale_or_unknown_edit_writes_nothing,
+        concurrent_edits_of_one_carnet_let_one_win,
     ],
     url: [
         reopening_runs_migrations_again_without_harm,
@@ -1035,4 +1043,463 @@ async fn badge_class_versions_keep_the_first_document(store: Arc<dyn Store>) {
         None,
         "per issuer"
     );
+}
+
+// ---- référentiels and carnets -----------------------------------------------------------
+
+mod referentiels {
+    use carnet::referentiel::carnet::{
+        Answer, CarnetEntry, JuryMember, Modality, Person, Recognition,
+    };
+    use carnet::referentiel::{Format, Referentiel};
+    use carnet::store::NewCarnet;
+    use chrono::NaiveDate;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    /// A small référentiel; `version` and `wording` vary it.
+    pub fn referentiel(version: &str, wording: &str) -> Referentiel {
+        let text = json!({
+            "id": "agent-test", "name": "Agent de test", "version": version,
+            "source": "Fictif", "licence": "Domaine public",
+            "levels": [{"id": "1", "name": "Niveau 1"}, {"id": "2", "name": "Niveau 2"}],
+            "competences": [
+                {"id": "C1", "wording": wording, "parts": [
+                    {"id": "a", "wording": "Mettre la table"}, {"id": "b", "wording": "ranger"}]},
+                {"id": "C2", "wording": "Préparer son matériel"},
+                {"id": "C10", "wording": "Nettoyer son poste"},
+            ]
+        });
+        carnet::referentiel::parse(text.to_string().as_bytes(), "t.json", Format::Json).unwrap()
+    }
+
+    pub fn declared(competence: &str, answer: Answer) -> CarnetEntry {
+        CarnetEntry {
+            competence: competence.into(),
+            answer,
+            struck: vec![],
+            recognition: Recognition::Declared,
+            modality: None,
+            date: None,
+            jury: vec![],
+            level: None,
+            comment: None,
+        }
+    }
+
+    pub fn validated(competence: &str) -> CarnetEntry {
+        CarnetEntry {
+            recognition: Recognition::Validated,
+            modality: Some(Modality::ExterneAvecStage),
+            date: NaiveDate::from_ymd_opt(2024, 6, 14),
+            jury: vec![
+                JuryMember {
+                    name: "Mme Durand".into(),
+                    role: Some("représentante du GRETA".into()),
+                },
+                JuryMember {
+                    name: "M. Leroy".into(),
+                    role: None,
+                },
+            ],
+            level: Some("2".into()),
+            comment: Some("« J'ai comparé deux cuisines. »".into()),
+            ..declared(competence, Answer::JeFais)
+        }
+    }
+
+    pub fn person(n: &str) -> Person {
+        Person {
+            person_key: format!("sha256${}", n.repeat(64 / n.len())),
+            recipient_identity: format!("sha256${}", "ab".repeat(32)),
+            recipient_salt: "sel".into(),
+            display_name: Some("Léa".into()),
+        }
+    }
+
+    pub fn new_carnet(issuer: &str, person: Person, version: &str) -> NewCarnet {
+        NewCarnet {
+            id: Uuid::new_v4(),
+            issuer_slug: issuer.into(),
+            person,
+            referentiel_id: "agent-test".into(),
+            referentiel_version: version.into(),
+            entries: vec![
+                CarnetEntry {
+                    struck: vec!["b".into()],
+                    ..declared("C1", Answer::JeFaisEnPartie)
+                },
+                validated("C2"),
+                declared("C10", Answer::JeNeFaisPas),
+            ],
+            created_by: "api:educatrice".into(),
+        }
+    }
+}
+
+use carnet::referentiel::carnet::{Answer, Recognition};
+use carnet::store::{CarnetEventKind, SavedReferentiel};
+
+async fn referentiel_versions_are_kept_and_reimporting_is_harmless(store: Arc<dyn Store>) {
+    let one = issuer();
+    let v1 = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    let saved = store.save_referentiel(&one, &v1, "cli:educ").await.unwrap();
+    assert_eq!(saved, SavedReferentiel::Created);
+    // The same id, version and content again: nothing changes.
+    let again = store
+        .save_referentiel(&one, &v1, "api:autre")
+        .await
+        .unwrap();
+    assert_eq!(again, SavedReferentiel::Unchanged);
+    // Other content under the same version is refused, and the first is kept.
+    let changed = referentiels::referentiel("2024-1", "Mettre la table");
+    let error = store
+        .save_referentiel(&one, &changed, "cli:educ")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::ReferentielVersionExists { id, version } if id == "agent-test" && version == "2024-1"),
+        "{error:?}"
+    );
+    let stored = store
+        .get_referentiel(&one, "agent-test", "2024-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.referentiel, v1);
+    assert_eq!(stored.digest, v1.digest());
+    assert_eq!(stored.imported_by, "cli:educ");
+    // A new version is kept beside the old one.
+    let v2 = referentiels::referentiel("2025-1", "Mettre la table");
+    assert_eq!(
+        store.save_referentiel(&one, &v2, "cli:educ").await.unwrap(),
+        SavedReferentiel::Created
+    );
+    let list = store.list_referentiels(&one).await.unwrap();
+    let versions: Vec<(&str, &str, u32)> = list
+        .iter()
+        .map(|r| (r.id.as_str(), r.version.as_str(), r.competences))
+        .collect();
+    assert_eq!(
+        versions,
+        [("agent-test", "2024-1", 3), ("agent-test", "2025-1", 3)]
+    );
+    assert_eq!(list[0].name, "Agent de test");
+    assert_eq!(list[1].digest, v2.digest());
+    // Per issuer: another institution sees none of them.
+    let other = issuer();
+    assert!(store.list_referentiels(&other).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .get_referentiel(&other, "agent-test", "2024-1")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn carnet_round_trips_with_its_entries_and_event(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let new = referentiels::new_carnet(&one, referentiels::person("0a"), "2024-1");
+    let stored = store.insert_carnet(&new).await.unwrap();
+    assert_eq!(stored.id, new.id);
+    assert_eq!(stored.person, new.person);
+    assert_eq!(stored.revision, 0);
+    assert_eq!(stored.created_by, "api:educatrice");
+    assert_eq!(stored.created_at, stored.updated_at);
+    // Entries come back exactly as given, ordered by competence id (byte order on both backends).
+    let competences: Vec<&str> = stored
+        .entries
+        .iter()
+        .map(|e| e.entry.competence.as_str())
+        .collect();
+    assert_eq!(competences, ["C1", "C10", "C2"]);
+    let mut given = new.entries.clone();
+    given.sort_by(|a, b| a.competence.cmp(&b.competence));
+    let back: Vec<_> = stored.entries.iter().map(|e| e.entry.clone()).collect();
+    assert_eq!(back, given);
+    assert!(
+        stored
+            .entries
+            .iter()
+            .all(|e| e.updated_by == "api:educatrice")
+    );
+    // « en partie » stays « en partie », declared stays declared.
+    let c1 = stored.entry("C1").unwrap();
+    assert_eq!(
+        (c1.answer, c1.recognition),
+        (Answer::JeFaisEnPartie, Recognition::Declared)
+    );
+    assert_eq!(
+        store.get_carnet(new.id).await.unwrap(),
+        Some(stored.clone())
+    );
+
+    let events = store.carnet_events(new.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, CarnetEventKind::Imported);
+    assert_eq!(events[0].actor, "api:educatrice");
+    assert_eq!(events[0].detail["entries"], 3);
+    assert_eq!(store.get_carnet(Uuid::new_v4()).await.unwrap(), None);
+}
+
+async fn carnet_needs_its_referentiel_version(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let new = referentiels::new_carnet(&one, referentiels::person("0b"), "2099-9");
+    let error = store.insert_carnet(&new).await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::UnknownReferentiel { version, .. } if version == "2099-9"),
+        "{error:?}"
+    );
+    // Another issuer's référentiel does not count.
+    let elsewhere = referentiels::new_carnet(&issuer(), referentiels::person("0b"), "2024-1");
+    let error = store.insert_carnet(&elsewhere).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnknownReferentiel { .. }),
+        "{error:?}"
+    );
+    assert_eq!(store.get_carnet(new.id).await.unwrap(), None);
+}
+
+async fn one_carnet_per_person_and_referentiel_version(store: Arc<dyn Store>) {
+    let one = issuer();
+    for version in ["2024-1", "2025-1"] {
+        let r = referentiels::referentiel(version, "Mettre la table, ranger");
+        store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    }
+    let lea = referentiels::person("0c");
+    let first = store
+        .insert_carnet(&referentiels::new_carnet(&one, lea.clone(), "2024-1"))
+        .await
+        .unwrap();
+    let again = referentiels::new_carnet(&one, lea.clone(), "2024-1");
+    let error = store.insert_carnet(&again).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::CarnetExists(id) if id == first.id),
+        "{error:?}"
+    );
+    assert_eq!(store.get_carnet(again.id).await.unwrap(), None);
+    // A carnet on the new version is another carnet.
+    let second = store
+        .insert_carnet(&referentiels::new_carnet(&one, lea.clone(), "2025-1"))
+        .await
+        .unwrap();
+    let hers = store.person_carnets(&one, &lea.person_key).await.unwrap();
+    let ids: Vec<Uuid> = hers.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [first.id, second.id]);
+    assert_eq!(hers[0], first);
+    let someone_else = referentiels::person("0d").person_key;
+    assert!(
+        store
+            .person_carnets(&one, &someone_else)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .person_carnets(&issuer(), &lea.person_key)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The third entry breaks a rule the database states (a validated entry without a jury): the
+/// carnet row and the first entries were written in the same transaction and must be undone.
+async fn failing_entry_insert_leaves_no_carnet(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let lea = referentiels::person("0e");
+    let mut new = referentiels::new_carnet(&one, lea.clone(), "2024-1");
+    new.entries[2].recognition = Recognition::Validated;
+    let error = store.insert_carnet(&new).await.unwrap_err();
+    let StoreError::Database(sqlx::Error::Database(db)) = &error else {
+        panic!("expected a database error, got {error:?}");
+    };
+    assert_eq!(db.kind(), sqlx::error::ErrorKind::CheckViolation);
+    assert_eq!(store.get_carnet(new.id).await.unwrap(), None);
+    assert!(store.carnet_events(new.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .person_carnets(&one, &lea.person_key)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing is left that would block the same carnet done right.
+    new.entries[2].recognition = Recognition::Declared;
+    let stored = store.insert_carnet(&new).await.unwrap();
+    assert_eq!(stored.entries.len(), 3);
+}
+
+async fn saving_an_entry_bumps_the_revision_and_records_before_and_after(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let carnet = store
+        .insert_carnet(&referentiels::new_carnet(
+            &one,
+            referentiels::person("0f"),
+            "2024-1",
+        ))
+        .await
+        .unwrap();
+    let before = carnet.entry("C1").unwrap().clone();
+    let after = referentiels::validated("C1");
+    let saved = store
+        .save_carnet_entry(carnet.id, 0, &after, "api:jury")
+        .await
+        .unwrap();
+    assert_eq!(saved.revision, 1);
+    assert_eq!(saved.entry("C1"), Some(&after));
+    assert!(saved.updated_at >= carnet.updated_at);
+    let record = saved
+        .entries
+        .iter()
+        .find(|e| e.entry.competence == "C1")
+        .unwrap();
+    assert_eq!(record.updated_by, "api:jury");
+    // The other entries are untouched.
+    assert_eq!(saved.entry("C2"), carnet.entry("C2"));
+    assert_eq!(
+        store.get_carnet(carnet.id).await.unwrap(),
+        Some(saved.clone())
+    );
+
+    let events = store.carnet_events(carnet.id).await.unwrap();
+    assert_eq!(events.len(), 2);
+    let event = &events[1];
+    assert_eq!(
+        (event.kind, event.actor.as_str()),
+        (CarnetEventKind::EntrySaved, "api:jury")
+    );
+    assert_eq!(event.detail["competence"], "C1");
+    assert_eq!(
+        event.detail["before"],
+        serde_json::to_value(&before).unwrap()
+    );
+    assert_eq!(event.detail["after"]["answer"], "je_fais");
+
+    // Positioning a competence the carnet did not have adds it.
+    let fresh = store
+        .insert_carnet(&carnet::store::NewCarnet {
+            entries: vec![],
+            ..referentiels::new_carnet(&one, referentiels::person("1a"), "2024-1")
+        })
+        .await
+        .unwrap();
+    assert!(fresh.entries.is_empty());
+    let positioned = store
+        .save_carnet_entry(
+            fresh.id,
+            0,
+            &referentiels::declared("C2", Answer::JeFais),
+            "api:x",
+        )
+        .await
+        .unwrap();
+    assert_eq!(positioned.entries.len(), 1);
+    let events = store.carnet_events(fresh.id).await.unwrap();
+    assert_eq!(events[1].detail["before"], serde_json::Value::Null);
+}
+
+async fn a_stale_or_unknown_edit_writes_nothing(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let carnet = store
+        .insert_carnet(&referentiels::new_carnet(
+            &one,
+            referentiels::person("1b"),
+            "2024-1",
+        ))
+        .await
+        .unwrap();
+    let edit = referentiels::declared("C2", Answer::JeFaisEnPartie);
+    store
+        .save_carnet_entry(carnet.id, 0, &edit, "api:a")
+        .await
+        .unwrap();
+    // Made from revision 0, which is gone.
+    let error = store
+        .save_carnet_entry(
+            carnet.id,
+            0,
+            &referentiels::declared("C2", Answer::JeFais),
+            "api:b",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::CarnetChanged(id) if id == carnet.id),
+        "{error:?}"
+    );
+    let now = store.get_carnet(carnet.id).await.unwrap().unwrap();
+    assert_eq!((now.revision, now.entry("C2")), (1, Some(&edit)));
+    let missing = Uuid::new_v4();
+    let error = store
+        .save_carnet_entry(missing, 0, &edit, "api:a")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::CarnetNotFound(id) if id == missing),
+        "{error:?}"
+    );
+    // An entry the database refuses (a validated « je ne fais pas ») leaves the revision as it was.
+    let refused = carnet::referentiel::carnet::CarnetEntry {
+        answer: Answer::JeNeFaisPas,
+        ..referentiels::validated("C2")
+    };
+    let error = store
+        .save_carnet_entry(carnet.id, 1, &refused, "api:a")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+    let after = store.get_carnet(carnet.id).await.unwrap().unwrap();
+    assert_eq!(after, now);
+    assert_eq!(store.carnet_events(carnet.id).await.unwrap().len(), 2);
+}
+
+async fn concurrent_edits_of_one_carnet_let_one_win(store: Arc<dyn Store>) {
+    let one = issuer();
+    let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
+    store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
+    let carnet = store
+        .insert_carnet(&referentiels::new_carnet(
+            &one,
+            referentiels::person("1c"),
+            "2024-1",
+        ))
+        .await
+        .unwrap();
+    let edits: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut entry = referentiels::declared("C2", Answer::JeFais);
+                entry.comment = Some(format!("édition {i}"));
+                store.save_carnet_entry(carnet.id, 0, &entry, "api:x").await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for edit in edits {
+        match edit.await.unwrap() {
+            Ok(c) => {
+                won += 1;
+                assert_eq!(c.revision, 1);
+            }
+            Err(StoreError::CarnetChanged(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let events = store.carnet_events(carnet.id).await.unwrap();
+    assert_eq!(events.len(), 2);
 }

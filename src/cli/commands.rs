@@ -1,5 +1,5 @@
-//! The commands' bodies: what `carnet serve`, `revoke`, `verify`, `bake`, `keys` and
-//! `badge-classes` do once their arguments are parsed.
+//! The commands' bodies: what `carnet serve`, `revoke`, `verify`, `bake`, `keys`,
+//! `badge-classes` and `referentiels` do once their arguments are parsed.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -338,5 +338,166 @@ pub(super) fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCod
                 Err(e) => fail(format!("{}: {e}", out.display())),
             }
         }
+    }
+}
+
+pub(super) async fn run_referentiels(settings: &Settings, action: ReferentielsAction) -> ExitCode {
+    match action {
+        ReferentielsAction::Check { files } => check_referentiels(files),
+        ReferentielsAction::Import { file } => import_referentiel(settings, &file).await,
+        ReferentielsAction::List => list_referentiels(settings).await,
+    }
+}
+
+/// The référentiel files of a directory: `*.json` and `*.csv`, sorted.
+fn referentiel_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "{}: {e} (give the files to check, or run where a referentiels/ folder is)",
+            dir.display()
+        )
+    })?;
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| x.eq_ignore_ascii_case("json") || x.eq_ignore_ascii_case("csv"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn check_referentiels(files: Vec<std::path::PathBuf>) -> ExitCode {
+    let files = if files.is_empty() {
+        match referentiel_files(Path::new("referentiels")) {
+            Ok(f) => f,
+            Err(e) => return fail(e),
+        }
+    } else {
+        files
+    };
+    let mut failed = false;
+    for file in &files {
+        match crate::referentiel::load_file(file) {
+            Ok(r) => println!(
+                "ok  {} — {} {} « {} »: {} competences, {} groups, {} levels",
+                file.display(),
+                r.id,
+                r.version,
+                r.name,
+                r.competences.len(),
+                r.groups.len(),
+                r.levels.len()
+            ),
+            Err(problems) => {
+                failed = true;
+                for p in problems {
+                    eprintln!("error  {p}");
+                }
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Opens the configured store (no keys or badge classes needed).
+async fn open_store(
+    settings: &Settings,
+) -> Result<
+    (
+        crate::config::Config,
+        std::sync::Arc<dyn crate::store::Store>,
+    ),
+    ExitCode,
+> {
+    let config = settings.validate().map_err(fail)?;
+    let store = crate::store::open(&config.database_url)
+        .await
+        .map_err(|e| {
+            let source = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            fail(format!(
+                "database {}: {e}{source}",
+                crate::store::DatabaseUrl::new(config.database_url.clone()).redacted()
+            ))
+        })?;
+    Ok((config, store))
+}
+
+async fn import_referentiel(settings: &Settings, file: &Path) -> ExitCode {
+    let r = match crate::referentiel::load_file(file) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error  {p}");
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let (config, store) = match open_store(settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    let saved = store
+        .save_referentiel(&config.issuer.slug, &r, &format!("cli:{user}"))
+        .await;
+    store.close().await;
+    match saved {
+        Ok(crate::store::SavedReferentiel::Created) => {
+            println!(
+                "imported {} {} « {} » ({} competences)",
+                r.id,
+                r.version,
+                r.name,
+                r.competences.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(crate::store::SavedReferentiel::Unchanged) => {
+            println!(
+                "unchanged: {} {} was already imported with the same content",
+                r.id, r.version
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ crate::store::StoreError::ReferentielVersionExists { .. }) => {
+            eprintln!("error  {}: {e}", file.display());
+            ExitCode::from(1)
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn list_referentiels(settings: &Settings) -> ExitCode {
+    let (config, store) = match open_store(settings).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let list = store.list_referentiels(&config.issuer.slug).await;
+    store.close().await;
+    match list {
+        Ok(list) => {
+            for r in list {
+                println!(
+                    "{}  {}  « {} »  {} competences  imported {} by {}",
+                    r.id,
+                    r.version,
+                    r.name,
+                    r.competences,
+                    r.imported_at.format("%Y-%m-%d"),
+                    r.imported_by
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }

@@ -1,5 +1,5 @@
 //! The command line: `carnet serve`, `issue`, `verify`, `bake`, `unbake`, `keys`, `badge-classes`,
-//! `config example`, `bench`.
+//! `referentiels`, `config example`, `bench`.
 
 mod commands;
 
@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         action: ClassesAction,
     },
+    /// Référentiels (competence frameworks): check files, import them, list what is imported.
+    Referentiels {
+        #[command(subcommand)]
+        action: ReferentielsAction,
+    },
     /// Configuration.
     Config {
         #[command(subcommand)]
@@ -178,6 +183,18 @@ enum ClassesAction {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ReferentielsAction {
+    /// Validate référentiel files (JSON or CSV, docs/REFERENTIELS.md); without FILE, every file in
+    /// ./referentiels. Each problem is printed with its file, line and field.
+    Check { files: Vec<PathBuf> },
+    /// Validate and store a référentiel. Importing the same version again changes nothing; a new
+    /// version is kept beside the old ones.
+    Import { file: PathBuf },
+    /// List the imported référentiels (every version).
+    List,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -343,6 +360,7 @@ pub async fn run() -> ExitCode {
         }
         Command::Keys { action } => run_keys(&cli.settings, action),
         Command::BadgeClasses { action } => run_classes(&cli.settings, action),
+        Command::Referentiels { action } => run_referentiels(&cli.settings, action).await,
         Command::Bench {
             iterations,
             ob2_url,

@@ -16,7 +16,7 @@ use crate::ob3::credential::AwardDetails;
 use crate::recipient::Email;
 use crate::store::Award;
 
-fn body_error(e: BytesRejection) -> AppError {
+pub(super) fn body_error(e: BytesRejection) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -29,7 +29,7 @@ fn body_error(e: BytesRejection) -> AppError {
 }
 
 /// The name of the token the request presents, or 401.
-fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
+pub(super) fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
     let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         unauthorized("this call needs an API token: Authorization: Bearer <token>")

@@ -10,6 +10,7 @@ mod ob2;
 mod openapi;
 mod public;
 pub mod rate_limit;
+mod referentiels;
 pub mod verify_page;
 
 use std::sync::Arc;
@@ -105,6 +106,20 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
+        .route(
+            "/api/v1/referentiels",
+            get(referentiels::list).post(referentiels::import),
+        )
+        .route(
+            "/api/v1/referentiels/{id}/{version}",
+            get(referentiels::get),
+        )
+        .route("/api/v1/carnets", post(referentiels::import_carnet))
+        .route("/api/v1/carnets/{id}", get(referentiels::get_carnet))
+        .route(
+            "/api/v1/carnets/{id}/entries/{competence}",
+            axum::routing::patch(referentiels::patch_entry),
+        )
         .fallback(|| async { AppError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {
             AppError::new(

@@ -1,4 +1,5 @@
-//! Storage of awards and their audit trail, behind one trait with two backends.
+//! Storage of awards and their audit trail, référentiels and carnets, behind one trait with two
+//! backends.
 //!
 //! The backend is chosen from the database URL scheme: `sqlite:` (the default for a
 //! single institution, one file) or `postgres://` (several institutions, a shared server).
@@ -14,9 +15,14 @@
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
 pub mod postgres;
+mod referentiels;
 pub mod sqlite;
 mod url;
 
+pub use referentiels::{
+    Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
+    SavedReferentiel, StoredReferentiel,
+};
 pub use url::DatabaseUrl;
 
 use std::fmt;
@@ -258,6 +264,21 @@ pub enum StoreError {
     /// A stored value that this code cannot read back (bad uuid, timestamp, JSON...).
     #[error("corrupt data in the database: {0}")]
     Corrupt(String),
+    /// A référentiel version is never changed once imported: new content needs a new version.
+    #[error(
+        "the référentiel {id} version {version} is already imported with a different content: give the new content a new version"
+    )]
+    ReferentielVersionExists { id: String, version: String },
+    #[error("no référentiel {id} version {version} is imported")]
+    UnknownReferentiel { id: String, version: String },
+    /// One carnet per person and référentiel version; holds the existing carnet's id.
+    #[error("this person already has a carnet on this référentiel version: {0}")]
+    CarnetExists(Uuid),
+    #[error("no carnet has the id {0}")]
+    CarnetNotFound(Uuid),
+    /// The carnet changed since the revision an edit was made from (another edit came first).
+    #[error("the carnet {0} changed meanwhile")]
+    CarnetChanged(Uuid),
 }
 
 /// Where awards are kept. Implementations never turn a database failure into "not found":
@@ -342,6 +363,54 @@ pub trait Store: Send + Sync + 'static {
         badge_class_slug: &str,
         version: &str,
     ) -> Result<Option<String>, StoreError>;
+
+    /// Keeps a référentiel version of an issuer (institutions import their own). Importing the
+    /// same id, version and content again changes nothing ([`SavedReferentiel::Unchanged`]);
+    /// another content under a stored id and version gives
+    /// [`StoreError::ReferentielVersionExists`]; a new version is kept beside the older ones.
+    async fn save_referentiel(
+        &self,
+        issuer_slug: &str,
+        referentiel: &crate::referentiel::Referentiel,
+        imported_by: &str,
+    ) -> Result<SavedReferentiel, StoreError>;
+    async fn get_referentiel(
+        &self,
+        issuer_slug: &str,
+        id: &str,
+        version: &str,
+    ) -> Result<Option<StoredReferentiel>, StoreError>;
+    /// The issuer's référentiels, by id then version (every version).
+    async fn list_referentiels(
+        &self,
+        issuer_slug: &str,
+    ) -> Result<Vec<ReferentielSummary>, StoreError>;
+    /// Writes the carnet, all its entries and its "imported" event in ONE transaction (all or
+    /// nothing). Its référentiel version must be stored ([`StoreError::UnknownReferentiel`]); one
+    /// carnet per person and référentiel version ([`StoreError::CarnetExists`] names it). The
+    /// caller has checked the entries against the référentiel
+    /// (`referentiel::carnet::entry_problems`); the database refuses what breaks its row rules.
+    async fn insert_carnet(&self, carnet: &NewCarnet) -> Result<Carnet, StoreError>;
+    async fn get_carnet(&self, id: Uuid) -> Result<Option<Carnet>, StoreError>;
+    /// One person's carnets within an issuer (by `Person::person_key`), oldest first.
+    async fn person_carnets(
+        &self,
+        issuer_slug: &str,
+        person_key: &str,
+    ) -> Result<Vec<Carnet>, StoreError>;
+    /// Positions or changes one entry, in ONE transaction with its "entry_saved" event and the
+    /// carnet's revision bump. `expected_revision` is the revision the edit was made from: if
+    /// another edit came first, nothing is written and [`StoreError::CarnetChanged`] is returned
+    /// (read again, re-apply, retry). An unknown carnet gives [`StoreError::CarnetNotFound`].
+    async fn save_carnet_entry(
+        &self,
+        id: Uuid,
+        expected_revision: u64,
+        entry: &crate::referentiel::carnet::CarnetEntry,
+        actor: &str,
+    ) -> Result<Carnet, StoreError>;
+    /// The carnet's audit trail, oldest first; empty for an unknown carnet.
+    async fn carnet_events(&self, id: Uuid) -> Result<Vec<CarnetEvent>, StoreError>;
     /// Checks that the database answers (for health checks).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Closes the connection pool, waiting for connections in use (graceful shutdown).

@@ -13,10 +13,15 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
 use super::{
-    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, StatusListInfo,
-    StatusPurpose, StatusSlot, Store, StoreError, StoreOptions, issued_event_detail,
-    parse_event_detail, revoked_event_detail, stored_purpose, stored_u32, to_micros,
+    Award, AwardEvent, AwardEventKind, Carnet, CarnetEvent, ConflictOn, NewAward, NewCarnet,
+    ReferentielSummary, RevokedAward, SavedReferentiel, StatusListInfo, StatusPurpose, StatusSlot,
+    Store, StoreError, StoreOptions, StoredReferentiel, issued_event_detail, parse_event_detail,
+    revoked_event_detail, stored_purpose, stored_u32, to_micros,
 };
+use crate::referentiel::Referentiel;
+use crate::referentiel::carnet::CarnetEntry;
+
+mod referentiels;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -577,6 +582,61 @@ impl Store for PostgresStore {
         .await
         .map_err(db_error)?;
         Ok(row.map(|(d,)| d))
+    }
+
+    async fn save_referentiel(
+        &self,
+        issuer_slug: &str,
+        referentiel: &Referentiel,
+        imported_by: &str,
+    ) -> Result<SavedReferentiel, StoreError> {
+        referentiels::save_referentiel(&self.pool, issuer_slug, referentiel, imported_by).await
+    }
+
+    async fn get_referentiel(
+        &self,
+        issuer_slug: &str,
+        id: &str,
+        version: &str,
+    ) -> Result<Option<StoredReferentiel>, StoreError> {
+        referentiels::get_referentiel(&self.pool, issuer_slug, id, version).await
+    }
+
+    async fn list_referentiels(
+        &self,
+        issuer_slug: &str,
+    ) -> Result<Vec<ReferentielSummary>, StoreError> {
+        referentiels::list_referentiels(&self.pool, issuer_slug).await
+    }
+
+    async fn insert_carnet(&self, carnet: &NewCarnet) -> Result<Carnet, StoreError> {
+        referentiels::insert_carnet(&self.pool, carnet).await
+    }
+
+    async fn get_carnet(&self, id: Uuid) -> Result<Option<Carnet>, StoreError> {
+        referentiels::get_carnet(&self.pool, id).await
+    }
+
+    async fn person_carnets(
+        &self,
+        issuer_slug: &str,
+        person_key: &str,
+    ) -> Result<Vec<Carnet>, StoreError> {
+        referentiels::person_carnets(&self.pool, issuer_slug, person_key).await
+    }
+
+    async fn save_carnet_entry(
+        &self,
+        id: Uuid,
+        expected_revision: u64,
+        entry: &CarnetEntry,
+        actor: &str,
+    ) -> Result<Carnet, StoreError> {
+        referentiels::save_carnet_entry(&self.pool, id, expected_revision, entry, actor).await
+    }
+
+    async fn carnet_events(&self, id: Uuid) -> Result<Vec<CarnetEvent>, StoreError> {
+        referentiels::carnet_events(&self.pool, id).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
