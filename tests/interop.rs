@@ -922,7 +922,10 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
         &files,
         "class.png",
         &server
-            .get(&format!("{}/badge-classes/{BADGE_CLASS}/image.png", server.base))
+            .get(&format!(
+                "{}/badge-classes/{BADGE_CLASS}/image.png",
+                server.base
+            ))
             .await,
     );
     for (name, payload) in [("signed", &jws_file), ("hosted", &assertion_file)] {
