@@ -55,6 +55,29 @@ impl App {
                 error_source: std::error::Error::source(&error).map(|s| s.to_string()),
                 error,
             })?;
+        // Award rules name référentiel competences and levels: check them against what is
+        // imported and shipped, so that a class never silently waits for a competence that
+        // does not exist.
+        let known = crate::award_rules::known_referentiels(
+            &classes,
+            store.as_ref(),
+            issuer.slug(),
+            Some(&crate::award_rules::shipped_dir(&config.badge_classes_dir)),
+        )
+        .await
+        .map_err(|error| StartError::Store {
+            url: store::DatabaseUrl::new(config.database_url.clone()).redacted(),
+            error_source: std::error::Error::source(&error).map(|s| s.to_string()),
+            error,
+        })?;
+        let (errors, warnings) = crate::award_rules::check_classes(&classes, &known);
+        if !errors.is_empty() {
+            store.close().await;
+            return Err(StartError::BadgeClasses(errors));
+        }
+        for w in warnings {
+            tracing::warn!("badge classes: {w}");
+        }
         let fetcher = Arc::new(Fetcher::new(config.fetch_policy()));
         let status = Arc::new(StatusPublisher::new(issuer.clone(), store.clone()));
         let verifier = Arc::new(

@@ -55,6 +55,9 @@ struct BadgeClassFile {
     endorsements: EndorsementsFile,
     #[serde(default)]
     alignments: Vec<AlignmentFile>,
+    /// Award rules: the référentiel competences the class recognises (`crate::award_rules`).
+    #[serde(default)]
+    recognises: Vec<crate::award_rules::RuleFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,8 +120,20 @@ pub struct BadgeClass {
     pub endorsers: Vec<String>,
     pub endorsements_minimum: u32,
     pub alignments: Vec<Alignment>,
+    /// The référentiel competences the class recognises (all of them), from `[[recognises]]`:
+    /// such a class is awarded from a carnet that earns it (`crate::award_rules`).
+    pub rules: Vec<crate::award_rules::Rule>,
+    /// The class file, for messages.
+    pub file: PathBuf,
     /// SHA-256 of the file and its image: identifies this version of the class.
     pub digest: String,
+}
+
+impl BadgeClass {
+    /// The class file as messages name it.
+    pub fn file_name(&self) -> String {
+        self.file.display().to_string()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -276,6 +291,10 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         }
     }
 
+    let rules = crate::award_rules::read_rules(&parsed.recognises, text, &mut |field, problem| {
+        errors.push(e(&field, problem))
+    });
+
     let image_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.image);
     let mut image_png = Vec::new();
     let mut png_template = None;
@@ -332,6 +351,8 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
                 level: a.level,
             })
             .collect(),
+        rules,
+        file: path.to_path_buf(),
         digest,
     })
 }

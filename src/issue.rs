@@ -10,8 +10,9 @@ use crate::issuer::Issuer;
 use crate::keys::rfc3339;
 use crate::ob2;
 use crate::ob3::credential::{self, AwardDetails};
+use crate::ob3::recognition::{self, Recognised};
 use crate::proof::{data_integrity, vc_jwt};
-use crate::recipient::{Email, hash_email};
+use crate::recipient::{Email, HashedIdentity, hash_email};
 use crate::status::StatusPurpose;
 use crate::status_publisher;
 use crate::store::{Award, NewAward, Store, StoreError};
@@ -42,45 +43,65 @@ pub struct AwardRequest {
     pub idempotency_key: Option<String>,
 }
 
+/// An award earned from a carnet, which an educator confirmed (`crate::award_rules::award`).
+#[derive(Debug, Clone)]
+pub struct RecognisedAwardRequest {
+    /// The carnet's salted hash of the person's email, or a fresh one when the educator gave the
+    /// email again: carnet keeps no clear email.
+    pub recipient: HashedIdentity,
+    pub details: AwardDetails,
+    pub issued_by: String,
+    /// Derived from the carnet, the class and the référentiel version, so that the award is never
+    /// issued twice.
+    pub idempotency_key: String,
+    pub recognised: Recognised,
+    /// For the logs.
+    pub carnet_id: Uuid,
+}
+
 impl AwardRequest {
     /// Checks what the class and dates allow before anything is signed.
     fn validate(&self, now: DateTime<Utc>) -> Result<(), IssueError> {
-        let d = &self.details;
-        if let Some(until) = d.valid_until
-            && until <= now
-        {
-            return Err(IssueError::Invalid {
-                field: "valid_until",
-                problem: "must be in the future".into(),
-            });
-        }
-        if let Some(url) = &d.evidence_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(IssueError::Invalid {
-                field: "evidence_url",
-                problem: format!("\"{url}\" is not an http(s) URL"),
-            });
-        }
-        if d.narrative
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > 8000)
-        {
-            return Err(IssueError::Invalid {
-                field: "narrative",
-                problem: "is longer than 8000 characters".into(),
-            });
-        }
-        if let Some(name) = &d.recipient_name
-            && (name.trim().is_empty() || name.chars().count() > 200)
-        {
-            return Err(IssueError::Invalid {
-                field: "name",
-                problem: "must be 1 to 200 characters".into(),
-            });
-        }
-        Ok(())
+        validate_details(&self.details, now)
     }
+}
+
+/// Checks an award's details (dates, URLs, lengths) before anything is signed.
+fn validate_details(d: &AwardDetails, now: DateTime<Utc>) -> Result<(), IssueError> {
+    if let Some(until) = d.valid_until
+        && until <= now
+    {
+        return Err(IssueError::Invalid {
+            field: "valid_until",
+            problem: "must be in the future".into(),
+        });
+    }
+    if let Some(url) = &d.evidence_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(IssueError::Invalid {
+            field: "evidence_url",
+            problem: format!("\"{url}\" is not an http(s) URL"),
+        });
+    }
+    if d.narrative
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 8000)
+    {
+        return Err(IssueError::Invalid {
+            field: "narrative",
+            problem: "is longer than 8000 characters".into(),
+        });
+    }
+    if let Some(name) = &d.recipient_name
+        && (name.trim().is_empty() || name.chars().count() > 200)
+    {
+        return Err(IssueError::Invalid {
+            field: "name",
+            problem: "must be 1 to 200 characters".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The two signed forms of one credential.
@@ -126,6 +147,34 @@ pub fn ob2_forms(
     issued_at: DateTime<Utc>,
     ob3_credential_id: &str,
 ) -> Result<Option<(String, String)>, IssueError> {
+    ob2_forms_with(
+        issuer,
+        class,
+        award_id,
+        recipient,
+        details,
+        issued_at,
+        ob3_credential_id,
+        None,
+    )
+}
+
+/// [`ob2_forms`] of an award that may be earned from a carnet: its assertion then names the
+/// BadgeClass of the class's référentiel version and carries the narrative first in its evidence.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "ob2_forms' arguments plus the recognised competences"
+)]
+pub fn ob2_forms_with(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    award_id: Uuid,
+    recipient: &crate::recipient::HashedIdentity,
+    details: &AwardDetails,
+    issued_at: DateTime<Utc>,
+    ob3_credential_id: &str,
+    recognised: Option<&Recognised>,
+) -> Result<Option<(String, String)>, IssueError> {
     if issuer
         .settings
         .email
@@ -144,8 +193,9 @@ pub fn ob2_forms(
         ob3_credential_id,
     };
     let err = |e: ob2::Ob2Error| IssueError::Signing(e.to_string());
-    let hosted = ob2::assertion(issuer, class, &parts(ob2::Verification::Hosted)).map_err(err)?;
-    let signed = ob2::assertion(
+    let mut hosted =
+        ob2::assertion(issuer, class, &parts(ob2::Verification::Hosted)).map_err(err)?;
+    let mut signed = ob2::assertion(
         issuer,
         class,
         &parts(ob2::Verification::Signed {
@@ -153,12 +203,22 @@ pub fn ob2_forms(
         }),
     )
     .map_err(err)?;
+    if let Some(r) = recognised {
+        let url = ob2::Ob2Urls::new(issuer)
+            .badge_class_version(class, &recognition::edition_version(class, &r.referentiel));
+        let evidence = recognition::evidence(r);
+        ob2::recognise_assertion(&mut hosted, &url, &evidence);
+        ob2::recognise_assertion(&mut signed, &url, &evidence);
+    }
     let jws = ob2::sign_assertion(&signed, rsa).map_err(|e| IssueError::Signing(e.to_string()))?;
     Ok(Some((serde_json::to_string(&hosted).expect("json"), jws)))
 }
 
 /// Issues an award: validates, builds, signs (off the async runtime) and stores it atomically.
 /// With an idempotency key already used by this issuer, returns the existing award unchanged.
+///
+/// A class with award rules (`[[recognises]]`) is refused here: it is awarded from a carnet
+/// that earns it ([`issue_recognised`], after an educator's confirmation), never on request alone.
 pub async fn issue(
     issuer: &std::sync::Arc<Issuer>,
     class: &BadgeClass,
@@ -170,17 +230,101 @@ pub async fn issue(
     {
         return Ok(existing);
     }
+    if !class.rules.is_empty() {
+        return Err(IssueError::Invalid {
+            field: "badge_class",
+            problem: format!(
+                "« {} » recognises référentiel competences: it is awarded from a carnet that earns it (GET /api/v1/carnets/{{id}}/proposals, then confirm; carnet carnets proposals)",
+                class.name
+            ),
+        });
+    }
+    request.validate(Utc::now())?;
+    let award = issue_core(
+        issuer,
+        class,
+        store,
+        Core {
+            recipient: hash_email(&request.recipient),
+            details: request.details,
+            issued_by: request.issued_by,
+            idempotency_key: request.idempotency_key,
+            recognised: None,
+        },
+    )
+    .await?;
+    tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %request.recipient, "issued badge {}", award.id);
+    Ok(award)
+}
+
+/// Issues an award earned from a carnet (see [`RecognisedAwardRequest`]); with its idempotency
+/// key already used, returns the existing award unchanged.
+pub async fn issue_recognised(
+    issuer: &std::sync::Arc<Issuer>,
+    class: &BadgeClass,
+    store: &dyn Store,
+    request: RecognisedAwardRequest,
+) -> Result<Award, IssueError> {
+    if let Some(existing) = store
+        .find_by_idempotency_key(issuer.slug(), &request.idempotency_key)
+        .await?
+    {
+        return Ok(existing);
+    }
+    validate_details(&request.details, Utc::now())?;
+    let carnet_id = request.carnet_id;
+    let award = issue_core(
+        issuer,
+        class,
+        store,
+        Core {
+            recipient: request.recipient,
+            details: request.details,
+            issued_by: request.issued_by,
+            idempotency_key: Some(request.idempotency_key),
+            recognised: Some(request.recognised),
+        },
+    )
+    .await?;
+    tracing::info!(award.id = %award.id, badge_class = %class.slug, carnet.id = %carnet_id, "issued badge {} from carnet {carnet_id}", award.id);
+    Ok(award)
+}
+
+/// What both ways of issuing have once the request is checked.
+struct Core {
+    recipient: HashedIdentity,
+    details: AwardDetails,
+    issued_by: String,
+    idempotency_key: Option<String>,
+    recognised: Option<Recognised>,
+}
+
+/// Builds, signs (off the async runtime) and stores an award atomically.
+async fn issue_core(
+    issuer: &std::sync::Arc<Issuer>,
+    class: &BadgeClass,
+    store: &dyn Store,
+    core: Core,
+) -> Result<Award, IssueError> {
     let now = Utc::now();
-    request.validate(now)?;
-    let mut details = request.details.clone();
+    let mut details = core.details;
     if details.valid_until.is_none()
         && let Some(days) = class.validity_days
     {
         details.valid_until = Some(now + chrono::Duration::days(i64::from(days)));
     }
     let award_id = Uuid::new_v4();
-    let hashed = hash_email(&request.recipient);
-    let mut unsigned = credential::build(issuer, class, award_id, &hashed, &details, now);
+    let hashed = core.recipient;
+    let recognised = core.recognised;
+    let mut unsigned = credential::build_with(
+        issuer,
+        class,
+        award_id,
+        &hashed,
+        &details,
+        now,
+        recognised.as_ref(),
+    );
     // The status slot is taken before signing (the credential carries it); a crash after this
     // leaves an unused slot, never a reused one.
     let slot = store
@@ -192,9 +336,10 @@ pub async fn issue(
     let (ob2_hashed, ob2_details) = (hashed.clone(), details.clone());
     let ob2_class = class.clone();
     let ob3_id = credential_id.clone();
+    let ob2_recognised = recognised.clone();
     let (signed, ob2) = tokio::task::spawn_blocking(move || {
         let signed = sign(&signer, &unsigned, now)?;
-        let ob2 = ob2_forms(
+        let ob2 = ob2_forms_with(
             &signer,
             &ob2_class,
             award_id,
@@ -202,6 +347,7 @@ pub async fn issue(
             &ob2_details,
             now,
             &ob3_id,
+            ob2_recognised.as_ref(),
         )?;
         Ok::<_, IssueError>((signed, ob2))
     })
@@ -210,14 +356,18 @@ pub async fn issue(
     let (assertion_json, assertion_jws) = ob2.unzip();
     if assertion_json.is_some() {
         // The assertion points at this version of the class: keep its document servable.
-        let document = ob2::badge_class(issuer, class).to_string();
+        let (version, document) = match &recognised {
+            None => (
+                ob2::badge_class_version(class).to_owned(),
+                ob2::badge_class(issuer, class),
+            ),
+            Some(r) => (
+                recognition::edition_version(class, &r.referentiel),
+                ob2::badge_class_recognising(issuer, class, &r.referentiel),
+            ),
+        };
         store
-            .save_badge_class_version(
-                issuer.slug(),
-                &class.slug,
-                ob2::badge_class_version(class),
-                &document,
-            )
+            .save_badge_class_version(issuer.slug(), &class.slug, &version, &document.to_string())
             .await?;
     }
     let new = NewAward {
@@ -237,23 +387,21 @@ pub async fn issue(
         assertion_jws,
         valid_from: now,
         valid_until: details.valid_until,
-        issued_by: request.issued_by.clone(),
-        idempotency_key: request.idempotency_key.clone(),
+        issued_by: core.issued_by,
+        idempotency_key: core.idempotency_key.clone(),
     };
-    let award = match store.insert_award(&new).await {
-        Ok(a) => a,
+    match store.insert_award(&new).await {
+        Ok(a) => Ok(a),
         // Two requests with the same idempotency key at once: the loser returns the winner's award.
-        Err(StoreError::Conflict(_)) if request.idempotency_key.is_some() => store
+        Err(StoreError::Conflict(_)) if core.idempotency_key.is_some() => Ok(store
             .find_by_idempotency_key(
                 issuer.slug(),
-                request.idempotency_key.as_deref().unwrap_or_default(),
+                core.idempotency_key.as_deref().unwrap_or_default(),
             )
             .await?
-            .ok_or_else(|| IssueError::Signing("conflicting award vanished".into()))?,
-        Err(e) => return Err(e.into()),
-    };
-    tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %request.recipient, "issued badge {}", award.id);
-    Ok(award)
+            .ok_or_else(|| IssueError::Signing("conflicting award vanished".into()))?),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Parses `YYYY-MM-DD` (end of day, UTC) or an RFC 3339 date-time.

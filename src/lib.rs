@@ -4,13 +4,16 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod award_rules;
 pub mod badge_class;
 pub mod badge_image;
 pub mod bake;
 pub mod baked;
 pub mod bench;
+pub mod bulk;
 pub mod cli;
 pub mod config;
+pub mod csv;
 pub mod http;
 pub mod issue;
 pub mod issuer;

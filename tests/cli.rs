@@ -541,3 +541,182 @@ fn referentiels_check_import_and_list() {
     );
     assert!(lines[0].contains("12 competences"));
 }
+
+// ---- bulk awards ------------------------------------------------------------------------
+
+/// `n` recipients, `;`-separated; with `bad`, line 4 has a bad email and line 6 a past date.
+fn bulk_csv(n: usize, bad: bool) -> String {
+    let mut text = String::from("email;name;valid_until\n");
+    for i in 1..=n {
+        let line = match i {
+            3 if bad => "pas-un-courriel;Paul;\n".to_string(),
+            5 if bad => format!("p{i}@example.org;;2020-01-01\n"),
+            _ => format!("p{i}@example.org;Personne {i};\n"),
+        };
+        text.push_str(&line);
+    }
+    text
+}
+
+/// The job id that `carnet bulk issue` prints first on stdout.
+fn bulk_job_id(stdout: &str) -> String {
+    let first = stdout.lines().next().unwrap_or("");
+    let id = first
+        .strip_prefix("job ")
+        .expect("stdout starts with the job");
+    uuid::Uuid::parse_str(id).expect("a job id").to_string()
+}
+
+fn awards_in(c: &Carnet) -> u64 {
+    let url = format!("sqlite://{}/c.db", c.dir.path().display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = carnet::store::open(&url).await.unwrap();
+        let n = store.count_awards("ime").await.unwrap();
+        store.close().await;
+        n
+    })
+}
+
+#[test]
+fn bulk_issue_prints_a_summary_and_a_rerun_issues_nothing_twice() {
+    let c = Carnet::new();
+    fs::write(c.path("classe.csv"), bulk_csv(10, true)).unwrap();
+    let out = c.run(&["bulk", "issue", "--badge-class", CLASS, "classe.csv"]);
+    // Rows in error: exit 1, each with its line and reason; the others issued.
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let job = bulk_job_id(&out.stdout);
+    assert!(out.stdout.contains("issued:         8"), "{}", out.stdout);
+    assert!(out.stdout.contains("already issued: 0"));
+    assert!(out.stdout.contains("errors:         2"));
+    assert!(
+        out.stdout
+            .contains("line 4, email: this is not an email address")
+    );
+    assert!(
+        out.stdout
+            .contains("line 6, valid_until: must be in the future")
+    );
+    // Not a terminal: progress comes as lines on stderr.
+    assert!(out.stderr.contains("bulk: 10/10 rows"), "{}", out.stderr);
+    assert!(!out.stdout.contains("@example.org") && !out.stderr.contains("pas-un-courriel"));
+    assert_eq!(awards_in(&c), 8);
+
+    // The same file again: nothing new.
+    let again = c.run(&["bulk", "issue", "--badge-class", CLASS, "classe.csv"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_ne!(bulk_job_id(&again.stdout), job);
+    assert!(
+        again.stdout.contains("issued:         0"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("already issued: 8"));
+    assert_eq!(awards_in(&c), 8);
+
+    // Corrected: the two rows are issued, exit 0.
+    let fixed = bulk_csv(10, true)
+        .replace("pas-un-courriel", "p3@example.org")
+        .replace("2020-01-01", "2031-01-01");
+    fs::write(c.path("classe.csv"), fixed).unwrap();
+    let fixed = c.run(&["bulk", "issue", "--badge-class", CLASS, "classe.csv"]);
+    assert_eq!(fixed.code, 0, "{}{}", fixed.stdout, fixed.stderr);
+    assert!(
+        fixed.stdout.contains("issued:         2"),
+        "{}",
+        fixed.stdout
+    );
+    assert_eq!(awards_in(&c), 10);
+
+    // Status, as text and as the API's JSON.
+    let status = c.run(&["bulk", "status", &job]);
+    assert_eq!(status.code, 0);
+    assert!(status.stdout.contains("done"), "{}", status.stdout);
+    let doc = c.run(&["bulk", "status", &job, "--json"]).json();
+    assert_eq!(doc["counts"]["issued"], 8);
+    assert_eq!(doc["errors"][0]["line"], 4);
+    // Resuming a finished job does nothing.
+    let resume = c.run(&["bulk", "resume", &job]);
+    assert_eq!(resume.code, 1, "{}", resume.stderr);
+    assert!(resume.stderr.contains("nothing to resume"));
+    assert_eq!(awards_in(&c), 10);
+
+    // A file that cannot be read: exit 1, each problem with file and line, no job.
+    fs::write(c.path("mauvais.csv"), "nom;courriel\nLéa;lea@example.org\n").unwrap();
+    let bad = c.run(&["bulk", "issue", "--badge-class", CLASS, "mauvais.csv"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("mauvais.csv:1: email:"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stdout.is_empty());
+    // Unknown class or job: exit 2.
+    assert_eq!(
+        c.run(&["bulk", "issue", "--badge-class", "inconnue", "classe.csv"])
+            .code,
+        2
+    );
+    assert_eq!(c.run(&["bulk", "status", "pas-un-id"]).code, 2);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(c.run(&["bulk", "resume", &unknown]).code, 2);
+}
+
+#[test]
+fn a_killed_bulk_run_is_resumed_and_finishes_exactly_the_rest() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let c = Carnet::new();
+    let rows = 120;
+    fs::write(c.path("grand.csv"), bulk_csv(rows, false)).unwrap();
+    let mut child = c
+        .command()
+        .args(["bulk", "issue", "--badge-class", CLASS, "grand.csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let job = bulk_job_id(&first);
+    // Killed (SIGKILL: no clean-up) a moment after the first rows were marked, so that some
+    // awards are likely stored and not yet marked.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().starts_with("bulk: ") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let before = c.run(&["bulk", "status", &job, "--json"]).json();
+    let done_before = before["counts"]["issued"].as_u64().unwrap();
+    assert!(done_before >= 1, "{before:#}");
+    // Every award is complete or absent: only rows issued since the last marking (at most 32,
+    // plus 2 under way) are stored and not yet marked.
+    let awards_before = awards_in(&c);
+    eprintln!("killed after {done_before} of {rows} rows marked, {awards_before} awards stored");
+    assert!(awards_before >= done_before && awards_before <= done_before + 34);
+    if done_before < rows as u64 {
+        assert_eq!(before["state"], "running");
+    }
+
+    let resume = c.run(&["bulk", "resume", &job]);
+    assert_eq!(resume.code, 0, "{}{}", resume.stdout, resume.stderr);
+    let after = c.run(&["bulk", "status", &job, "--json"]).json();
+    assert_eq!(after["state"], "done");
+    assert_eq!(after["counts"]["issued"], rows);
+    assert_eq!(after["counts"]["already"], 0);
+    assert_eq!(after["counts"]["failed"], 0);
+    let ids: std::collections::HashSet<&str> = after["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["award_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), rows);
+    assert_eq!(awards_in(&c), rows as u64, "no duplicate");
+}

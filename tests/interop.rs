@@ -1032,3 +1032,139 @@ async fn json_credential_png(server: &Server, award: &Value, files: &Path) -> St
     let bytes = server.get(url_of(award, "png")).await;
     write(files, "ob3.png", &bytes)
 }
+
+/// `POST {base}{path}` with the API token and a JSON body; the status and the answer.
+async fn post_api(server: &Server, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let resp = server
+        .client
+        .post(format!("{}{path}", server.base))
+        .header("Authorization", format!("Bearer {TOKEN_SECRET}"))
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text)),
+    )
+}
+
+/// An award earned from a RECTEC carnet (the shipped class `organiser-mon-activite-en-cuisine`:
+/// alignments, result descriptions and results, the narrative as evidence) passes the DCC
+/// verifier, and its OB 2.0 assertion (the BadgeClass of the référentiel version) the IMS
+/// validator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awards_earned_from_a_carnet_pass_third_party_tools() {
+    let Some(tools) = tools() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("mkdir");
+    let server = Server::start(dir.path()).await;
+    let prefix = format!("{}/", server.base);
+    let mut c = Checks::default();
+
+    let rectec = std::fs::read(Path::new(ROOT).join("referentiels/rectec.json")).expect("rectec");
+    let (status, answer) =
+        post_api(&server, "/api/v1/referentiels", "application/json", rectec).await;
+    assert_eq!(status, 201, "{answer}");
+    let carnet = serde_json::json!({
+        "referentiel": {"id": "rectec", "version": "2021"},
+        "person": {"email": RECIPIENT_EMAIL},
+        "entries": [{"competence": "1", "answer": "je_fais", "recognition": "validated",
+                     "modality": "externe", "date": "2024-06-14", "level": "3",
+                     "jury": ["Mme Durand (DAVA)"]}],
+    });
+    let (status, answer) = post_api(
+        &server,
+        "/api/v1/carnets",
+        "application/json",
+        carnet.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let carnet_id = answer["id"].as_str().expect("carnet id").to_string();
+    let (status, award) = post_api(
+        &server,
+        &format!("/api/v1/carnets/{carnet_id}/proposals/organiser-mon-activite-en-cuisine/confirm"),
+        "application/json",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 201, "{award}");
+
+    let json_bytes = server.get(url_of(&award, "json")).await;
+    let credential: Value = serde_json::from_slice(&json_bytes).expect("the .json is JSON");
+    c.check(
+        "the credential carries results and the competence's alignment",
+        credential["credentialSubject"]["result"]
+            .as_array()
+            .is_some_and(|r| r.len() == 3)
+            && credential["credentialSubject"]["achievement"]["alignment"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["targetCode"] == "1")),
+        || format!("{credential:#}"),
+    );
+    let json_file = write(&files, "carnet-credential.json", &json_bytes);
+    let out = tools
+        .node(
+            "dcc_verify.mjs",
+            &["--credential", &json_file, "--allow-fetch", &prefix],
+        )
+        .await;
+    let r = out.json();
+    c.check(
+        "DCC verifier: the award earned from a carnet is verified",
+        out.ok() && r["verified"] == true && r["revoked"] == false,
+        || out.describe(),
+    );
+
+    let assertion_url = ob2_url(&award, "assertion").to_string();
+    let out = tools
+        .python_ob2(
+            "ob2_validate.py",
+            &[
+                &assertion_url,
+                "--allow-fetch",
+                &prefix,
+                "--recipient",
+                RECIPIENT_EMAIL,
+            ],
+        )
+        .await;
+    let r = out.json();
+    c.check(
+        "IMS validator: the hosted assertion of the award earned from a carnet is valid, 0 errors",
+        out.ok() && r["valid"] == true && r["error_count"] == 0,
+        || format!("{}\n    {}", validator_summary(&r), out.describe()),
+    );
+    let jws_file = write(
+        &files,
+        "carnet-assertion.jws",
+        &server.get(ob2_url(&award, "jws")).await,
+    );
+    let out = tools
+        .python_ob2(
+            "ob2_validate.py",
+            &[
+                &jws_file,
+                "--allow-fetch",
+                &prefix,
+                "--recipient",
+                RECIPIENT_EMAIL,
+            ],
+        )
+        .await;
+    let r = out.json();
+    c.check(
+        "IMS validator: the signed assertion of the award earned from a carnet is valid, 0 errors",
+        out.ok() && r["valid"] == true && r["error_count"] == 0,
+        || format!("{}\n    {}", validator_summary(&r), out.describe()),
+    );
+    server.stop().await;
+    c.finish();
+}

@@ -808,3 +808,75 @@ fn carnet_credentials_pass_the_official_schema() {
         );
     }
 }
+
+/// An award earned from a carnet (alignments, result descriptions with rubric levels, results,
+/// the narrative as evidence) passes carnet's conformance checks and the official JSON schema.
+#[test]
+fn awards_earned_from_a_carnet_pass_the_official_schema() {
+    use carnet::award_rules::{narrative::narrative, proposal::propose};
+    use carnet::ob3::recognition::Recognised;
+    use carnet::referentiel::carnet::{Answer, CarnetEntry, JuryMember, Modality, Recognition};
+
+    let f = common::fixture();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let classes = carnet::badge_class::load_dir(&root.join("badge-classes")).unwrap();
+    let class = &classes["organiser-mon-activite-en-cuisine"];
+    let rectec = carnet::referentiel::load_file(&root.join("referentiels/rectec.json")).unwrap();
+    let entry = CarnetEntry {
+        competence: "1".into(),
+        answer: Answer::JeFais,
+        struck: Vec::new(),
+        recognition: Recognition::Validated,
+        modality: Some(Modality::Externe),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 6, 14),
+        jury: vec![JuryMember {
+            name: "Mme Durand".into(),
+            role: None,
+        }],
+        level: Some("3".into()),
+        comment: None,
+    };
+    let proposal = propose(&rectec, &[entry], [class]).remove(0);
+    assert!(proposal.earned());
+    let recognised = Recognised {
+        narrative: narrative(&rectec, &proposal.outcomes),
+        referentiel: rectec.clone(),
+        outcomes: proposal.outcomes,
+    };
+    let now = chrono::Utc::now();
+    let hashed =
+        carnet::recipient::hash_email(&carnet::recipient::Email::parse("lea@example.org").unwrap());
+    for details in [
+        carnet::ob3::credential::AwardDetails::default(),
+        common::full_details(),
+    ] {
+        let unsigned = carnet::ob3::credential::build_with(
+            &f.issuer,
+            class,
+            uuid::Uuid::new_v4(),
+            &hashed,
+            &details,
+            now,
+            Some(&recognised),
+        );
+        assert_eq!(
+            unsigned["credentialSubject"]["result"]
+                .as_array()
+                .map(Vec::len),
+            Some(3),
+            "level, answer and recognition"
+        );
+        let signed = carnet::issue::sign(&f.issuer, &unsigned, now).unwrap();
+        let problems = conformance::check_credential(&signed.json);
+        assert!(problems.is_empty(), "{problems:#?}");
+        if shared_dir().is_none() {
+            return;
+        }
+        let errors = schema_errors(&signed.json);
+        assert!(
+            errors.is_empty(),
+            "{errors:#?}\n{}",
+            serde_json::to_string_pretty(&signed.json).unwrap()
+        );
+    }
+}

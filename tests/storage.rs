@@ -167,6 +167,13 @@ suite!(
         saving_an_entry_bumps_the_revision_and_records_before_and_after,
         a_stale_or_unknown_edit_writes_nothing,
         concurrent_edits_of_one_carnet_let_one_win,
+        bulk_job_is_stored_with_all_its_rows_before_anything_is_issued,
+        resending_an_unfinished_file_finds_its_job,
+        finishing_a_row_counts_it_once_and_erases_its_data,
+        markings_are_all_or_nothing_and_name_stored_awards,
+        concurrent_markings_of_one_row_count_it_once,
+        concurrent_submissions_of_one_file_make_one_job,
+        unfinished_jobs_are_listed_oldest_first_per_issuer,
     ],
     url: [
         reopening_runs_migrations_again_without_harm,
@@ -1502,4 +1509,415 @@ async fn concurrent_edits_of_one_carnet_let_one_win(store: Arc<dyn Store>) {
     assert_eq!(won, 1);
     let events = store.carnet_events(carnet.id).await.unwrap();
     assert_eq!(events.len(), 2);
+}
+
+// ---- bulk-award jobs (migration 0005) ------------------------------------------------
+
+use carnet::store::{
+    CreatedJob, JobCounts, JobState, NewBulkJob, NewBulkRow, NewRowContent, RowError, RowOutcome,
+    RowStatus,
+};
+
+/// A job of `pending` rows to issue (lines 2, 3, ...) and one refused row after them.
+fn bulk_job(issuer: &str, file: &str, pending: u32) -> NewBulkJob {
+    let mut rows: Vec<NewBulkRow> = (0..pending)
+        .map(|i| NewBulkRow {
+            line: i + 2,
+            content: NewRowContent::Pending {
+                idempotency_key: format!("bulk-{file}-{i}"),
+                payload: format!("sealed-{i}"),
+            },
+        })
+        .collect();
+    rows.push(NewBulkRow {
+        line: pending + 2,
+        content: NewRowContent::Invalid(RowError {
+            field: "email".into(),
+            reason: "this is not an email address".into(),
+        }),
+    });
+    NewBulkJob {
+        id: Uuid::new_v4(),
+        issuer_slug: issuer.to_owned(),
+        badge_class_slug: "cuisine-niveau-1".into(),
+        batch: None,
+        file_sha256: format!("{file:0>64}"),
+        created_by: "api:educ".into(),
+        rows,
+    }
+}
+
+/// Marks one row; the job's counts when it was pending.
+async fn mark(store: &dyn Store, job: Uuid, line: u32, outcome: RowOutcome) -> Option<JobCounts> {
+    let marked = store
+        .finish_bulk_rows(job, &[(line, outcome)])
+        .await
+        .unwrap();
+    (marked.changed == 1).then_some(marked.counts)
+}
+
+fn created(c: CreatedJob) -> carnet::store::BulkJob {
+    match c {
+        CreatedJob::Created(j) => j,
+        CreatedJob::Existing(j) => panic!("expected a new job, got the existing {}", j.id),
+    }
+}
+
+async fn bulk_job_is_stored_with_all_its_rows_before_anything_is_issued(store: Arc<dyn Store>) {
+    let one = issuer();
+    let new = bulk_job(&one, "a1", 3);
+    let job = created(store.create_bulk_job(&new).await.unwrap());
+    assert_eq!(job.id, new.id);
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(
+        job.counts,
+        JobCounts {
+            total: 4,
+            issued: 0,
+            already: 0,
+            failed: 1
+        }
+    );
+    assert_eq!(job.counts.pending(), 3);
+    assert_eq!((job.batch.as_deref(), job.error.as_deref()), (None, None));
+    assert_eq!(job.created_by, "api:educ");
+    assert_eq!(store.get_bulk_job(job.id).await.unwrap(), Some(job.clone()));
+    let rows = store.bulk_rows(job.id).await.unwrap();
+    let seen: Vec<(u32, RowStatus, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.line, r.status, r.idempotency_key.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (2, RowStatus::Pending, Some("bulk-a1-0")),
+            (3, RowStatus::Pending, Some("bulk-a1-1")),
+            (4, RowStatus::Pending, Some("bulk-a1-2")),
+            (5, RowStatus::Error, None),
+        ]
+    );
+    assert_eq!(
+        rows[3].error,
+        Some(RowError {
+            field: "email".into(),
+            reason: "this is not an email address".into()
+        })
+    );
+    // Pending rows come by line, in pages, with their sealed data.
+    let page = store.pending_bulk_rows(job.id, 0, 2).await.unwrap();
+    let lines: Vec<(u32, &str)> = page.iter().map(|r| (r.line, r.payload.as_str())).collect();
+    assert_eq!(lines, [(2, "sealed-0"), (3, "sealed-1")]);
+    let page = store.pending_bulk_rows(job.id, 3, 64).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].idempotency_key, "bulk-a1-2");
+    // Unknown job: nothing.
+    assert_eq!(store.get_bulk_job(Uuid::new_v4()).await.unwrap(), None);
+    assert!(store.bulk_rows(Uuid::new_v4()).await.unwrap().is_empty());
+    // A big job goes in several inserts, still in one transaction.
+    let big = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "big", 1200))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(big.counts.total, 1201);
+    assert_eq!(store.bulk_rows(big.id).await.unwrap().len(), 1201);
+    // Two rows of one job with one key are refused, and nothing of that job is kept.
+    let mut twice = bulk_job(&one, "twice", 2);
+    if let NewRowContent::Pending {
+        idempotency_key, ..
+    } = &mut twice.rows[1].content
+    {
+        *idempotency_key = "bulk-twice-0".into();
+    }
+    assert!(store.create_bulk_job(&twice).await.is_err());
+    assert_eq!(store.get_bulk_job(twice.id).await.unwrap(), None);
+}
+
+async fn resending_an_unfinished_file_finds_its_job(store: Arc<dyn Store>) {
+    let one = issuer();
+    let first = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "f", 2))
+            .await
+            .unwrap(),
+    );
+    // The same file, class and batch: the unfinished job, nothing written.
+    let again = store
+        .create_bulk_job(&bulk_job(&one, "f", 2))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, CreatedJob::Existing(j) if j.id == first.id),
+        "{again:?}"
+    );
+    let running = store
+        .set_bulk_job_state(first.id, JobState::Running, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.state, JobState::Running);
+    assert!(running.updated_at >= first.updated_at);
+    let again = store
+        .create_bulk_job(&bulk_job(&one, "f", 2))
+        .await
+        .unwrap();
+    assert_eq!(again.job().id, first.id);
+    // Another batch, class or issuer is another job.
+    let mut batch = bulk_job(&one, "f", 2);
+    batch.batch = Some("2026-juin".into());
+    let batch = created(store.create_bulk_job(&batch).await.unwrap());
+    assert_eq!(batch.batch.as_deref(), Some("2026-juin"));
+    let mut class = bulk_job(&one, "f", 2);
+    class.badge_class_slug = "atelier".into();
+    created(store.create_bulk_job(&class).await.unwrap());
+    created(
+        store
+            .create_bulk_job(&bulk_job(&issuer(), "f", 2))
+            .await
+            .unwrap(),
+    );
+    // Once the job is done, the same file makes a new job (whose rows the keys make `already`).
+    let done = store
+        .set_bulk_job_state(first.id, JobState::Done, Some("ignored unless failed"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.state, done.error), (JobState::Done, None));
+    let next = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "f", 2))
+            .await
+            .unwrap(),
+    );
+    assert_ne!(next.id, first.id);
+    // A failed job says why.
+    let failed = store
+        .set_bulk_job_state(next.id, JobState::Failed, Some("la classe a disparu"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.error.as_deref(), Some("la classe a disparu"));
+    assert_eq!(
+        store
+            .set_bulk_job_state(Uuid::new_v4(), JobState::Done, None)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<dyn Store>) {
+    let one = issuer();
+    let a = store.insert_award(&sample(&one)).await.unwrap();
+    let b = store.insert_award(&sample(&one)).await.unwrap();
+    let job = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "m", 3))
+            .await
+            .unwrap(),
+    );
+    let counts = mark(&*store, job.id, 2, RowOutcome::Issued(a.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            counts.issued,
+            counts.already,
+            counts.failed,
+            counts.pending()
+        ),
+        (1, 0, 1, 2)
+    );
+    // Marking it again changes nothing and counts nothing.
+    assert_eq!(
+        mark(&*store, job.id, 2, RowOutcome::Already(b.id)).await,
+        None
+    );
+    // The refused row (line 5) is not pending either; an unknown line is nothing.
+    for line in [5, 99] {
+        assert_eq!(
+            mark(&*store, job.id, line, RowOutcome::Issued(a.id)).await,
+            None
+        );
+    }
+    mark(&*store, job.id, 3, RowOutcome::Already(b.id))
+        .await
+        .unwrap();
+    let error = RowError {
+        field: "valid_until".into(),
+        reason: "must be in the future".into(),
+    };
+    let counts = mark(&*store, job.id, 4, RowOutcome::Error(error.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        JobCounts {
+            total: 4,
+            issued: 1,
+            already: 1,
+            failed: 2
+        }
+    );
+    assert_eq!(
+        store.get_bulk_job(job.id).await.unwrap().unwrap().counts,
+        counts
+    );
+    let rows = store.bulk_rows(job.id).await.unwrap();
+    let seen: Vec<(u32, RowStatus, Option<Uuid>)> = rows
+        .iter()
+        .map(|r| (r.line, r.status, r.award_id))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (2, RowStatus::Issued, Some(a.id)),
+            (3, RowStatus::Already, Some(b.id)),
+            (4, RowStatus::Error, None),
+            (5, RowStatus::Error, None),
+        ]
+    );
+    assert_eq!(rows[2].error, Some(error));
+    assert_eq!(rows[0].idempotency_key.as_deref(), Some("bulk-m-0"));
+    // Nothing is pending: the sealed data of done rows is gone.
+    assert!(
+        store
+            .pending_bulk_rows(job.id, 0, 64)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn markings_are_all_or_nothing_and_name_stored_awards(store: Arc<dyn Store>) {
+    let one = issuer();
+    let job = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "fk", 2))
+            .await
+            .unwrap(),
+    );
+    let award = store.insert_award(&sample(&one)).await.unwrap();
+    // One row of the batch names no stored award: the whole batch is refused.
+    let error = store
+        .finish_bulk_rows(
+            job.id,
+            &[
+                (2, RowOutcome::Issued(award.id)),
+                (3, RowOutcome::Issued(Uuid::new_v4())),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+    // Nothing changed: the rows are pending, the job counts nothing.
+    assert_eq!(
+        store.pending_bulk_rows(job.id, 0, 64).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store
+            .get_bulk_job(job.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .issued,
+        0
+    );
+}
+
+async fn concurrent_markings_of_one_row_count_it_once(store: Arc<dyn Store>) {
+    let one = issuer();
+    let award = store.insert_award(&sample(&one)).await.unwrap();
+    let job = created(
+        store
+            .create_bulk_job(&bulk_job(&one, "c", 1))
+            .await
+            .unwrap(),
+    );
+    let markings: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .finish_bulk_rows(job.id, &[(2, RowOutcome::Issued(award.id))])
+                    .await
+            })
+        })
+        .collect();
+    let mut counted = 0;
+    for m in markings {
+        if m.await.unwrap().unwrap().changed == 1 {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 1);
+    let job = store.get_bulk_job(job.id).await.unwrap().unwrap();
+    assert_eq!((job.counts.issued, job.counts.pending()), (1, 0));
+}
+
+async fn concurrent_submissions_of_one_file_make_one_job(store: Arc<dyn Store>) {
+    let one = issuer();
+    let submissions: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, job) = (store.clone(), bulk_job(&one, "same", 50));
+            tokio::spawn(async move { store.create_bulk_job(&job).await })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    let mut new = 0;
+    for s in submissions {
+        let c = s.await.unwrap().unwrap();
+        new += usize::from(matches!(c, CreatedJob::Created(_)));
+        ids.insert(c.job().id);
+    }
+    assert_eq!((new, ids.len()), (1, 1));
+    assert_eq!(store.unfinished_bulk_jobs(&one).await.unwrap().len(), 1);
+}
+
+async fn unfinished_jobs_are_listed_oldest_first_per_issuer(store: Arc<dyn Store>) {
+    let one = issuer();
+    let mut ids = Vec::new();
+    for file in ["u1", "u2", "u3", "u4"] {
+        ids.push(
+            created(
+                store
+                    .create_bulk_job(&bulk_job(&one, file, 1))
+                    .await
+                    .unwrap(),
+            )
+            .id,
+        );
+    }
+    created(
+        store
+            .create_bulk_job(&bulk_job(&issuer(), "u1", 1))
+            .await
+            .unwrap(),
+    );
+    store
+        .set_bulk_job_state(ids[1], JobState::Running, None)
+        .await
+        .unwrap();
+    store
+        .set_bulk_job_state(ids[2], JobState::Done, None)
+        .await
+        .unwrap();
+    store
+        .set_bulk_job_state(ids[3], JobState::Failed, Some("x"))
+        .await
+        .unwrap();
+    let unfinished: Vec<(Uuid, JobState)> = store
+        .unfinished_bulk_jobs(&one)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| (j.id, j.state))
+        .collect();
+    assert_eq!(
+        unfinished,
+        [(ids[0], JobState::Queued), (ids[1], JobState::Running)]
+    );
 }

@@ -108,6 +108,10 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
         app.classes.len(),
         app.store.backend()
     );
+    // Bulk-award jobs a crash or a stop left unfinished go on in the background.
+    if let Err(e) = crate::bulk::resume_unfinished(&app).await {
+        tracing::error!("bulk jobs to resume could not be read: {e}");
+    }
     let store = app.store.clone();
     let router = crate::http::router_with(
         app,
@@ -292,22 +296,9 @@ pub(super) fn run_keys(settings: &Settings, action: KeysAction) -> ExitCode {
     }
 }
 
-pub(super) fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCode {
+pub(super) async fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCode {
     match action {
-        ClassesAction::Check => match crate::badge_class::load_dir(&settings.badge_classes_dir) {
-            Ok(classes) => {
-                for c in classes.values() {
-                    println!("ok  {} — {}", c.slug, c.name);
-                }
-                ExitCode::SUCCESS
-            }
-            Err(errors) => {
-                for e in errors {
-                    eprintln!("error  {e}");
-                }
-                ExitCode::from(1)
-            }
-        },
+        ClassesAction::Check => super::carnets::check_badge_classes(settings).await,
         ClassesAction::DrawImage {
             title,
             pictogram,

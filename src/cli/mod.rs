@@ -1,6 +1,8 @@
 //! The command line: `carnet serve`, `issue`, `verify`, `bake`, `unbake`, `keys`, `badge-classes`,
-//! `referentiels`, `config example`, `bench`.
+//! `referentiels`, `bulk`, `config example`, `bench`.
 
+mod bulk;
+mod carnets;
 mod commands;
 
 use std::path::PathBuf;
@@ -119,6 +121,17 @@ enum Command {
         #[command(subcommand)]
         action: ReferentielsAction,
     },
+    /// Bulk awards: one badge class to every recipient of a CSV file (docs/BULK.md). Safe to
+    /// rerun: nothing is issued twice.
+    Bulk {
+        #[command(subcommand)]
+        action: BulkAction,
+    },
+    /// A person's carnets: import one, see the awards it earns, confirm one (issues it).
+    Carnets {
+        #[command(subcommand)]
+        action: carnets::CarnetsAction,
+    },
     /// Configuration.
     Config {
         #[command(subcommand)]
@@ -195,6 +208,38 @@ enum ReferentielsAction {
     Import { file: PathBuf },
     /// List the imported référentiels (every version).
     List,
+}
+
+#[derive(Subcommand)]
+enum BulkAction {
+    /// Issue the class to every valid row of the file, with a progress bar, then print a summary
+    /// (each row in error with its line and reason). Exit code: 0 all issued or already issued,
+    /// 1 some rows in error, 2 could not run.
+    Issue {
+        /// The badge class (its file name in badge-classes/, without .toml).
+        #[arg(long)]
+        badge_class: String,
+        /// A name for this batch (e.g. 2026-juin): give a new one to award the class again to
+        /// the same people; without it, a person gets the class once through bulk awards.
+        #[arg(long)]
+        batch: Option<String>,
+        /// The CSV file: email (required), name, narrative, evidence_url, valid_until, key;
+        /// `,` or `;` separated, UTF-8.
+        file: PathBuf,
+    },
+    /// Show a job: state, counts, rows in error.
+    Status {
+        /// The job id `carnet bulk issue` printed.
+        job: String,
+        /// The whole job as JSON (as GET /api/v1/bulk-awards/{job} answers).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish an interrupted job: issues only its pending rows.
+    Resume {
+        /// The job id `carnet bulk issue` printed.
+        job: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -359,8 +404,10 @@ pub async fn run() -> ExitCode {
             }
         }
         Command::Keys { action } => run_keys(&cli.settings, action),
-        Command::BadgeClasses { action } => run_classes(&cli.settings, action),
+        Command::BadgeClasses { action } => run_classes(&cli.settings, action).await,
         Command::Referentiels { action } => run_referentiels(&cli.settings, action).await,
+        Command::Carnets { action } => carnets::run(&cli.settings, action).await,
+        Command::Bulk { action } => bulk::run_bulk(&cli.settings, action).await,
         Command::Bench {
             iterations,
             ob2_url,

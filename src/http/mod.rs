@@ -5,9 +5,11 @@
 //! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`.
 
 mod api;
+mod bulk;
 mod html;
 mod ob2;
 mod openapi;
+mod proposals;
 mod public;
 pub mod rate_limit;
 mod referentiels;
@@ -106,6 +108,8 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
+        .route("/api/v1/bulk-awards", post(bulk::submit))
+        .route("/api/v1/bulk-awards/{job}", get(bulk::get))
         .route(
             "/api/v1/referentiels",
             get(referentiels::list).post(referentiels::import),
@@ -119,6 +123,11 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route(
             "/api/v1/carnets/{id}/entries/{competence}",
             axum::routing::patch(referentiels::patch_entry),
+        )
+        .route("/api/v1/carnets/{id}/proposals", get(proposals::list))
+        .route(
+            "/api/v1/carnets/{id}/proposals/{badge_class}/confirm",
+            post(proposals::confirm),
         )
         .fallback(|| async { AppError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {

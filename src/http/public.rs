@@ -169,6 +169,20 @@ pub async fn badge_class(
             }
             body.push_str("</ul>");
         }
+        if !class.rules.is_empty() {
+            body.push_str("<h2>Les compétences reconnues</h2><ul>");
+            for rule in &class.rules {
+                body.push_str(&format!(
+                    "<li id=\"{}\">{}</li>",
+                    escape(&crate::ob3::recognition::competence_anchor(
+                        &rule.referentiel,
+                        &rule.competence
+                    )),
+                    escape(&rule_sentence(rule))
+                ));
+            }
+            body.push_str("</ul>");
+        }
         return Ok(Html(page(&class.language, &class.name, &body)).into_response());
     }
     let mut doc = json!({"@context": [crate::issuer::VC_V2_CONTEXT, crate::issuer::OB3_CONTEXT]});
@@ -177,6 +191,33 @@ pub async fn badge_class(
     }
     doc["creator"] = s.app.issuer.profile();
     Ok(json_ld(doc, "application/ld+json"))
+}
+
+/// A rule in one sentence: « Référentiel rectec, compétence 1 : au moins « cercle-2 », réponse
+/// « je fais », validée par un jury. »
+fn rule_sentence(rule: &crate::award_rules::Rule) -> String {
+    use crate::referentiel::carnet::{Answer, Recognition};
+    let mut text = format!(
+        "Référentiel {}{}, compétence {}",
+        rule.referentiel,
+        rule.version
+            .as_ref()
+            .map(|v| format!(" (version {v})"))
+            .unwrap_or_default(),
+        rule.competence
+    );
+    if let Some(level) = &rule.minimum_level {
+        text.push_str(&format!(", niveau {level} au moins"));
+    }
+    text.push_str(match rule.answer {
+        Answer::JeFaisEnPartie => ", réponse « je fais » ou « je fais en partie »",
+        _ => ", réponse « je fais »",
+    });
+    text.push_str(match rule.recognition {
+        Recognition::Declared => ", validée par un jury ou déclarée.",
+        Recognition::Validated => ", validée par un jury.",
+    });
+    text
 }
 
 pub async fn badge_class_image(
@@ -323,12 +364,17 @@ fn credential_page(cred: &Value, base: &str) -> String {
         "<h2>Ce que j'ai montré</h2>{}",
         markdown(text("/credentialSubject/achievement/criteria/narrative"))
     ));
-    if let Some(evidence) = cred
+    for evidence in cred
         .get("evidence")
         .and_then(Value::as_array)
-        .and_then(|a| a.first())
+        .into_iter()
+        .flatten()
     {
-        body.push_str("<h2>La preuve</h2>");
+        let title = evidence
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("La preuve");
+        body.push_str(&format!("<h2>{}</h2>", escape(title)));
         if let Some(n) = evidence.get("narrative").and_then(Value::as_str) {
             body.push_str(&markdown(n));
         }

@@ -217,7 +217,7 @@ pub async fn patch_entry(
     ))
 }
 
-fn issuer_slug(s: &HttpState) -> &str {
+pub(super) fn issuer_slug(s: &HttpState) -> &str {
     &s.app.issuer.settings.slug
 }
 
@@ -225,7 +225,7 @@ fn referentiel_url(base: &str, id: &str, version: &str) -> String {
     format!("{base}/api/v1/referentiels/{id}/{version}")
 }
 
-fn carnet_url(base: &str, id: Uuid) -> String {
+pub(super) fn carnet_url(base: &str, id: Uuid) -> String {
     format!("{base}/api/v1/carnets/{id}")
 }
 
@@ -253,7 +253,7 @@ fn within(body: &[u8], limit: usize) -> Result<(), AppError> {
     Ok(())
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
+pub(super) fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
     match Format::of_content_type(content_type(headers)) {
         Some(Format::Json) => Ok(()),
         _ if content_type(headers).is_empty() => Ok(()),
@@ -265,7 +265,7 @@ fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
     }
 }
 
-fn with_location(mut resp: Response, url: &str) -> Result<Response, AppError> {
+pub(super) fn with_location(mut resp: Response, url: &str) -> Result<Response, AppError> {
     let location = url
         .parse()
         .map_err(|_| AppError::internal("bad location"))?;
@@ -274,7 +274,7 @@ fn with_location(mut resp: Response, url: &str) -> Result<Response, AppError> {
 }
 
 /// The carnet of this issuer with this id, or 404.
-async fn find_carnet(s: &HttpState, id: &str) -> Result<Carnet, AppError> {
+pub(super) async fn find_carnet(s: &HttpState, id: &str) -> Result<Carnet, AppError> {
     let missing = || AppError::not_found("no such carnet");
     let id: Uuid = id.parse().map_err(|_| missing())?;
     match s.app.store.get_carnet(id).await? {
@@ -284,7 +284,10 @@ async fn find_carnet(s: &HttpState, id: &str) -> Result<Carnet, AppError> {
 }
 
 /// The référentiel version a stored carnet points at (always stored: a foreign key says so).
-async fn carnet_referentiel(s: &HttpState, carnet: &Carnet) -> Result<Referentiel, AppError> {
+pub(super) async fn carnet_referentiel(
+    s: &HttpState,
+    carnet: &Carnet,
+) -> Result<Referentiel, AppError> {
     s.app
         .store
         .get_referentiel(

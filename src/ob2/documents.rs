@@ -142,21 +142,57 @@ pub fn cryptographic_key(issuer: &Issuer, kid: &str) -> Result<Value, Ob2Error> 
 /// thing. The criteria and image URLs are the class's public page and image (current version);
 /// the criteria narrative is embedded, so the published version stays self-contained.
 pub fn badge_class(issuer: &Issuer, class: &BadgeClass) -> Value {
+    let twin = achievement(&issuer.base_url, class);
+    badge_class_of(issuer, class, &twin, badge_class_version(class))
+}
+
+/// The BadgeClass of a class as awarded from carnets on one référentiel version: the class's
+/// own alignments plus one per recognised competence, under its own version
+/// (`crate::ob3::recognition::edition_version`), so that the BadgeClass of the plain class and of
+/// every référentiel version each stay what they were when their first assertion was issued.
+pub fn badge_class_recognising(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    referentiel: &crate::referentiel::Referentiel,
+) -> Value {
+    let mut twin = achievement(&issuer.base_url, class);
+    crate::ob3::recognition::extend_achievement(&mut twin, class, referentiel);
+    let version = crate::ob3::recognition::edition_version(class, referentiel);
+    badge_class_of(issuer, class, &twin, &version)
+}
+
+/// Points an assertion at the BadgeClass of its référentiel version and puts the narrative of
+/// the recognised competences first in its evidence (as in the OB 3.0 credential).
+pub fn recognise_assertion(assertion: &mut Value, badge_class_url: &str, evidence: &Value) {
+    assertion["badge"] = badge_class_url.into();
+    let mut ev = json!({"type": "Evidence"});
+    for key in ["name", "genre", "narrative"] {
+        if let Some(v) = evidence.get(key) {
+            ev[key] = v.clone();
+        }
+    }
+    let mut list = vec![ev];
+    if let Some(others) = assertion["evidence"].as_array() {
+        list.extend(others.iter().cloned());
+    }
+    assertion["evidence"] = Value::Array(list);
+}
+
+fn badge_class_of(issuer: &Issuer, class: &BadgeClass, twin: &Value, version: &str) -> Value {
     let base = &issuer.base_url;
     let urls = Ob2Urls::new(issuer);
-    let twin = achievement(base, class);
     let page = achievement_id(base, class);
     let mut bc = json!({
         "@context": OB2_CONTEXT,
         "type": "BadgeClass",
-        "id": urls.badge_class(class),
+        "id": urls.badge_class_version(class, version),
         "@language": class.language,
         "name": class.name,
         "description": twin["description"],
         "image": twin["image"]["id"],
         "criteria": {"id": twin["criteria"]["id"], "narrative": twin["criteria"]["narrative"]},
         "issuer": urls.profile(),
-        "version": badge_class_version(class),
+        "version": version,
     });
     if !class.tags.is_empty() {
         bc["tags"] = json!(class.tags);

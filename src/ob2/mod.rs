@@ -25,7 +25,8 @@ use crate::issuer::Issuer;
 
 pub use documents::{
     AssertionParts, Ob2Error, RevokedAward, Verification, assertion, badge_class,
-    cryptographic_key, issuer_profile, revocation_list, revoked_assertion,
+    badge_class_recognising, cryptographic_key, issuer_profile, recognise_assertion,
+    revocation_list, revoked_assertion,
 };
 pub use jws::{JwsError, PublicKey, sign_assertion, unverified_assertion, verify_assertion_jws};
 
@@ -76,12 +77,13 @@ impl Ob2Urls {
 
     /// The BadgeClass of this version of the class.
     pub fn badge_class(&self, class: &BadgeClass) -> String {
-        format!(
-            "{}/ob2/badge-classes/{}/{}",
-            self.base,
-            class.slug,
-            badge_class_version(class)
-        )
+        self.badge_class_version(class, badge_class_version(class))
+    }
+
+    /// The BadgeClass of the class under another version (an award earned from a carnet names
+    /// the class with its référentiel version: `crate::ob3::recognition::edition_version`).
+    pub fn badge_class_version(&self, class: &BadgeClass, version: &str) -> String {
+        format!("{}/ob2/badge-classes/{}/{version}", self.base, class.slug)
     }
 
     /// Every assertion id starts with this; the Profile's verification policy says so (`startsWith`).

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::recognition::{self, Recognised};
 use crate::badge_class::BadgeClass;
 use crate::issuer::{Issuer, OB3_CONTEXT, VC_V2_CONTEXT};
 use crate::keys::rfc3339;
@@ -101,6 +102,21 @@ pub fn build(
     details: &AwardDetails,
     issued_at: DateTime<Utc>,
 ) -> Value {
+    build_with(issuer, class, award_id, recipient, details, issued_at, None)
+}
+
+/// The unsigned credential of an award, with the competences recognised from a carnet when it is
+/// earned from one (`crate::ob3::recognition`): alignments and result descriptions on the
+/// Achievement, results on the subject, the narrative as the first evidence.
+pub fn build_with(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    award_id: Uuid,
+    recipient: &HashedIdentity,
+    details: &AwardDetails,
+    issued_at: DateTime<Utc>,
+    recognised: Option<&Recognised>,
+) -> Value {
     let base = &issuer.base_url;
     let mut identifiers = vec![json!({
         "type": "IdentityObject",
@@ -118,19 +134,33 @@ pub fn build(
         }));
     }
     let mut achievement = achievement(base, class);
+    let urls = crate::ob2::Ob2Urls::new(issuer);
+    let mut ob2_class = urls.badge_class(class);
+    if let Some(r) = recognised {
+        recognition::extend_achievement(&mut achievement, class, &r.referentiel);
+        ob2_class =
+            urls.badge_class_version(class, &recognition::edition_version(class, &r.referentiel));
+    }
     if issuer.settings.email.is_some() {
         // The same badge in Open Badges 2.0 (CHECKLIST §12): its versioned BadgeClass.
         achievement["related"] = json!([{
-            "id": crate::ob2::Ob2Urls::new(issuer).badge_class(class),
+            "id": ob2_class,
             "type": ["Related", "https://w3id.org/openbadges#BadgeClass"],
             "version": "Open Badges v2p0",
         }]);
     }
-    let subject = json!({
+    let mut subject = json!({
         "type": ["AchievementSubject"],
         "identifier": identifiers,
         "achievement": achievement,
     });
+    if let Some(r) = recognised {
+        let results =
+            recognition::results(&achievement_id(base, class), &r.referentiel, &r.outcomes);
+        if !results.is_empty() {
+            subject["result"] = Value::Array(results);
+        }
+    }
     let mut cred = json!({
         "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": credential_url(base, award_id),
@@ -145,6 +175,10 @@ pub fn build(
     if let Some(until) = details.valid_until {
         cred["validUntil"] = rfc3339(until).into();
     }
+    let mut evidence = Vec::new();
+    if let Some(r) = recognised {
+        evidence.push(recognition::evidence(r));
+    }
     if details.evidence_url.is_some() || details.narrative.is_some() {
         let mut ev = json!({"type": ["Evidence"], "name": "Preuve apportée"});
         if let Some(url) = &details.evidence_url {
@@ -153,7 +187,10 @@ pub fn build(
         if let Some(n) = &details.narrative {
             ev["narrative"] = n.clone().into();
         }
-        cred["evidence"] = json!([ev]);
+        evidence.push(ev);
+    }
+    if !evidence.is_empty() {
+        cred["evidence"] = Value::Array(evidence);
     }
     cred
 }

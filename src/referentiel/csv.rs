@@ -1,10 +1,9 @@
 //! The CSV import format of référentiels: one row per item, its `kind` in the first column
 //! (`docs/REFERENTIELS.md`). Spreadsheets write it directly.
 //!
-//! The parser is ours (the format is small): RFC 4180 fields, quoted with `"` when they hold the
-//! separator, a quote or a line break, a quote inside written twice (`""`); CRLF or LF line ends;
-//! the separator is `,` or `;` (what French spreadsheets write), chosen from the header line;
-//! a UTF-8 byte-order mark is ignored. Each row keeps the line it starts on, for the errors.
+//! The reader is the shared one (`crate::csv`, also used by bulk awards): RFC 4180 fields, `,` or
+//! `;` chosen from the header line; a UTF-8 byte-order mark is ignored. Each row keeps the line it
+//! starts on, for the errors.
 
 use std::collections::HashMap;
 
@@ -13,124 +12,20 @@ use super::{
     Spanned,
 };
 
-/// One CSV record and the line it starts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub line: usize,
-    pub fields: Vec<String>,
-}
+pub use crate::csv::{Record, separator};
 
-/// The separator of a CSV text: `;` when its first line has more semicolons than commas outside
-/// quotes, else `,`.
-pub fn separator(text: &str) -> char {
-    let (mut commas, mut semicolons, mut quoted) = (0, 0, false);
-    for c in text.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => commas += 1,
-            ';' if !quoted => semicolons += 1,
-            '\n' if !quoted => break,
-            _ => {}
-        }
-    }
-    if semicolons > commas { ';' } else { ',' }
-}
-
-/// Splits a CSV text into records, skipping blank lines. Malformed quoting is reported (with its
-/// line) and the rest of the text is still read where that makes sense.
+/// Splits a CSV text into records (`crate::csv::records`), adding its quoting problems to the
+/// file's problems with their line.
 pub fn records(text: &str, problems: &mut Problems) -> Vec<Record> {
-    let sep = separator(text);
-    let syntax = |line: usize| Loc {
-        line: Some(line),
-        field: "(syntax)".into(),
-    };
-    let mut records = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let (mut line, mut record_line) = (1, 1);
-    // Within a quoted field; just after its closing quote; the line where the quote opened.
-    let (mut quoted, mut closed, mut opened_at) = (false, false, 0);
-    // One problem per record is enough: the rest of a broken row says nothing more.
-    let mut broken = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => {
-                    quoted = false;
-                    closed = true;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
-                }
-                c => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() && !closed => {
-                quoted = true;
-                opened_at = line;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
-                fields.push(std::mem::take(&mut field));
-                if !(fields.len() == 1 && fields[0].trim().is_empty()) {
-                    records.push(Record {
-                        line: record_line,
-                        fields: std::mem::take(&mut fields),
-                    });
-                }
-                fields.clear();
-                line += 1;
-                record_line = line;
-                closed = false;
-                broken = false;
-            }
-            c if c == sep => {
-                fields.push(std::mem::take(&mut field));
-                closed = false;
-            }
-            '"' if !broken => {
-                broken = true;
-                problems.add(
-                    &syntax(line),
-                    "a quote (\") inside a field that does not start with one: put the whole field in quotes and write the quote twice (\"\")",
-                );
-            }
-            c if closed && !broken => {
-                if !c.is_whitespace() {
-                    broken = true;
-                    problems.add(
-                        &syntax(line),
-                        format!("text after the closing quote of a field: the field must end at its closing quote, before the separator ({sep})"),
-                    );
-                }
-            }
-            c => field.push(c),
-        }
-    }
-    if quoted {
+    let (records, syntax) = crate::csv::records(text);
+    for p in syntax {
         problems.add(
-            &syntax(opened_at),
-            "a quoted field is never closed: a quote (\") is missing",
+            &Loc {
+                line: Some(p.line),
+                field: "(syntax)".into(),
+            },
+            p.problem,
         );
-        return records;
-    }
-    if !field.is_empty() || !fields.is_empty() {
-        fields.push(field);
-        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
-            records.push(Record {
-                line: record_line,
-                fields,
-            });
-        }
     }
     records
 }

@@ -1,5 +1,5 @@
-//! Storage of awards and their audit trail, référentiels and carnets, behind one trait with two
-//! backends.
+//! Storage of awards and their audit trail, référentiels and carnets, bulk-award jobs, behind one
+//! trait with two backends.
 //!
 //! The backend is chosen from the database URL scheme: `sqlite:` (the default for a
 //! single institution, one file) or `postgres://` (several institutions, a shared server).
@@ -14,11 +14,16 @@
 //! PostgreSQL keeps no more; both backends then return exactly what they were given.
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
+mod jobs;
 pub mod postgres;
 mod referentiels;
 pub mod sqlite;
 mod url;
 
+pub use jobs::{
+    BulkJob, BulkRow, CreatedJob, JobCounts, JobState, MarkedRows, NewBulkJob, NewBulkRow,
+    NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus,
+};
 pub use referentiels::{
     Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
     SavedReferentiel, StoredReferentiel,
@@ -417,6 +422,42 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+
+    // ---- bulk awards (migration 0005, `store/jobs.rs`) ----
+
+    /// Writes the job (state `queued`) and ALL its rows in ONE transaction, before anything is
+    /// issued. If an unfinished (queued or running) job of the same issuer, class, batch and
+    /// file digest exists, writes nothing and returns it ([`CreatedJob::Existing`]).
+    async fn create_bulk_job(&self, job: &NewBulkJob) -> Result<CreatedJob, StoreError>;
+    async fn get_bulk_job(&self, id: Uuid) -> Result<Option<BulkJob>, StoreError>;
+    /// Every row of the job, by line (empty for an unknown job).
+    async fn bulk_rows(&self, job: Uuid) -> Result<Vec<BulkRow>, StoreError>;
+    /// Up to `limit` pending rows of the job with a line after `after_line`, by line, with their
+    /// sealed data.
+    async fn pending_bulk_rows(
+        &self,
+        job: Uuid,
+        after_line: u32,
+        limit: u32,
+    ) -> Result<Vec<PendingBulkRow>, StoreError>;
+    /// Marks PENDING rows (by line) issued, already or error, erases their sealed data and counts
+    /// them in the job, all in ONE transaction (all or nothing). Rows that are not pending (or
+    /// unknown) are left as they are and not counted, so marking twice never counts twice.
+    async fn finish_bulk_rows(
+        &self,
+        job: Uuid,
+        rows: &[(u32, RowOutcome)],
+    ) -> Result<MarkedRows, StoreError>;
+    /// Sets the job's state (and, for `failed`, why; cleared otherwise). An unknown job gives
+    /// `None`.
+    async fn set_bulk_job_state(
+        &self,
+        job: Uuid,
+        state: JobState,
+        error: Option<&str>,
+    ) -> Result<Option<BulkJob>, StoreError>;
+    /// The issuer's queued and running jobs, oldest first (resumed at start).
+    async fn unfinished_bulk_jobs(&self, issuer_slug: &str) -> Result<Vec<BulkJob>, StoreError>;
 }
 
 /// Settings of a store that are not in its URL.

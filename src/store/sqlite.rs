@@ -23,6 +23,7 @@ use super::{
 use crate::referentiel::Referentiel;
 use crate::referentiel::carnet::CarnetEntry;
 
+mod jobs;
 mod referentiels;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -714,5 +715,53 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn create_bulk_job(
+        &self,
+        job: &super::NewBulkJob,
+    ) -> Result<super::CreatedJob, StoreError> {
+        jobs::create_bulk_job(&self.pool, job).await
+    }
+
+    async fn get_bulk_job(&self, id: Uuid) -> Result<Option<super::BulkJob>, StoreError> {
+        jobs::get_bulk_job(&self.pool, id).await
+    }
+
+    async fn bulk_rows(&self, job: Uuid) -> Result<Vec<super::BulkRow>, StoreError> {
+        jobs::bulk_rows(&self.pool, job).await
+    }
+
+    async fn pending_bulk_rows(
+        &self,
+        job: Uuid,
+        after_line: u32,
+        limit: u32,
+    ) -> Result<Vec<super::PendingBulkRow>, StoreError> {
+        jobs::pending_bulk_rows(&self.pool, job, after_line, limit).await
+    }
+
+    async fn finish_bulk_rows(
+        &self,
+        job: Uuid,
+        rows: &[(u32, super::RowOutcome)],
+    ) -> Result<super::MarkedRows, StoreError> {
+        jobs::finish_bulk_rows(&self.pool, job, rows).await
+    }
+
+    async fn set_bulk_job_state(
+        &self,
+        job: Uuid,
+        state: super::JobState,
+        error: Option<&str>,
+    ) -> Result<Option<super::BulkJob>, StoreError> {
+        jobs::set_bulk_job_state(&self.pool, job, state, error).await
+    }
+
+    async fn unfinished_bulk_jobs(
+        &self,
+        issuer_slug: &str,
+    ) -> Result<Vec<super::BulkJob>, StoreError> {
+        jobs::unfinished_bulk_jobs(&self.pool, issuer_slug).await
     }
 }

@@ -1,0 +1,612 @@
+//! Bulk awards: a CSV file of recipients for one badge class becomes a job that issues one award
+//! per valid row (`docs/BULK.md`).
+//!
+//! **Idempotent.** Each row has an idempotency key: derived from the class, the batch name and the
+//! row's `key` column, or its normalised email when there is none ([`row_key`]). The key goes to
+//! [`issue::issue`], which returns the award already stored under it instead of issuing again; so
+//! re-running a file, or a corrected copy of it, issues nothing twice (those rows are `already`).
+//!
+//! **Crash-safe.** The job and one row per CSV line are stored in ONE transaction before anything
+//! is issued ([`submit`]). Then, per pending row ([`run`]): the award is issued (award and its audit
+//! event in one transaction: complete or absent), then the row is marked (rows and job counts in
+//! one transaction, a few rows at a time). A crash between the two leaves the row pending with its
+//! award stored; the rerun finds the award by the row's key and marks the row, issuing nothing. So after any crash, every
+//! award is complete or absent, and a rerun (`carnet bulk resume`, re-sending the same file, or the
+//! server's start, [`resume_unfinished`]) completes exactly the rest.
+//!
+//! **Private.** A pending row's data (email, name...) is stored sealed ([`seal`]) and erased once
+//! the row is done; keys are hashes; error reasons never repeat an email.
+
+pub mod file;
+pub mod seal;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::badge_class::{BadgeClass, hex};
+use crate::issue::{self, AwardRequest, IssueError};
+use crate::ob3::credential::AwardDetails;
+use crate::recipient::{self, Email};
+use crate::store::{
+    Award, BulkJob, BulkRow, CreatedJob, JobCounts, JobState, NewBulkJob, NewBulkRow,
+    NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError,
+};
+
+pub use file::{FileProblem, MAX_BULK_BYTES, MAX_ROWS};
+
+/// Bulk awards issued at once in one process, whatever the number of jobs: signing is CPU-bound,
+/// and big batches must not starve verification traffic on 2 cores.
+pub const MAX_CONCURRENT_AWARDS: usize = 2;
+static ISSUING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_AWARDS);
+/// Pending rows read from the store at a time.
+const PAGE: u32 = 64;
+/// Issued rows are marked together, at most this many...
+const MARK_BATCH: usize = 32;
+/// ... or this long after the previous marking.
+const MARK_EVERY: Duration = Duration::from_millis(250);
+/// Longest batch name.
+const MAX_BATCH_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error("unknown badge class \"{0}\"")]
+    UnknownBadgeClass(String),
+    #[error("batch: {0}")]
+    InvalidBatch(String),
+    /// The file cannot be read as a whole (each problem has its line when it has one).
+    #[error("the file is refused: {}", .0.first().map(|p| p.problem.as_str()).unwrap_or(""))]
+    File(Vec<FileProblem>),
+    #[error("no bulk job has the id {0}")]
+    NotFound(Uuid),
+    #[error("the job {0} is already being run by this process")]
+    AlreadyRunning(Uuid),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A batch name: letters, digits, `.`, `_`, `-`, 1 to 64 characters (`2026-juin`).
+pub fn validate_batch(batch: &str) -> Result<String, String> {
+    let b = batch.trim();
+    if b.is_empty()
+        || b.chars().count() > MAX_BATCH_CHARS
+        || !b
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(format!(
+            "give 1 to {MAX_BATCH_CHARS} letters, digits, '.', '_' or '-' (e.g. 2026-juin)"
+        ));
+    }
+    Ok(b.to_string())
+}
+
+/// The idempotency key of a row: `bulk-` and the SHA-256 (hex) of the class, the batch name and
+/// the row's identity, the `key` column when given, else the normalised email. The same person in
+/// the same class and batch always gets the same key, whatever the file or the job; the key shows
+/// no email (like any unsalted hash of an email, it is a pseudonym, not anonymity).
+pub fn row_key(
+    class: &str,
+    batch: Option<&str>,
+    row_key_column: Option<&str>,
+    email: &Email,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(b"carnet bulk v1\0");
+    h.update(class.as_bytes());
+    h.update(b"\0");
+    h.update(batch.unwrap_or("").as_bytes());
+    h.update(b"\0");
+    match row_key_column {
+        Some(k) => {
+            h.update(b"key:");
+            h.update(k.as_bytes());
+        }
+        None => {
+            h.update(b"email:");
+            h.update(email.as_str().as_bytes());
+        }
+    }
+    format!("bulk-{}", hex(&h.finalize()))
+}
+
+/// Who issued a job's awards (`Award::issued_by`): the submitter and the job, so that a rerun
+/// tells the awards of this job (`issued`) from earlier ones (`already`).
+pub fn job_actor(job: &BulkJob) -> String {
+    format!("{} (bulk {})", job.created_by, job.id)
+}
+
+/// Reads and checks the file, then stores it as a job with all its rows (state `queued`, nothing
+/// issued yet). The same file (bytes), class and batch while its job is unfinished gives that job
+/// back ([`CreatedJob::Existing`]). Rows in error are stored as such, with line, column and reason.
+pub async fn submit(
+    app: &App,
+    class_slug: &str,
+    batch: Option<&str>,
+    bytes: Vec<u8>,
+    created_by: &str,
+) -> Result<CreatedJob, BulkError> {
+    let class = app
+        .class(class_slug)
+        .ok_or_else(|| BulkError::UnknownBadgeClass(class_slug.to_string()))?;
+    let batch = batch
+        .map(validate_batch)
+        .transpose()
+        .map_err(BulkError::InvalidBatch)?;
+    let issuer = app.issuer.clone();
+    let (class_slug, created_by) = (class.slug.clone(), created_by.to_string());
+    // Up to 10,000 rows to check and seal: off the async runtime.
+    let job = tokio::task::spawn_blocking(move || {
+        prepare(&issuer, &class_slug, batch, &bytes, &created_by)
+    })
+    .await
+    .map_err(|e| BulkError::Internal(format!("reading the file failed: {e}")))??;
+    let created = app.store.create_bulk_job(&job).await?;
+    if let CreatedJob::Created(j) = &created {
+        tracing::info!(bulk.job = %j.id, badge_class = %j.badge_class_slug, rows = j.counts.total, refused = j.counts.failed, "bulk job {} stored", j.id);
+    }
+    Ok(created)
+}
+
+/// The job to store for a file: every row checked, keyed and sealed.
+fn prepare(
+    issuer: &crate::issuer::Issuer,
+    class_slug: &str,
+    batch: Option<String>,
+    bytes: &[u8],
+    created_by: &str,
+) -> Result<NewBulkJob, BulkError> {
+    let rows = file::read(bytes, Utc::now()).map_err(BulkError::File)?;
+    let mut new_rows = Vec::with_capacity(rows.len());
+    for row in rows {
+        let line = u32::try_from(row.line)
+            .map_err(|_| BulkError::Internal(format!("line {} is out of range", row.line)))?;
+        let content = match row.content {
+            Ok(data) => {
+                let idempotency_key = row_key(
+                    class_slug,
+                    batch.as_deref(),
+                    data.key.as_deref(),
+                    &data.email,
+                );
+                let payload = seal::seal(
+                    issuer,
+                    &seal::Payload {
+                        email: data.email.as_str().to_string(),
+                        name: data.name,
+                        narrative: data.narrative,
+                        evidence_url: data.evidence_url,
+                        valid_until: data.valid_until,
+                        keyed: data.key.is_some(),
+                    },
+                )
+                .map_err(BulkError::Internal)?;
+                NewRowContent::Pending {
+                    idempotency_key,
+                    payload,
+                }
+            }
+            Err(problems) => NewRowContent::Invalid(row_error(&problems)),
+        };
+        new_rows.push(NewBulkRow { line, content });
+    }
+    Ok(NewBulkJob {
+        id: Uuid::new_v4(),
+        issuer_slug: issuer.slug().to_string(),
+        badge_class_slug: class_slug.to_string(),
+        batch,
+        file_sha256: hex(&Sha256::digest(bytes)),
+        created_by: created_by.to_string(),
+        rows: new_rows,
+    })
+}
+
+/// One stored error for a row: its first problem's column, every reason.
+fn row_error(problems: &[file::FieldProblem]) -> RowError {
+    let first = problems.first();
+    let mut reason = first.map(|p| p.problem.clone()).unwrap_or_default();
+    for p in problems.iter().skip(1) {
+        reason.push_str(&format!("; {}: {}", p.field, p.problem));
+    }
+    RowError {
+        field: first.map_or_else(|| "(row)".into(), |p| p.field.clone()),
+        reason,
+    }
+}
+
+/// The job ids this process is running, so that one job never runs twice in one process.
+static RUNNING: Mutex<Option<HashSet<Uuid>>> = Mutex::new(None);
+
+struct RunGuard(Uuid);
+
+impl RunGuard {
+    fn take(id: Uuid) -> Option<RunGuard> {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        running
+            .get_or_insert_with(HashSet::new)
+            .insert(id)
+            .then_some(RunGuard(id))
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = running.as_mut() {
+            set.remove(&self.0);
+        }
+    }
+}
+
+/// Runs a job to its end: its pending rows through [`issue::issue`], `concurrency` at a time (and
+/// at most [`MAX_CONCURRENT_AWARDS`] in the process, all jobs together), each marked once issued; `progress` is told the counts after each row. A row in error is recorded
+/// and the others go on. A store failure stops the run and leaves the job `running`, to be resumed
+/// (what was done stays done). A job already done is returned as it is.
+pub async fn run(
+    app: &App,
+    job_id: Uuid,
+    concurrency: usize,
+    progress: &(dyn Fn(JobCounts) + Send + Sync),
+) -> Result<BulkJob, BulkError> {
+    let _guard = RunGuard::take(job_id).ok_or(BulkError::AlreadyRunning(job_id))?;
+    let store = app.store.clone();
+    let job = store
+        .get_bulk_job(job_id)
+        .await?
+        .ok_or(BulkError::NotFound(job_id))?;
+    if job.state == JobState::Done {
+        return Ok(job);
+    }
+    let Some(class) = app.class(&job.badge_class_slug) else {
+        let why = format!(
+            "the badge class \"{}\" is no longer in the badge-classes directory: put it back, then resume the job",
+            job.badge_class_slug
+        );
+        tracing::warn!(bulk.job = %job_id, "bulk job {job_id} failed: {why}");
+        return store
+            .set_bulk_job_state(job_id, JobState::Failed, Some(&why))
+            .await?
+            .ok_or(BulkError::NotFound(job_id));
+    };
+    let class = Arc::new(class.clone());
+    let job = Arc::new(
+        store
+            .set_bulk_job_state(job_id, JobState::Running, None)
+            .await?
+            .ok_or(BulkError::NotFound(job_id))?,
+    );
+    progress(job.counts);
+    let concurrency = concurrency.max(1);
+    let mut marker = Marker {
+        store: store.as_ref(),
+        job: job_id,
+        outcomes: Vec::new(),
+        since: Instant::now(),
+        progress,
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut failure: Option<BulkError> = None;
+    let mut after = 0;
+    'pages: while failure.is_none() {
+        let page = match store.pending_bulk_rows(job_id, after, PAGE).await {
+            Ok(page) => page,
+            Err(e) => {
+                failure = Some(e.into());
+                break;
+            }
+        };
+        let Some(last) = page.last() else { break };
+        after = last.line;
+        for row in page {
+            while tasks.len() >= concurrency {
+                let Some(done) = tasks.join_next().await else {
+                    break;
+                };
+                if let Err(e) = marker.settle(done).await {
+                    failure = Some(e);
+                    break 'pages;
+                }
+            }
+            let (app, class, job) = (app.clone(), class.clone(), job.clone());
+            tasks.spawn(async move {
+                let _permit = ISSUING
+                    .acquire()
+                    .await
+                    .map_err(|e| BulkError::Internal(e.to_string()))?;
+                let outcome = issue_row(&app, &class, &job, &row).await?;
+                Ok::<_, BulkError>((row.line, outcome))
+            });
+        }
+    }
+    // Rows under way finish (issued and marked) before the run ends, even after a failure.
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = marker.settle(done).await
+            && failure.is_none()
+        {
+            failure = Some(e);
+        }
+    }
+    if let Err(e) = marker.flush().await
+        && failure.is_none()
+    {
+        failure = Some(e.into());
+    }
+    if let Some(e) = failure {
+        tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
+        return Err(e);
+    }
+    let job = store
+        .set_bulk_job_state(job_id, JobState::Done, None)
+        .await?
+        .ok_or(BulkError::NotFound(job_id))?;
+    tracing::info!(bulk.job = %job_id, issued = job.counts.issued, already = job.counts.already, failed = job.counts.failed, "bulk job {job_id} done");
+    Ok(job)
+}
+
+/// Rows issued and not yet marked: marked together, in one transaction, every [`MARK_BATCH`]
+/// rows or [`MARK_EVERY`] (a commit per row would cost as much as the award's own). A crash
+/// before the marking leaves them pending with their awards stored: the rerun finds each award
+/// by its key and issues nothing.
+struct Marker<'a> {
+    store: &'a dyn crate::store::Store,
+    job: Uuid,
+    outcomes: Vec<(u32, RowOutcome)>,
+    since: Instant,
+    progress: &'a (dyn Fn(JobCounts) + Send + Sync),
+}
+
+impl Marker<'_> {
+    /// Takes a finished row task; marks the rows waiting when it is time.
+    async fn settle(
+        &mut self,
+        done: Result<Result<(u32, RowOutcome), BulkError>, tokio::task::JoinError>,
+    ) -> Result<(), BulkError> {
+        let (line, outcome) =
+            done.map_err(|e| BulkError::Internal(format!("a row's task failed: {e}")))??;
+        if let RowOutcome::Error(e) = &outcome {
+            tracing::info!(line, field = %e.field, "bulk row {line} not issued: {}", e.reason);
+        }
+        self.outcomes.push((line, outcome));
+        if self.outcomes.len() >= MARK_BATCH || self.since.elapsed() >= MARK_EVERY {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.outcomes.is_empty() {
+            return Ok(());
+        }
+        let marked = self
+            .store
+            .finish_bulk_rows(self.job, &self.outcomes)
+            .await?;
+        self.outcomes.clear();
+        self.since = Instant::now();
+        (self.progress)(marked.counts);
+        Ok(())
+    }
+}
+
+/// Issues one pending row through [`issue::issue`] with its idempotency key, or finds the award
+/// already stored under that key; does not mark the row. `Err` only when the store fails (the
+/// row stays pending).
+pub async fn issue_row(
+    app: &App,
+    class: &BadgeClass,
+    job: &BulkJob,
+    row: &PendingBulkRow,
+) -> Result<RowOutcome, BulkError> {
+    let refuse = |field: &str, reason: String| {
+        Ok(RowOutcome::Error(RowError {
+            field: field.to_string(),
+            reason,
+        }))
+    };
+    let data = match seal::open(&app.issuer, &row.payload) {
+        Ok(d) => d,
+        Err(e) => return refuse("(row)", e),
+    };
+    let email = match Email::parse(&data.email) {
+        Ok(e) => e,
+        Err(e) => return refuse("email", e),
+    };
+    let actor = job_actor(job);
+    let key_field = if data.keyed { "key" } else { "email" };
+    let store = app.store.as_ref();
+    if let Some(existing) = store
+        .find_by_idempotency_key(app.issuer.slug(), &row.idempotency_key)
+        .await?
+    {
+        return Ok(outcome_for(existing, class, &email, &actor, key_field));
+    }
+    let request = AwardRequest {
+        badge_class: class.slug.clone(),
+        recipient: email.clone(),
+        details: AwardDetails {
+            recipient_name: data.name,
+            evidence_url: data.evidence_url,
+            narrative: data.narrative,
+            valid_until: data.valid_until,
+        },
+        issued_by: actor.clone(),
+        idempotency_key: Some(row.idempotency_key.clone()),
+    };
+    match issue::issue(&app.issuer, class, store, request).await {
+        Ok(award) => Ok(outcome_for(award, class, &email, &actor, key_field)),
+        Err(IssueError::Store(e)) => Err(e.into()),
+        Err(IssueError::Invalid { field, problem }) => refuse(field, problem),
+        Err(e) => refuse("(row)", e.to_string()),
+    }
+}
+
+/// The award under a row's key: this job's (`issued`), an earlier one for the same class and
+/// person (`already`), or one for something else (an error: the key is taken).
+fn outcome_for(
+    award: Award,
+    class: &BadgeClass,
+    email: &Email,
+    actor: &str,
+    key_field: &str,
+) -> RowOutcome {
+    let same = award.badge_class_slug == class.slug
+        && recipient::matches(
+            email.as_str(),
+            &award.recipient_identity,
+            Some(&award.recipient_salt),
+        );
+    if !same {
+        return RowOutcome::Error(RowError {
+            field: key_field.to_string(),
+            reason: format!(
+                "this row's key already names another award ({}) for another person or class: give the row another key, or use another batch name",
+                award.id
+            ),
+        });
+    }
+    if award.issued_by == actor {
+        RowOutcome::Issued(award.id)
+    } else {
+        RowOutcome::Already(award.id)
+    }
+}
+
+/// Runs a job in the background (the server), unless this process already runs it.
+pub fn spawn(app: App, job_id: Uuid) {
+    tokio::spawn(async move {
+        match run(&app, job_id, MAX_CONCURRENT_AWARDS, &|_| {}).await {
+            Ok(_) | Err(BulkError::AlreadyRunning(_)) => {}
+            Err(e) => tracing::error!(bulk.job = %job_id, "bulk job {job_id}: {e}"),
+        }
+    });
+}
+
+/// At start: resumes in the background the issuer's jobs left queued or running (by a crash or a
+/// stop). Returns how many.
+pub async fn resume_unfinished(app: &App) -> Result<usize, StoreError> {
+    let jobs = app.store.unfinished_bulk_jobs(app.issuer.slug()).await?;
+    for job in &jobs {
+        tracing::info!(bulk.job = %job.id, pending = job.counts.pending(), "resuming bulk job {}", job.id);
+        spawn(app.clone(), job.id);
+    }
+    Ok(jobs.len())
+}
+
+/// The job's URL in the API.
+pub fn job_url(base_url: &str, id: Uuid) -> String {
+    format!("{base_url}/api/v1/bulk-awards/{id}")
+}
+
+/// The job as the API and `carnet bulk status --json` show it: state, counts, the rows in error
+/// (line, column, reason) and every row with its award.
+pub fn job_document(base_url: &str, job: &BulkJob, rows: &[BulkRow]) -> Value {
+    let c = job.counts;
+    let row_doc = |r: &BulkRow| {
+        let mut d = json!({"line": r.line, "status": r.status.as_str()});
+        if let Some(id) = r.award_id {
+            d["award_id"] = json!(id);
+            d["award_url"] = json!(format!("{base_url}/api/v1/awards/{id}"));
+        }
+        if let Some(e) = &r.error {
+            d["field"] = json!(e.field);
+            d["reason"] = json!(e.reason);
+        }
+        d
+    };
+    let errors: Vec<Value> = rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Error)
+        .map(|r| {
+            let e = r.error.as_ref();
+            json!({
+                "line": r.line,
+                "field": e.map(|e| e.field.as_str()),
+                "reason": e.map(|e| e.reason.as_str()),
+            })
+        })
+        .collect();
+    json!({
+        "id": job.id,
+        "url": job_url(base_url, job.id),
+        "badge_class": job.badge_class_slug,
+        "batch": job.batch,
+        "state": job.state.as_str(),
+        "error": job.error,
+        "created_by": job.created_by,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "file_sha256": job.file_sha256,
+        "counts": {
+            "total": c.total,
+            "pending": c.pending(),
+            "issued": c.issued,
+            "already": c.already,
+            "failed": c.failed,
+        },
+        "errors": errors,
+        "rows": rows.iter().map(row_doc).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_depend_on_class_batch_and_identity_but_not_on_the_file() {
+        let lea = Email::parse(" Lea@Example.org ").unwrap();
+        let k = row_key("cuisine", None, None, &lea);
+        assert!(k.starts_with("bulk-") && k.len() == 69, "{k}");
+        assert!(!k.contains("lea"));
+        assert_eq!(
+            k,
+            row_key(
+                "cuisine",
+                None,
+                None,
+                &Email::parse("lea@example.org").unwrap()
+            )
+        );
+        assert_ne!(k, row_key("atelier", None, None, &lea));
+        assert_ne!(k, row_key("cuisine", Some("2026-juin"), None, &lea));
+        assert_ne!(k, row_key("cuisine", None, Some("r1"), &lea));
+        // The `key` column replaces the email.
+        let sam = Email::parse("sam@example.org").unwrap();
+        assert_eq!(
+            row_key("cuisine", None, Some("r1"), &lea),
+            row_key("cuisine", None, Some("r1"), &sam)
+        );
+    }
+
+    #[test]
+    fn batch_names_are_short_words() {
+        assert_eq!(validate_batch(" 2026-juin ").unwrap(), "2026-juin");
+        assert!(validate_batch("").is_err());
+        assert!(validate_batch("a b").is_err());
+        assert!(validate_batch(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn a_row_with_several_problems_is_stored_with_all_of_them() {
+        let e = row_error(&[
+            file::FieldProblem {
+                field: "email".into(),
+                problem: "missing".into(),
+            },
+            file::FieldProblem {
+                field: "valid_until".into(),
+                problem: "must be in the future".into(),
+            },
+        ]);
+        assert_eq!(e.field, "email");
+        assert_eq!(e.reason, "missing; valid_until: must be in the future");
+    }
+}

@@ -1,0 +1,352 @@
+//! `carnet carnets …`: import a person's carnet and see the awards it earns, list them again, and
+//! confirm one (which issues it, once). The same steps as the API (`crate::award_rules::award`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::commands::{read_bounded, start};
+use super::fail;
+use crate::app::App;
+use crate::award_rules::award::{self, ConfirmError, Confirmation, Listed};
+use crate::config::Settings;
+use crate::recipient::Email;
+use crate::referentiel::Referentiel;
+use crate::referentiel::carnet;
+use crate::store::Carnet;
+
+#[derive(Subcommand)]
+pub(super) enum CarnetsAction {
+    /// Import a person's carnet (JSON, docs/REFERENTIELS.md) and print the awards it earns.
+    Import { file: PathBuf },
+    /// The awards a carnet earns, and why the others are not earned yet.
+    Proposals {
+        carnet_id: String,
+        /// Print the proposals as the API answers them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a proposal: issue the badge the carnet earns (once; confirming again prints the
+    /// same award).
+    Confirm {
+        carnet_id: String,
+        /// The badge class (its file name in badge-classes/, without .toml).
+        badge_class: String,
+        /// The person's email again (must be the carnet's): the badge then gets a fresh salted
+        /// hash. Without it, the carnet's hash is used (carnet keeps no clear email).
+        #[arg(long)]
+        recipient: Option<String>,
+        /// The person's name, published in the badge (leave out to keep it private).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+pub(super) async fn run(settings: &Settings, action: CarnetsAction) -> ExitCode {
+    let app = match start(settings).await {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let code = match action {
+        CarnetsAction::Import { file } => import(&app, &file).await,
+        CarnetsAction::Proposals { carnet_id, json } => proposals(&app, &carnet_id, json).await,
+        CarnetsAction::Confirm {
+            carnet_id,
+            badge_class,
+            recipient,
+            name,
+        } => confirm(&app, &carnet_id, &badge_class, recipient, name).await,
+    };
+    app.store.close().await;
+    code
+}
+
+fn user() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    )
+}
+
+/// The carnet and its référentiel, or the exit code after a message.
+async fn find(app: &App, id: &str) -> Result<(Carnet, Referentiel), ExitCode> {
+    let slug = app.issuer.slug();
+    let Ok(uuid) = id.parse::<uuid::Uuid>() else {
+        return Err(fail(format!("\"{id}\" is not a carnet id")));
+    };
+    let carnet = match app.store.get_carnet(uuid).await {
+        Ok(Some(c)) if c.issuer_slug == slug => c,
+        Ok(_) => return Err(fail(format!("no carnet {id}"))),
+        Err(e) => return Err(fail(e)),
+    };
+    match app
+        .store
+        .get_referentiel(slug, &carnet.referentiel_id, &carnet.referentiel_version)
+        .await
+    {
+        Ok(Some(r)) => Ok((carnet, r.referentiel)),
+        Ok(None) => Err(fail(format!(
+            "the référentiel {} {} of carnet {id} is missing",
+            carnet.referentiel_id, carnet.referentiel_version
+        ))),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+async fn import(app: &App, file: &Path) -> ExitCode {
+    let bytes = match read_bounded(file) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let name = file.display().to_string();
+    let draft = match carnet::parse_carnet(&bytes, &name) {
+        Ok(d) => d,
+        Err(problems) => return problems_exit(&problems),
+    };
+    let stored = match draft.referentiel() {
+        Some((id, version)) => match app
+            .store
+            .get_referentiel(app.issuer.slug(), id, version)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let valid = match draft.validate(stored.as_ref().map(|r| &r.referentiel)) {
+        Ok(v) => v,
+        Err(problems) => return problems_exit(&problems),
+    };
+    let new = valid.into_new_carnet(app.issuer.slug(), &user());
+    let carnet = match app.store.insert_carnet(&new).await {
+        Ok(c) => c,
+        Err(e) => return fail(format!("{name}: {e}")),
+    };
+    let Some(referentiel) = stored.map(|s| s.referentiel) else {
+        return fail("the référentiel vanished");
+    };
+    println!(
+        "imported carnet {} ({} {}, {} entries)",
+        carnet.id,
+        referentiel.id,
+        referentiel.version,
+        carnet.entries.len()
+    );
+    print_proposals(app, &carnet, &referentiel).await
+}
+
+fn problems_exit(problems: &[crate::referentiel::ImportError]) -> ExitCode {
+    for p in problems {
+        eprintln!("error  {p}");
+    }
+    ExitCode::from(1)
+}
+
+async fn proposals(app: &App, id: &str, json: bool) -> ExitCode {
+    let (carnet, referentiel) = match find(app, id).await {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    if json {
+        let listed =
+            match award::proposals(app.store.as_ref(), &app.classes, &carnet, &referentiel).await {
+                Ok(l) => l,
+                Err(e) => return fail(e),
+            };
+        let base = app.issuer.base_url.clone();
+        let doc = award::proposals_document(
+            &carnet,
+            &referentiel,
+            &listed,
+            |class| format!("carnet carnets confirm {} {}", carnet.id, class.slug),
+            |a| serde_json::json!({"id": a.id, "credential_id": a.credential_id, "json": format!("{base}/credentials/{}.json", a.id)}),
+        );
+        println!("{doc:#}");
+        return ExitCode::SUCCESS;
+    }
+    print_proposals(app, &carnet, &referentiel).await
+}
+
+/// In words, for the educator: what is earned (to confirm, or already issued), what is not yet.
+async fn print_proposals(app: &App, carnet: &Carnet, referentiel: &Referentiel) -> ExitCode {
+    let listed = match award::proposals(app.store.as_ref(), &app.classes, carnet, referentiel).await
+    {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    if listed.is_empty() {
+        println!(
+            "no badge class recognises competences of {} {}",
+            referentiel.id, referentiel.version
+        );
+        return ExitCode::SUCCESS;
+    }
+    let (earned, not): (Vec<&Listed<'_>>, Vec<&Listed<'_>>) =
+        listed.iter().partition(|l| l.proposal.earned());
+    for l in &earned {
+        let p = &l.proposal;
+        match &l.award {
+            Some(a) => println!(
+                "earned  {} « {} »: issued {} ({})",
+                p.class.slug,
+                p.class.name,
+                a.created_at.format("%Y-%m-%d"),
+                a.credential_id
+            ),
+            None => println!(
+                "earned  {} « {} »: to confirm: carnet carnets confirm {} {}",
+                p.class.slug, p.class.name, carnet.id, p.class.slug
+            ),
+        }
+        for o in &p.outcomes {
+            println!("          {}", o.why());
+        }
+    }
+    for l in &not {
+        let p = &l.proposal;
+        println!("not yet {} « {} »", p.class.slug, p.class.name);
+        for problem in &p.problems {
+            println!("          {problem}");
+        }
+        for o in &p.outcomes {
+            let mark = if o.met() { "ok" } else { "--" };
+            println!("       {mark} {}", o.why());
+        }
+        if let Some(a) = &l.award {
+            println!(
+                "          (issued earlier, {}: {})",
+                a.created_at.format("%Y-%m-%d"),
+                a.credential_id
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn confirm(
+    app: &App,
+    id: &str,
+    slug: &str,
+    recipient: Option<String>,
+    name: Option<String>,
+) -> ExitCode {
+    let (carnet, referentiel) = match find(app, id).await {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let Some(class) = app.class(slug) else {
+        let known: Vec<&str> = app.classes.keys().map(String::as_str).collect();
+        return fail(format!(
+            "unknown badge class \"{slug}\" (known: {})",
+            known.join(", ")
+        ));
+    };
+    let recipient_email = match recipient.as_deref().map(Email::parse).transpose() {
+        Ok(e) => e,
+        Err(e) => return fail(format!("--recipient: {e}")),
+    };
+    let confirmation = Confirmation {
+        recipient_email,
+        recipient_name: name,
+        ..Confirmation::default()
+    };
+    match award::confirm(
+        &app.issuer,
+        app.store.as_ref(),
+        class,
+        &carnet,
+        &referentiel,
+        confirmation,
+        &user(),
+    )
+    .await
+    {
+        Ok((a, created)) => {
+            println!("{}", a.id);
+            if created {
+                eprintln!("Badge « {} » issued: {}", class.name, a.credential_id);
+            } else {
+                eprintln!(
+                    "Badge « {} » was already issued from this carnet: {}",
+                    class.name, a.credential_id
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ConfirmError::NotEarned { class, reasons }) => {
+            eprintln!("carnet: this carnet does not earn « {class} »:");
+            for r in reasons {
+                eprintln!("  - {r}");
+            }
+            ExitCode::from(1)
+        }
+        Err(e @ ConfirmError::NotConcerned { .. }) => {
+            eprintln!("carnet: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `carnet badge-classes check`: every class file (the same checks as at start-up), and their
+/// award rules against the référentiels carnet knows: imported (the store) and shipped (the
+/// `referentiels` folder beside the badge-classes folder).
+pub(super) async fn check_badge_classes(settings: &Settings) -> ExitCode {
+    let classes = match crate::badge_class::load_dir(&settings.badge_classes_dir) {
+        Ok(classes) => classes,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error  {e}");
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let known = if classes.values().any(|c| !c.rules.is_empty()) {
+        let config = match settings.validate() {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let store = match crate::store::open(&config.database_url).await {
+            Ok(s) => s,
+            Err(e) => {
+                return fail(format!(
+                    "database {}: {e}",
+                    crate::store::DatabaseUrl::new(config.database_url.clone()).redacted()
+                ));
+            }
+        };
+        let known = crate::award_rules::known_referentiels(
+            &classes,
+            store.as_ref(),
+            &config.issuer.slug,
+            Some(&crate::award_rules::shipped_dir(&config.badge_classes_dir)),
+        )
+        .await;
+        store.close().await;
+        match known {
+            Ok(k) => k,
+            Err(e) => return fail(e),
+        }
+    } else {
+        Vec::new()
+    };
+    let (errors, warnings) = crate::award_rules::check_classes(&classes, &known);
+    for c in classes.values() {
+        if !errors.iter().any(|e| e.file == c.file_name()) {
+            println!("ok  {} — {}", c.slug, c.name);
+        }
+    }
+    for w in &warnings {
+        eprintln!("warning  {w}");
+    }
+    for e in &errors {
+        eprintln!("error  {e}");
+    }
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,193 @@
+//! The awards a carnet earns (bearer token): `GET /api/v1/carnets/{id}/proposals` lists them, with
+//! the near misses explained; `POST /api/v1/carnets/{id}/proposals/{badge_class}/confirm` is the
+//! educator's confirmation, which issues the award (OB 3.0 + OB 2.0) once, whatever the retries.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::{authenticate, award_urls, body_error};
+use super::referentiels::{
+    carnet_referentiel, carnet_url, find_carnet, require_json, with_location,
+};
+use super::{AppError, HttpState};
+use crate::award_rules::award::{self, ConfirmError, Confirmation};
+use crate::badge_class::BadgeClass;
+use crate::issue::IssueError;
+use crate::recipient::Email;
+use crate::store::Carnet;
+
+fn confirm_url(base: &str, carnet: &Carnet, class: &BadgeClass) -> String {
+    format!(
+        "{}/proposals/{}/confirm",
+        carnet_url(base, carnet.id),
+        class.slug
+    )
+}
+
+/// `GET /api/v1/carnets/{id}/proposals`.
+pub async fn list(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let carnet = find_carnet(&s, &id).await?;
+    let referentiel = carnet_referentiel(&s, &carnet).await?;
+    let listed =
+        award::proposals(s.app.store.as_ref(), &s.app.classes, &carnet, &referentiel).await?;
+    let base = &s.app.issuer.base_url;
+    let doc = award::proposals_document(
+        &carnet,
+        &referentiel,
+        &listed,
+        |class| confirm_url(base, &carnet, class),
+        |a| award_urls(base, a),
+    );
+    Ok(axum::Json(doc).into_response())
+}
+
+/// The confirmation's optional body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    /// The person's email again (must be the carnet's): the award then gets a fresh salted hash.
+    #[serde(default)]
+    recipient_email: Option<String>,
+    /// Published in the badge only when given.
+    #[serde(default)]
+    recipient_name: Option<String>,
+    #[serde(default)]
+    evidence_url: Option<String>,
+    #[serde(default)]
+    narrative: Option<String>,
+    #[serde(default)]
+    valid_until: Option<String>,
+}
+
+/// `POST /api/v1/carnets/{id}/proposals/{badge_class}/confirm`: 201 with the award when issued
+/// now, 200 with the same award when it was issued before (a retry), 409 with the reasons when
+/// the carnet does not (or no longer) earn the class.
+pub async fn confirm(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path((id, slug)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let body = body.map_err(body_error)?;
+    let req: ConfirmBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ConfirmBody::default()
+    } else {
+        require_json(&headers)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?
+    };
+    let carnet = find_carnet(&s, &id).await?;
+    let class = s
+        .app
+        .class(&slug)
+        .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
+    let referentiel = carnet_referentiel(&s, &carnet).await?;
+    let confirmation = Confirmation {
+        recipient_email: req
+            .recipient_email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| AppError::unprocessable("recipient_email", e))?,
+        recipient_name: req.recipient_name,
+        evidence_url: req.evidence_url,
+        narrative: req.narrative,
+        valid_until: req
+            .valid_until
+            .as_deref()
+            .map(crate::issue::parse_valid_until)
+            .transpose()
+            .map_err(|e| AppError::unprocessable("valid_until", e))?,
+    };
+    let outcome = award::confirm(
+        &s.app.issuer,
+        s.app.store.as_ref(),
+        class,
+        &carnet,
+        &referentiel,
+        confirmation,
+        &format!("api:{who}"),
+    )
+    .await;
+    let (issued, created) = match outcome {
+        Ok(done) => done,
+        Err(e) => return not_earned(confirm_error(e)),
+    };
+    let base = &s.app.issuer.base_url;
+    let mut doc = award_urls(base, &issued);
+    doc["carnet"] = json!(carnet.id);
+    doc["already_issued"] = (!created).into();
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    with_location(
+        (status, axum::Json(doc)).into_response(),
+        &format!("{base}/api/v1/awards/{}", issued.id),
+    )
+}
+
+/// A refusal: either an [`AppError`], or the 409 listing why the carnet does not earn the class.
+enum Refusal {
+    App(AppError),
+    NotEarned {
+        detail: String,
+        reasons: Vec<String>,
+    },
+}
+
+fn confirm_error(e: ConfirmError) -> Refusal {
+    match e {
+        ConfirmError::NotEarned { ref reasons, .. } => Refusal::NotEarned {
+            detail: e.to_string(),
+            reasons: reasons.clone(),
+        },
+        ConfirmError::NotConcerned { .. } => Refusal::NotEarned {
+            detail: e.to_string(),
+            reasons: Vec::new(),
+        },
+        ConfirmError::WrongPerson => {
+            Refusal::App(AppError::unprocessable("recipient_email", e.to_string()))
+        }
+        ConfirmError::Issue(IssueError::Invalid { field, problem }) => {
+            Refusal::App(AppError::unprocessable(field, problem))
+        }
+        ConfirmError::Issue(IssueError::Store(e)) | ConfirmError::Store(e) => {
+            Refusal::App(e.into())
+        }
+        ConfirmError::Issue(other) => Refusal::App(AppError::internal(other.to_string())),
+    }
+}
+
+fn not_earned(refusal: Refusal) -> Result<Response, AppError> {
+    match refusal {
+        Refusal::App(e) => Err(e),
+        Refusal::NotEarned { detail, reasons } => {
+            let body = json!({
+                "type": "urn:carnet:error:not_earned",
+                "title": "Conflict",
+                "status": 409,
+                "detail": detail,
+                "reasons": reasons,
+            });
+            let mut resp = (StatusCode::CONFLICT, axum::Json::<Value>(body)).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/problem+json"),
+            );
+            Ok(resp)
+        }
+    }
+}
