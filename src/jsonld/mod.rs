@@ -7,11 +7,36 @@
 //! - Canonicalisation: W3C RDF Dataset Canonicalization (RDFC-1.0) with SHA-256, implemented in `rdfc` (not with
 //!   `oxrdf`: see there why), with a work budget against dataset poisoning (RDFC-1.0 §6.1).
 //!
-//! Performance: processing a top-level `@context` is most of the cost of a signature, so the processed context of
-//! each list of shipped context URLs is kept (`context_cache`) and reused for every document and proof
-//! configuration that names the same list.
+//! Two paths give the same result:
+//!
+//! - **Fast path** (`fast`), tried first, on the calling thread: expansion and toRdf straight from `serde_json`
+//!   to RDF quads, against *compiled* contexts. Each active context met (a top-level or embedded `@context` of
+//!   shipped URLs or inline definitions, and every property- or type-scoped context applied to it) is processed
+//!   once by the `json-ld` crate itself, so with the same term definitions, protection and propagation rules and
+//!   errors, then flattened into a term table; the transitions between contexts are memoised in a bounded
+//!   registry. The walk follows the crate's expansion step by step for node and value objects, `@id`, `@type`,
+//!   compact IRIs, type coercion (`@id`, `@vocab`, `@json`, datatypes), `@set`, `@list` and `@graph` containers
+//!   (a proof goes in a graph of its own), native literals (the crate's number forms included) and
+//!   language-tagged strings, then RDFC-1.0 as below. About ten times faster than the slow path on an Open Badge.
+//! - **Slow path** (`canonicalize_slow`): the crate's full expansion and toRdf, on a thread with a large stack.
+//!
+//! The fast path gives up, and the slow path answers with its result or its error, on anything it does not
+//! implement (list and set objects, `@graph`, `@included`, `@reverse`, `@nest`, language, index, id or type maps,
+//! a context it cannot process or that sets `@base`, inline contexts nested more than 8 levels deep, a blank node
+//! identifier as a type, datatype or property...) and on every condition the strict policy turns into an error (an
+//! undefined term, one only `@vocab` maps, a relative or invalid IRI, a malformed language tag, a keyword-like or
+//! colliding key) or that the crate would silently drop: a fast result is never one the slow path would refuse,
+//! and errors keep their messages. Both count the same bounds (`MAX_JSON_DEPTH`,
+//! `MAX_JSON_VALUES`, `MAX_CONTEXT_ENTRIES`; the fast path counts conservatively and leaves anything near them to
+//! the slow path) and share RDFC-1.0 and its work budget. `fast_tests.rs` checks them against each other on the
+//! samples, carnet's documents and thousands of mutated or generated ones.
+//!
+//! Slow-path performance: processing a top-level `@context` is most of its cost, so the processed context of each
+//! list of shipped context URLs is kept (`context_cache`) and reused for every document and proof configuration
+//! that names the same list.
 
 mod contexts;
+mod fast;
 mod rdfc;
 
 use std::collections::HashMap;
@@ -49,6 +74,15 @@ pub enum CanonError {
 ///
 /// CPU-bound (about a millisecond for a typical badge): call it from `spawn_blocking` in async code.
 pub fn canonicalize(doc: &Value) -> Result<String, CanonError> {
+    match fast::canonicalize(doc) {
+        Some(canonical) => Ok(canonical),
+        None => canonicalize_slow(doc),
+    }
+}
+
+/// `canonicalize` without the fast path: the `json-ld` crate's expansion and toRdf, then RDFC-1.0. Gives the same
+/// result as `canonicalize` (kept for the fallback, the differential tests and `carnet bench`).
+pub(crate) fn canonicalize_slow(doc: &Value) -> Result<String, CanonError> {
     // Expansion recurses through nested futures, several large frames per JSON level: at the deepest nesting
     // accepted, a debug build needs ~16 MiB of stack, far more than a test or Tokio thread (2 MiB) has. So the work
     // runs on a thread of its own (≈20 µs); only if none can be started does it run here.
@@ -462,6 +496,16 @@ fn block_on<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
+/// Whether the fast path handles `doc` (gives a result without the slow path).
+#[cfg(test)]
+pub(crate) fn fast_path_handles(doc: &Value) -> bool {
+    fast::canonicalize(doc).is_some()
+}
+
 #[cfg(test)]
 #[path = "tests_mod.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "fast_tests.rs"]
+mod fast_tests;
