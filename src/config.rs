@@ -119,6 +119,10 @@ pub struct ServeSettings {
     #[arg(long, env = "CARNET_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest evidence file accepted on a badge request (images, PDF, audio, video), in bytes.
+    #[arg(long, env = "CARNET_MAX_EVIDENCE_BYTES", default_value_t = crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES)]
+    pub max_evidence_bytes: u64,
+
     /// Verifications a minute allowed per client address on the public verifier (the `/verify`
     /// page and `POST /api/v1/verify`); 0 turns the limit off.
     #[arg(long, env = "CARNET_VERIFY_RATE_PER_MINUTE", default_value_t = 60)]
@@ -406,6 +410,8 @@ CARNET_ISSUER_DESCRIPTION="Institut médico-éducatif: ateliers cuisine, espaces
 CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
 # Largest accepted request body, in bytes.
 CARNET_MAX_BODY_BYTES=8388608
+# Largest evidence file (image, PDF, audio, video) on a badge request, in bytes (20 MiB).
+CARNET_MAX_EVIDENCE_BYTES=20971520
 # Public verifier (/verify page and POST /api/v1/verify): verifications a minute per client
 # address (0 = no limit), and how many may come at once.
 CARNET_VERIFY_RATE_PER_MINUTE=60

@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod csv;
+pub mod evidence;
 pub mod http;
 pub mod issue;
 pub mod issuer;

@@ -174,6 +174,13 @@ suite!(
         concurrent_markings_of_one_row_count_it_once,
         concurrent_submissions_of_one_file_make_one_job,
         unfinished_jobs_are_listed_oldest_first_per_issuer,
+        badge_request_round_trips_with_its_submitted_event,
+        request_transitions_follow_the_state_machine_and_record_who_and_when,
+        refused_transitions_write_nothing,
+        approval_needs_a_stored_award_and_concurrent_approvals_let_one_win,
+        evidence_is_kept_with_its_content_and_deduplicated_per_request,
+        evidence_is_refused_on_closed_or_unknown_requests,
+        evidence_shares_are_found_by_token_hash_until_revoked,
     ],
     url: [
         reopening_runs_migrations_again_without_harm,
@@ -1919,5 +1926,524 @@ async fn unfinished_jobs_are_listed_oldest_first_per_issuer(store: Arc<dyn Store
     assert_eq!(
         unfinished,
         [(ids[0], JobState::Queued), (ids[1], JobState::Running)]
+    );
+}
+
+// ---- badge requests and evidence (migration 0006) -------------------------------------
+
+use carnet::store::{
+    AddedEvidence, NewBadgeRequest, NewEvidence, NewEvidenceShare, RequestAction, RequestEventKind,
+    RequestState, RequestTransition,
+};
+
+fn badge_request(issuer: &str) -> NewBadgeRequest {
+    NewBadgeRequest {
+        id: Uuid::new_v4(),
+        issuer_slug: issuer.to_owned(),
+        badge_class_slug: "securite-hygiene".into(),
+        recipient_identity: format!("sha256${}", "1e".repeat(32)),
+        recipient_salt: "sel".into(),
+        recipient_name: Some("Léa".into()),
+        sealed_recipient: "sealed-email".into(),
+        narrative: Some("J'ai mis mes gants et mes lunettes.".into()),
+        links: vec!["https://video.example/lea".into()],
+        requested_by: "Léa (apprenante)".into(),
+        submitted_by: "api:atelier".into(),
+    }
+}
+
+fn transition(
+    action: RequestAction,
+    actor: &'static str,
+    comment: Option<&'static str>,
+) -> RequestTransition<'static> {
+    RequestTransition {
+        action,
+        actor,
+        comment,
+        award_id: None,
+    }
+}
+
+fn evidence(request: Uuid, content: &[u8], name: &str) -> NewEvidence {
+    use sha2::Digest;
+    NewEvidence {
+        id: Uuid::new_v4(),
+        request_id: request,
+        sha256: sha2::Sha256::digest(content)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        media_type: "image/png".into(),
+        genre: "image".into(),
+        name: name.into(),
+        content: content.to_vec(),
+        added_by: "api:atelier".into(),
+    }
+}
+
+async fn badge_request_round_trips_with_its_submitted_event(store: Arc<dyn Store>) {
+    let one = issuer();
+    let new = badge_request(&one);
+    let before = Utc::now().trunc_subsecs(6);
+    let stored = store.insert_badge_request(&new).await.unwrap();
+    assert_eq!(stored.id, new.id);
+    assert_eq!(stored.state, RequestState::Submitted);
+    assert_eq!(stored.links, new.links);
+    assert_eq!(stored.narrative, new.narrative);
+    assert_eq!(stored.sealed_recipient, "sealed-email");
+    assert_eq!(stored.requested_by, "Léa (apprenante)");
+    assert_eq!(stored.submitted_by, "api:atelier");
+    assert_eq!(stored.award_id, None);
+    assert!(stored.created_at >= before);
+    assert_eq!(
+        store.get_badge_request(new.id).await.unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(store.get_badge_request(Uuid::new_v4()).await.unwrap(), None);
+    let events = store.badge_request_events(new.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, RequestEventKind::Submitted);
+    assert_eq!(events[0].actor, "api:atelier");
+    assert_eq!(events[0].at, stored.created_at);
+    // listing: per issuer, per state
+    store
+        .insert_badge_request(&badge_request(&issuer()))
+        .await
+        .unwrap();
+    let all = store.list_badge_requests(&one, None).await.unwrap();
+    assert_eq!(all, vec![stored]);
+    assert_eq!(
+        store
+            .list_badge_requests(&one, Some(RequestState::Submitted))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .list_badge_requests(&one, Some(RequestState::Returned))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn request_transitions_follow_the_state_machine_and_record_who_and_when(
+    store: Arc<dyn Store>,
+) {
+    let one = issuer();
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    let returned = store
+        .transition_badge_request(
+            request.id,
+            &transition(
+                RequestAction::Return,
+                "api:educ",
+                Some("Ajoute une photo des gants"),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.state, RequestState::Returned);
+    assert!(returned.updated_at >= request.updated_at);
+    let resubmitted = store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Resubmit, "api:atelier", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resubmitted.state, RequestState::Submitted);
+    let award = store.insert_award(&sample(&one)).await.unwrap();
+    let approved = store
+        .transition_badge_request(
+            request.id,
+            &RequestTransition {
+                award_id: Some(award.id),
+                ..transition(RequestAction::Approve, "api:educ", None)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.state, RequestState::Approved);
+    assert_eq!(approved.award_id, Some(award.id));
+    let events = store.badge_request_events(request.id).await.unwrap();
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| (e.kind, e.actor.as_str(), e.comment.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (RequestEventKind::Submitted, "api:atelier", None),
+            (
+                RequestEventKind::Returned,
+                "api:educ",
+                Some("Ajoute une photo des gants")
+            ),
+            (RequestEventKind::Resubmitted, "api:atelier", None),
+            (RequestEventKind::Approved, "api:educ", None),
+        ]
+    );
+    assert_eq!(events[3].subject, Some(award.id));
+    assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
+    // a decline is final
+    let other = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    let declined = store
+        .transition_badge_request(
+            other.id,
+            &transition(RequestAction::Decline, "api:educ", Some("Pas ce badge")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(declined.state, RequestState::Declined);
+    let error = store
+        .transition_badge_request(
+            other.id,
+            &transition(RequestAction::Resubmit, "api:atelier", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::RequestState {
+                state: RequestState::Declined,
+                action: "resubmit",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+async fn refused_transitions_write_nothing(store: Arc<dyn Store>) {
+    let one = issuer();
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    // a return or decline needs its comment; an approval its award; a resubmit a returned request
+    for (t, invalid) in [
+        (transition(RequestAction::Return, "api:educ", None), true),
+        (
+            transition(RequestAction::Decline, "api:educ", Some("  ")),
+            true,
+        ),
+        (transition(RequestAction::Approve, "api:educ", None), true),
+        (
+            transition(RequestAction::Resubmit, "api:atelier", None),
+            false,
+        ),
+    ] {
+        let error = store
+            .transition_badge_request(request.id, &t)
+            .await
+            .unwrap_err();
+        if invalid {
+            assert!(
+                matches!(error, StoreError::InvalidTransition(_)),
+                "{error:?}"
+            );
+        } else {
+            assert!(
+                matches!(
+                    error,
+                    StoreError::RequestState {
+                        state: RequestState::Submitted,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
+    }
+    let error = store
+        .transition_badge_request(
+            Uuid::new_v4(),
+            &transition(RequestAction::Resubmit, "x", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::RequestNotFound(_)), "{error:?}");
+    assert_eq!(
+        store.get_badge_request(request.id).await.unwrap(),
+        Some(request.clone())
+    );
+    assert_eq!(
+        store.badge_request_events(request.id).await.unwrap().len(),
+        1
+    );
+}
+
+async fn approval_needs_a_stored_award_and_concurrent_approvals_let_one_win(store: Arc<dyn Store>) {
+    let one = issuer();
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    // an award that is not stored: refused by the database, nothing written
+    let error = store
+        .transition_badge_request(
+            request.id,
+            &RequestTransition {
+                award_id: Some(Uuid::new_v4()),
+                ..transition(RequestAction::Approve, "api:educ", None)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+    assert_eq!(
+        store
+            .get_badge_request(request.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        RequestState::Submitted
+    );
+    assert_eq!(
+        store.badge_request_events(request.id).await.unwrap().len(),
+        1
+    );
+
+    let award = store.insert_award(&sample(&one)).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        let (id, award) = (request.id, award.id);
+        tasks.push(tokio::spawn(async move {
+            store
+                .transition_badge_request(
+                    id,
+                    &RequestTransition {
+                        action: RequestAction::Approve,
+                        actor: "api:educ",
+                        comment: None,
+                        award_id: Some(award),
+                    },
+                )
+                .await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(r) => {
+                won += 1;
+                assert_eq!(r.award_id, Some(award.id));
+            }
+            Err(StoreError::RequestState {
+                state: RequestState::Approved,
+                ..
+            }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(
+        store.badge_request_events(request.id).await.unwrap().len(),
+        2
+    );
+}
+
+async fn evidence_is_kept_with_its_content_and_deduplicated_per_request(store: Arc<dyn Store>) {
+    let one = issuer();
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    let png = b"\x89PNG\r\n\x1a\n gants";
+    let first = evidence(request.id, png, "gants.png");
+    let added = store.add_evidence(&first).await.unwrap();
+    let AddedEvidence::Added(file) = &added else {
+        panic!("{added:?}")
+    };
+    assert_eq!(file.id, first.id);
+    assert_eq!(file.size, png.len() as u64);
+    assert_eq!(file.sha256, first.sha256);
+    assert_eq!(file.name, "gants.png");
+    // the same content again, under another name: the stored file
+    let again = store
+        .add_evidence(&evidence(request.id, png, "copie.png"))
+        .await
+        .unwrap();
+    assert_eq!(again, AddedEvidence::Existing(file.clone()));
+    // other content is kept beside it
+    let pdf = evidence(request.id, b"%PDF-1.7 consignes", "consignes.pdf");
+    store.add_evidence(&pdf).await.unwrap();
+    let files = store.request_evidence(request.id).await.unwrap();
+    assert_eq!(
+        files.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![first.id, pdf.id]
+    );
+    let (meta, content) = store.evidence_content(first.id).await.unwrap().unwrap();
+    assert_eq!(&meta, file);
+    assert_eq!(content, png);
+    assert_eq!(store.evidence_content(Uuid::new_v4()).await.unwrap(), None);
+    // the same content in another request is that request's own file
+    let other = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    let theirs = store
+        .add_evidence(&evidence(other.id, png, "gants.png"))
+        .await
+        .unwrap();
+    assert!(matches!(theirs, AddedEvidence::Added(_)));
+    // one event per file added, naming it
+    let events = store.badge_request_events(request.id).await.unwrap();
+    let added: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == RequestEventKind::EvidenceAdded)
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(added, vec![Some(first.id), Some(pdf.id)]);
+}
+
+async fn evidence_is_refused_on_closed_or_unknown_requests(store: Arc<dyn Store>) {
+    let one = issuer();
+    let error = store
+        .add_evidence(&evidence(Uuid::new_v4(), b"GIF89a", "a.gif"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::RequestNotFound(_)), "{error:?}");
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Return, "api:educ", Some("photo floue")),
+        )
+        .await
+        .unwrap();
+    // returned: the learner can add a file
+    store
+        .add_evidence(&evidence(request.id, b"GIF89a nette", "b.gif"))
+        .await
+        .unwrap();
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Resubmit, "api:atelier", None),
+        )
+        .await
+        .unwrap();
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Decline, "api:educ", Some("non")),
+        )
+        .await
+        .unwrap();
+    let error = store
+        .add_evidence(&evidence(request.id, b"GIF89a tard", "c.gif"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::RequestState {
+                state: RequestState::Declined,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(store.request_evidence(request.id).await.unwrap().len(), 1);
+}
+
+async fn evidence_shares_are_found_by_token_hash_until_revoked(store: Arc<dyn Store>) {
+    let one = issuer();
+    let request = store
+        .insert_badge_request(&badge_request(&one))
+        .await
+        .unwrap();
+    let file = evidence(request.id, b"OggS voix", "voix.ogg");
+    store.add_evidence(&file).await.unwrap();
+    let share = NewEvidenceShare {
+        id: Uuid::new_v4(),
+        evidence_id: file.id,
+        token_sha256: "ab".repeat(32),
+        created_by: "api:lea".into(),
+    };
+    let created = store.create_evidence_share(&share).await.unwrap();
+    assert_eq!(created.created_by, "api:lea");
+    assert_eq!(created.revoked_at, None);
+    assert_eq!(
+        store
+            .find_evidence_share(file.id, &share.token_sha256)
+            .await
+            .unwrap(),
+        Some(created.clone())
+    );
+    // the token of one file opens no other, and a wrong token opens nothing
+    let other = evidence(request.id, b"OggS autre", "autre.ogg");
+    store.add_evidence(&other).await.unwrap();
+    assert_eq!(
+        store
+            .find_evidence_share(other.id, &share.token_sha256)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_evidence_share(file.id, &"cd".repeat(32))
+            .await
+            .unwrap(),
+        None
+    );
+    // a share of an unknown file
+    let error = store
+        .create_evidence_share(&NewEvidenceShare {
+            id: Uuid::new_v4(),
+            evidence_id: Uuid::new_v4(),
+            ..share.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::EvidenceNotFound(_)),
+        "{error:?}"
+    );
+    // revoked: not found any more; revoking again keeps the first who and when
+    let revoked = store
+        .revoke_evidence_share(file.id, share.id, "api:lea")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_by.as_deref(), Some("api:lea"));
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(
+        store
+            .find_evidence_share(file.id, &share.token_sha256)
+            .await
+            .unwrap(),
+        None
+    );
+    let twice = store
+        .revoke_evidence_share(file.id, share.id, "api:autre")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(twice, revoked);
+    assert_eq!(
+        store
+            .revoke_evidence_share(other.id, share.id, "api:lea")
+            .await
+            .unwrap(),
+        None
     );
 }

@@ -121,6 +121,7 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
             verify_rate_per_minute: serve.verify_rate_per_minute,
             verify_rate_burst: serve.verify_rate_burst,
             trusted_proxies,
+            max_evidence_bytes: serve.max_evidence_bytes,
         },
     );
     let shutdown = async {

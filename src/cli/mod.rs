@@ -323,6 +323,7 @@ pub async fn run() -> ExitCode {
                     evidence_url,
                     narrative,
                     valid_until,
+                    evidence_files: Vec::new(),
                 },
                 issued_by: format!("cli:{user}"),
                 idempotency_key: None,

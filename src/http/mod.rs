@@ -13,6 +13,7 @@ mod proposals;
 mod public;
 pub mod rate_limit;
 mod referentiels;
+mod requests;
 pub mod verify_page;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ use crate::config::ApiToken;
 pub struct HttpState {
     pub app: App,
     pub tokens: Arc<Vec<ApiToken>>,
+    /// Largest evidence file accepted (`CARNET_MAX_EVIDENCE_BYTES`).
+    pub max_evidence_bytes: u64,
 }
 
 /// What `carnet serve` configures of the HTTP interface.
@@ -44,6 +47,8 @@ pub struct HttpOptions {
     pub verify_rate_per_minute: u32,
     pub verify_rate_burst: u32,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Largest evidence file accepted on a badge request.
+    pub max_evidence_bytes: u64,
 }
 
 /// The router without a verification rate limit (for embedding carnet and for tests);
@@ -57,6 +62,7 @@ pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router 
             verify_rate_per_minute: 0,
             verify_rate_burst: 1,
             trusted_proxies: vec![],
+            max_evidence_bytes: crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
         },
     )
 }
@@ -67,7 +73,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
     let state = HttpState {
         app,
         tokens: Arc::new(options.tokens),
+        max_evidence_bytes: options.max_evidence_bytes,
     };
+    let evidence_body_limit =
+        usize::try_from(options.max_evidence_bytes.saturating_add(1)).unwrap_or(usize::MAX);
     let limiter = Arc::new(rate_limit::RateLimiter::new(
         options.verify_rate_per_minute,
         options.verify_rate_burst,
@@ -109,6 +118,37 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
         .route("/api/v1/bulk-awards", post(bulk::submit))
+        .route(
+            "/api/v1/badge-requests",
+            get(requests::list).post(requests::create),
+        )
+        .route("/api/v1/badge-requests/{id}", get(requests::get))
+        .route(
+            "/api/v1/badge-requests/{id}/evidence",
+            post(requests::add_evidence).layer(DefaultBodyLimit::max(evidence_body_limit)),
+        )
+        .route(
+            "/api/v1/badge-requests/{id}/approve",
+            post(requests::approve),
+        )
+        .route(
+            "/api/v1/badge-requests/{id}/return",
+            post(requests::return_for_revision),
+        )
+        .route(
+            "/api/v1/badge-requests/{id}/decline",
+            post(requests::decline),
+        )
+        .route(
+            "/api/v1/badge-requests/{id}/resubmit",
+            post(requests::resubmit),
+        )
+        .route("/evidence/{id}", get(requests::serve_evidence))
+        .route("/api/v1/evidence/{id}/shares", post(requests::create_share))
+        .route(
+            "/api/v1/evidence/{id}/shares/{share}",
+            axum::routing::delete(requests::revoke_share),
+        )
         .route("/api/v1/bulk-awards/{job}", get(bulk::get))
         .route(
             "/api/v1/referentiels",

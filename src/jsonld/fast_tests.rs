@@ -123,6 +123,12 @@ fn full_details() -> AwardDetails {
         evidence_url: Some("https://ime.example.org/preuves/42".into()),
         narrative: Some("J'ai montré les EPI à mon tuteur.\n\"Sans\" aide.".into()),
         valid_until: Some(Utc.with_ymd_and_hms(2031, 5, 4, 3, 2, 1).unwrap()),
+        evidence_files: vec![crate::ob3::credential::FileEvidence {
+            url: "https://ime.example.org/evidence/0b6c5e1a-3f7e-4d6a-9a8b-1c2d3e4f5a6b".into(),
+            name: "gants.png".into(),
+            genre: "image".into(),
+            description: "Photo apportée avec la demande de badge".into(),
+        }],
     }
 }
 

@@ -24,7 +24,7 @@ use super::{OB2_CONTEXT, OB3_RELATED_VERSION, Ob2Urls, badge_class_version};
 use crate::badge_class::BadgeClass;
 use crate::issuer::Issuer;
 use crate::keys::{KeyError, rfc3339};
-use crate::ob3::credential::{AwardDetails, achievement, achievement_id};
+use crate::ob3::credential::{AwardDetails, FileEvidence, achievement, achievement_id};
 use crate::recipient::HashedIdentity;
 
 #[derive(Debug, thiserror::Error)]
@@ -259,6 +259,7 @@ pub fn assertion(
     if let Some(until) = d.valid_until {
         a["expires"] = rfc3339(until).into();
     }
+    let mut evidence = Vec::new();
     if d.evidence_url.is_some() || d.narrative.is_some() {
         let mut ev = json!({"type": "Evidence"});
         if let Some(url) = &d.evidence_url {
@@ -267,7 +268,11 @@ pub fn assertion(
         if let Some(n) = &d.narrative {
             ev["narrative"] = n.clone().into();
         }
-        a["evidence"] = json!([ev]);
+        evidence.push(ev);
+    }
+    evidence.extend(d.evidence_files.iter().map(FileEvidence::ob2));
+    if !evidence.is_empty() {
+        a["evidence"] = Value::Array(evidence);
     }
     a["verification"] = verification;
     a["related"] = related_ob3(parts.ob3_credential_id, OB3_CREDENTIAL);

@@ -28,6 +28,44 @@ pub struct AwardDetails {
     pub evidence_url: Option<String>,
     pub narrative: Option<String>,
     pub valid_until: Option<DateTime<Utc>>,
+    /// Files of evidence carnet keeps (a badge request's), each published as its private URL.
+    pub evidence_files: Vec<FileEvidence>,
+}
+
+/// A file of evidence as the credential shows it: a private URL (`{base}/evidence/{id}`, which
+/// opens only with a capability token or the issuer's token), a name, a genre and a description;
+/// nothing else of the file is public.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEvidence {
+    pub url: String,
+    pub name: String,
+    /// `image`, `document`, `audio` or `video`.
+    pub genre: String,
+    pub description: String,
+}
+
+impl FileEvidence {
+    /// The OB 3.0 `Evidence` entry.
+    pub fn ob3(&self) -> Value {
+        json!({
+            "id": self.url,
+            "type": ["Evidence"],
+            "name": self.name,
+            "genre": self.genre,
+            "description": self.description,
+        })
+    }
+
+    /// The OB 2.0 `Evidence` entry: the same content.
+    pub fn ob2(&self) -> Value {
+        json!({
+            "id": self.url,
+            "type": "Evidence",
+            "name": self.name,
+            "genre": self.genre,
+            "description": self.description,
+        })
+    }
 }
 
 /// Public URL of a badge class (the OB 3.0 Achievement id; HTML for browsers).
@@ -189,8 +227,38 @@ pub fn build_with(
         }
         evidence.push(ev);
     }
+    evidence.extend(details.evidence_files.iter().map(FileEvidence::ob3));
     if !evidence.is_empty() {
         cred["evidence"] = Value::Array(evidence);
     }
     cred
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_evidence_shows_only_its_url_name_genre_and_description() {
+        let file = FileEvidence {
+            url: "https://b.example/evidence/1".into(),
+            name: "consignes.pdf".into(),
+            genre: "document".into(),
+            description: "Document apporté avec la demande".into(),
+        };
+        assert_eq!(
+            file.ob3(),
+            json!({
+                "id": "https://b.example/evidence/1",
+                "type": ["Evidence"],
+                "name": "consignes.pdf",
+                "genre": "document",
+                "description": "Document apporté avec la demande",
+            })
+        );
+        let ob2 = file.ob2();
+        assert_eq!(ob2["type"], "Evidence");
+        assert_eq!(ob2["id"], file.ob3()["id"]);
+        assert_eq!(ob2.as_object().unwrap().len(), 5);
+    }
 }

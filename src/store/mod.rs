@@ -1,5 +1,5 @@
-//! Storage of awards and their audit trail, référentiels and carnets, bulk-award jobs, behind one
-//! trait with two backends.
+//! Storage of awards and their audit trail, référentiels and carnets, bulk-award jobs, badge
+//! requests with their evidence files and share links, behind one trait with two backends.
 //!
 //! The backend is chosen from the database URL scheme: `sqlite:` (the default for a
 //! single institution, one file) or `postgres://` (several institutions, a shared server).
@@ -17,6 +17,7 @@
 mod jobs;
 pub mod postgres;
 mod referentiels;
+mod requests;
 pub mod sqlite;
 mod url;
 
@@ -27,6 +28,11 @@ pub use jobs::{
 pub use referentiels::{
     Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
     SavedReferentiel, StoredReferentiel,
+};
+pub use requests::{
+    AddedEvidence, BadgeRequest, EvidenceFile, EvidenceShare, NewBadgeRequest, NewEvidence,
+    NewEvidenceShare, RequestAction, RequestEvent, RequestEventKind, RequestState,
+    RequestTransition,
 };
 pub use url::DatabaseUrl;
 
@@ -284,6 +290,20 @@ pub enum StoreError {
     /// The carnet changed since the revision an edit was made from (another edit came first).
     #[error("the carnet {0} changed meanwhile")]
     CarnetChanged(Uuid),
+    #[error("no badge request has the id {0}")]
+    RequestNotFound(Uuid),
+    /// The request is not in the state the action needs (holds its current state).
+    #[error("the badge request {id} is {state}: it cannot be {action}d now")]
+    RequestState {
+        id: Uuid,
+        state: RequestState,
+        action: &'static str,
+    },
+    /// A transition that is wrong whatever the request's state (a decline without a reason...).
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("no evidence file has the id {0}")]
+    EvidenceNotFound(Uuid),
 }
 
 /// Where awards are kept. Implementations never turn a database failure into "not found":
@@ -458,6 +478,63 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<BulkJob>, StoreError>;
     /// The issuer's queued and running jobs, oldest first (resumed at start).
     async fn unfinished_bulk_jobs(&self, issuer_slug: &str) -> Result<Vec<BulkJob>, StoreError>;
+
+    // ---- badge requests and their evidence (migration 0006, `store/requests.rs`) ----
+
+    /// Writes the request (state `submitted`) and its "submitted" event in ONE transaction.
+    async fn insert_badge_request(
+        &self,
+        request: &NewBadgeRequest,
+    ) -> Result<BadgeRequest, StoreError>;
+    async fn get_badge_request(&self, id: Uuid) -> Result<Option<BadgeRequest>, StoreError>;
+    /// The issuer's requests (in one state, or all), oldest first.
+    async fn list_badge_requests(
+        &self,
+        issuer_slug: &str,
+        state: Option<RequestState>,
+    ) -> Result<Vec<BadgeRequest>, StoreError>;
+    /// Moves the request and writes the event (who, when, comment) in ONE transaction. An unknown
+    /// request gives [`StoreError::RequestNotFound`]; a request not in the state the action needs
+    /// gives [`StoreError::RequestState`] and is left as it was; a return or decline without a
+    /// comment, or an approval without its award, gives [`StoreError::InvalidTransition`].
+    async fn transition_badge_request(
+        &self,
+        id: Uuid,
+        transition: &RequestTransition<'_>,
+    ) -> Result<BadgeRequest, StoreError>;
+    /// The request's trail, oldest first; empty for an unknown request.
+    async fn badge_request_events(&self, id: Uuid) -> Result<Vec<RequestEvent>, StoreError>;
+    /// Adds a file to a submitted or returned request with its "evidence_added" event, in ONE
+    /// transaction; the same content twice in one request is kept once
+    /// ([`AddedEvidence::Existing`], no event). An unknown request gives
+    /// [`StoreError::RequestNotFound`], one in another state [`StoreError::RequestState`].
+    async fn add_evidence(&self, evidence: &NewEvidence) -> Result<AddedEvidence, StoreError>;
+    /// The request's files, in the order they were added.
+    async fn request_evidence(&self, request_id: Uuid) -> Result<Vec<EvidenceFile>, StoreError>;
+    /// One file with its content.
+    async fn evidence_content(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(EvidenceFile, Vec<u8>)>, StoreError>;
+    /// Records a share link of a file; an unknown file gives [`StoreError::EvidenceNotFound`].
+    async fn create_evidence_share(
+        &self,
+        share: &NewEvidenceShare,
+    ) -> Result<EvidenceShare, StoreError>;
+    /// The unrevoked share of `evidence_id` whose token has this SHA-256, if any.
+    async fn find_evidence_share(
+        &self,
+        evidence_id: Uuid,
+        token_sha256: &str,
+    ) -> Result<Option<EvidenceShare>, StoreError>;
+    /// Revokes a share of `evidence_id` (a second revocation keeps the first one's who and
+    /// when); `None` when the file has no such share.
+    async fn revoke_evidence_share(
+        &self,
+        evidence_id: Uuid,
+        share_id: Uuid,
+        actor: &str,
+    ) -> Result<Option<EvidenceShare>, StoreError>;
 }
 
 /// Settings of a store that are not in its URL.

@@ -25,6 +25,7 @@ use crate::referentiel::carnet::CarnetEntry;
 
 mod jobs;
 mod referentiels;
+mod requests;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -763,5 +764,81 @@ impl Store for SqliteStore {
         issuer_slug: &str,
     ) -> Result<Vec<super::BulkJob>, StoreError> {
         jobs::unfinished_bulk_jobs(&self.pool, issuer_slug).await
+    }
+
+    async fn insert_badge_request(
+        &self,
+        request: &super::NewBadgeRequest,
+    ) -> Result<super::BadgeRequest, StoreError> {
+        requests::insert_badge_request(&self.pool, request).await
+    }
+
+    async fn get_badge_request(&self, id: Uuid) -> Result<Option<super::BadgeRequest>, StoreError> {
+        requests::get_badge_request(&self.pool, id).await
+    }
+
+    async fn list_badge_requests(
+        &self,
+        issuer_slug: &str,
+        state: Option<super::RequestState>,
+    ) -> Result<Vec<super::BadgeRequest>, StoreError> {
+        requests::list_badge_requests(&self.pool, issuer_slug, state).await
+    }
+
+    async fn transition_badge_request(
+        &self,
+        id: Uuid,
+        transition: &super::RequestTransition<'_>,
+    ) -> Result<super::BadgeRequest, StoreError> {
+        requests::transition_badge_request(&self.pool, id, transition).await
+    }
+
+    async fn badge_request_events(&self, id: Uuid) -> Result<Vec<super::RequestEvent>, StoreError> {
+        requests::badge_request_events(&self.pool, id).await
+    }
+
+    async fn add_evidence(
+        &self,
+        evidence: &super::NewEvidence,
+    ) -> Result<super::AddedEvidence, StoreError> {
+        requests::add_evidence(&self.pool, evidence).await
+    }
+
+    async fn request_evidence(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Vec<super::EvidenceFile>, StoreError> {
+        requests::request_evidence(&self.pool, request_id).await
+    }
+
+    async fn evidence_content(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(super::EvidenceFile, Vec<u8>)>, StoreError> {
+        requests::evidence_content(&self.pool, id).await
+    }
+
+    async fn create_evidence_share(
+        &self,
+        share: &super::NewEvidenceShare,
+    ) -> Result<super::EvidenceShare, StoreError> {
+        requests::create_evidence_share(&self.pool, share).await
+    }
+
+    async fn find_evidence_share(
+        &self,
+        evidence_id: Uuid,
+        token_sha256: &str,
+    ) -> Result<Option<super::EvidenceShare>, StoreError> {
+        requests::find_evidence_share(&self.pool, evidence_id, token_sha256).await
+    }
+
+    async fn revoke_evidence_share(
+        &self,
+        evidence_id: Uuid,
+        share_id: Uuid,
+        actor: &str,
+    ) -> Result<Option<super::EvidenceShare>, StoreError> {
+        requests::revoke_evidence_share(&self.pool, evidence_id, share_id, actor).await
     }
 }

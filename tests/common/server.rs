@@ -117,6 +117,7 @@ impl Server {
                 verify_rate_per_minute: args.serve.verify_rate_per_minute,
                 verify_rate_burst: args.serve.verify_rate_burst,
                 trusted_proxies: args.serve.trusted_proxy_addrs().expect("proxies"),
+                max_evidence_bytes: args.serve.max_evidence_bytes,
             },
         );
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,656 @@
+//! Badge requests (issue #5 §4, the OB-HERO flow) and their private evidence files (§5).
+//!
+//! A learner, or an educator on their behalf, requests a badge class with files, links and a
+//! narrative; an educator approves (the award is issued through `issue::issue` with the
+//! idempotency key `request:{id}`, then the request is marked: approving twice gives the same
+//! award), returns it with a comment, or declines it with a reason. Sign-in does not exist yet:
+//! the API token's name is the "who" of every transition.
+//!
+//! Evidence files are private: `GET /evidence/{id}` answers 401 without `?access=TOKEN` (a share
+//! link) or the issuer's bearer token, and 404 for a token that does not open it.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::api::{authenticate, award_urls, body_error};
+use super::{AppError, HttpState};
+use crate::evidence::{self, FileError};
+use crate::issue::{AwardRequest, IssueError, issue};
+use crate::ob3::credential::{AwardDetails, FileEvidence};
+use crate::recipient::{Email, hash_email};
+use crate::store::{
+    AddedEvidence, BadgeRequest, NewBadgeRequest, NewEvidence, NewEvidenceShare, RequestAction,
+    RequestState, RequestTransition, StoreError,
+};
+
+const MAX_TEXT: usize = 4000;
+const MAX_LINKS: usize = 20;
+
+/// `POST /api/v1/badge-requests` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    badge_class: String,
+    recipient_email: String,
+    #[serde(default)]
+    recipient_name: Option<String>,
+    #[serde(default)]
+    narrative: Option<String>,
+    #[serde(default)]
+    links: Vec<String>,
+    requested_by: String,
+}
+
+/// Body of a transition: the comment of a return, the reason of a decline.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EvidenceQuery {
+    #[serde(default)]
+    filename: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccessQuery {
+    #[serde(default)]
+    access: Option<String>,
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
+    id.parse()
+        .map_err(|_| AppError::not_found(format!("no such {what}")))
+}
+
+fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::RequestNotFound(_) => AppError::not_found("no such badge request"),
+        StoreError::EvidenceNotFound(_) => AppError::not_found("no such evidence file"),
+        e @ StoreError::RequestState { .. } => {
+            AppError::new(StatusCode::CONFLICT, "wrong_state", e.to_string())
+        }
+        StoreError::InvalidTransition(why) => AppError::unprocessable("comment", why),
+        other => other.into(),
+    }
+}
+
+fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
+    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
+        return Err(AppError::unprocessable(
+            field,
+            format!("must be at most {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(value)
+}
+
+pub fn evidence_url(base: &str, id: Uuid) -> String {
+    format!("{base}/evidence/{id}")
+}
+
+async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppError> {
+    let store = s.app.store.as_ref();
+    let base = &s.app.issuer.base_url;
+    let files = store.request_evidence(r.id).await.map_err(store_error)?;
+    let events = store
+        .badge_request_events(r.id)
+        .await
+        .map_err(store_error)?;
+    let mut doc = json!({
+        "id": r.id,
+        "badge_class": r.badge_class_slug,
+        "state": r.state.as_str(),
+        "recipient_name": r.recipient_name,
+        "narrative": r.narrative,
+        "links": r.links,
+        "requested_by": r.requested_by,
+        "submitted_by": r.submitted_by,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "award_id": r.award_id,
+        "evidence": files.iter().map(|f| json!({
+            "id": f.id,
+            "url": evidence_url(base, f.id),
+            "name": f.name,
+            "media_type": f.media_type,
+            "genre": f.genre,
+            "size": f.size,
+            "sha256": f.sha256,
+            "added_by": f.added_by,
+            "created_at": f.created_at,
+        })).collect::<Vec<_>>(),
+        "events": events.iter().map(|e| json!({
+            "at": e.at,
+            "by": e.actor,
+            "kind": e.kind.as_str(),
+            "comment": e.comment,
+            "subject": e.subject,
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(award_id) = r.award_id
+        && let Some(award) = store.get_award(award_id).await.map_err(store_error)?
+    {
+        doc["award"] = award_urls(base, &award);
+    }
+    Ok(doc)
+}
+
+async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppError> {
+    let id = parse_id(id, "badge request")?;
+    s.app
+        .store
+        .get_badge_request(id)
+        .await
+        .map_err(store_error)?
+        .filter(|r| r.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(|| AppError::not_found("no such badge request"))
+}
+
+pub async fn create(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let body = body.map_err(body_error)?;
+    let req: CreateRequest = serde_json::from_slice(&body)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
+    let class = s.app.class(&req.badge_class).ok_or_else(|| {
+        AppError::unprocessable(
+            "badge_class",
+            format!("unknown badge class \"{}\"", req.badge_class),
+        )
+    })?;
+    if !class.rules.is_empty() {
+        return Err(AppError::unprocessable(
+            "badge_class",
+            format!(
+                "« {} » recognises référentiel competences: it is awarded from a carnet that earns it (GET /api/v1/carnets/{{id}}/proposals), not on request",
+                class.name
+            ),
+        ));
+    }
+    let email = Email::parse(&req.recipient_email)
+        .map_err(|e| AppError::unprocessable("recipient_email", e))?;
+    let requested_by = optional_text("requested_by", Some(req.requested_by))?.ok_or_else(|| {
+        AppError::unprocessable(
+            "requested_by",
+            "who asks (the learner's or the educator's name) is required",
+        )
+    })?;
+    let narrative = optional_text("narrative", req.narrative)?;
+    let recipient_name = optional_text("recipient_name", req.recipient_name)?;
+    if req.links.len() > MAX_LINKS {
+        return Err(AppError::unprocessable(
+            "links",
+            format!("at most {MAX_LINKS} links"),
+        ));
+    }
+    for link in &req.links {
+        let ok = (link.starts_with("https://") || link.starts_with("http://"))
+            && link.len() > "https://".len()
+            && link.len() <= 2000
+            && !link.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(AppError::unprocessable(
+                "links",
+                format!("{link:?} is not an http(s) URL"),
+            ));
+        }
+    }
+    let hashed = hash_email(&email);
+    let sealed = crate::bulk::seal::seal(
+        &s.app.issuer,
+        &crate::bulk::seal::Payload {
+            email: email.as_str().to_owned(),
+            name: None,
+            narrative: None,
+            evidence_url: None,
+            valid_until: None,
+            keyed: false,
+        },
+    )
+    .map_err(AppError::internal)?;
+    let stored = s
+        .app
+        .store
+        .insert_badge_request(&NewBadgeRequest {
+            id: Uuid::new_v4(),
+            issuer_slug: s.app.issuer.slug().to_owned(),
+            badge_class_slug: class.slug.clone(),
+            recipient_identity: hashed.identity_hash,
+            recipient_salt: hashed.salt,
+            recipient_name,
+            sealed_recipient: sealed,
+            narrative,
+            links: req.links,
+            requested_by,
+            submitted_by: format!("api:{who}"),
+        })
+        .await
+        .map_err(store_error)?;
+    let doc = request_document(&s, &stored).await?;
+    Ok((StatusCode::CREATED, axum::Json(doc)).into_response())
+}
+
+pub async fn get(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let r = load(&s, &id).await?;
+    Ok(axum::Json(request_document(&s, &r).await?).into_response())
+}
+
+pub async fn list(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let state = q
+        .state
+        .as_deref()
+        .map(|name| {
+            RequestState::from_name(name).ok_or_else(|| {
+                AppError::unprocessable("state", "one of submitted, approved, returned, declined")
+            })
+        })
+        .transpose()?;
+    let requests = s
+        .app
+        .store
+        .list_badge_requests(s.app.issuer.slug(), state)
+        .await
+        .map_err(store_error)?;
+    let items: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "badge_class": r.badge_class_slug,
+                "state": r.state.as_str(),
+                "recipient_name": r.recipient_name,
+                "requested_by": r.requested_by,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "award_id": r.award_id,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "items": items })).into_response())
+}
+
+pub async fn add_evidence(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<EvidenceQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let request = load(&s, &id).await?;
+    let body = body.map_err(body_error)?;
+    let name = q
+        .filename
+        .or_else(|| {
+            headers
+                .get("x-filename")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .map(|n| n.trim().chars().take(200).collect::<String>())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "preuve".to_owned());
+    let checked = evidence::check_file(&body, s.max_evidence_bytes).map_err(|e| match e {
+        FileError::TooLarge { .. } => {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        }
+        FileError::Refused(_) => AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file",
+            e.to_string(),
+        ),
+    })?;
+    let added = s
+        .app
+        .store
+        .add_evidence(&NewEvidence {
+            id: Uuid::new_v4(),
+            request_id: request.id,
+            sha256: checked.sha256,
+            media_type: checked.sniffed.media_type.to_owned(),
+            genre: checked.sniffed.genre.as_str().to_owned(),
+            name,
+            content: body.to_vec(),
+            added_by: format!("api:{who}"),
+        })
+        .await
+        .map_err(store_error)?;
+    let status = match added {
+        AddedEvidence::Added(_) => StatusCode::CREATED,
+        AddedEvidence::Existing(_) => StatusCode::OK,
+    };
+    let f = added.file();
+    Ok((
+        status,
+        axum::Json(json!({
+            "id": f.id,
+            "url": evidence_url(&s.app.issuer.base_url, f.id),
+            "name": f.name,
+            "media_type": f.media_type,
+            "genre": f.genre,
+            "size": f.size,
+            "sha256": f.sha256,
+            "duplicate": matches!(added, AddedEvidence::Existing(_)),
+        })),
+    )
+        .into_response())
+}
+
+fn transition_body(body: &[u8]) -> Result<TransitionBody, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(TransitionBody::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))
+}
+
+async fn transition(
+    s: HttpState,
+    headers: HeaderMap,
+    id: String,
+    body: Result<Bytes, BytesRejection>,
+    action: RequestAction,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let request = load(&s, &id).await?;
+    let body = transition_body(&body.map_err(body_error)?)?;
+    let comment = optional_text("comment", body.comment.or(body.reason))?;
+    let actor = format!("api:{who}");
+    let award_id = if action == RequestAction::Approve {
+        Some(approve_award(&s, &request, &actor).await?)
+    } else {
+        None
+    };
+    let result = s
+        .app
+        .store
+        .transition_badge_request(
+            request.id,
+            &RequestTransition {
+                action,
+                actor: &actor,
+                comment: comment.as_deref(),
+                award_id,
+            },
+        )
+        .await;
+    let updated = match result {
+        Ok(r) => r,
+        // approved meanwhile (a double approval): the same award, nothing else to do
+        Err(StoreError::RequestState {
+            state: RequestState::Approved,
+            ..
+        }) if action == RequestAction::Approve => load(&s, &id).await?,
+        Err(e) => return Err(store_error(e)),
+    };
+    Ok(axum::Json(request_document(&s, &updated).await?).into_response())
+}
+
+/// Issues the request's award (or finds it: the idempotency key is `request:{id}`), before the
+/// request is marked approved, so a request is never approved without its award.
+async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<Uuid, AppError> {
+    if r.state == RequestState::Approved
+        && let Some(award) = r.award_id
+    {
+        return Ok(award);
+    }
+    if r.state != RequestState::Submitted {
+        return Err(store_error(StoreError::RequestState {
+            id: r.id,
+            state: r.state,
+            action: RequestAction::Approve.as_str(),
+        }));
+    }
+    let class = s.app.class(&r.badge_class_slug).ok_or_else(|| {
+        AppError::unprocessable(
+            "badge_class",
+            format!(
+                "the badge class \"{}\" is no longer offered",
+                r.badge_class_slug
+            ),
+        )
+    })?;
+    let files = s
+        .app
+        .store
+        .request_evidence(r.id)
+        .await
+        .map_err(store_error)?;
+    if class.evidence_required && files.is_empty() && r.links.is_empty() {
+        return Err(AppError::unprocessable(
+            "evidence",
+            format!(
+                "« {} » needs evidence: add a file or a link to the request first",
+                class.name
+            ),
+        ));
+    }
+    let payload =
+        crate::bulk::seal::open(&s.app.issuer, &r.sealed_recipient).map_err(AppError::internal)?;
+    let email = Email::parse(&payload.email).map_err(AppError::internal)?;
+    let base = &s.app.issuer.base_url;
+    let mut evidence_files: Vec<FileEvidence> = files
+        .iter()
+        .map(|f| FileEvidence {
+            url: evidence_url(base, f.id),
+            name: f.name.clone(),
+            genre: f.genre.clone(),
+            description: format!("Preuve apportée avec la demande de badge ({})", f.genre),
+        })
+        .collect();
+    evidence_files.extend(r.links.iter().map(|link| FileEvidence {
+        url: link.clone(),
+        name: "Lien apporté".to_owned(),
+        genre: "link".to_owned(),
+        description: "Lien apporté avec la demande de badge".to_owned(),
+    }));
+    let award = issue(
+        &s.app.issuer,
+        class,
+        s.app.store.as_ref(),
+        AwardRequest {
+            badge_class: class.slug.clone(),
+            recipient: email,
+            details: AwardDetails {
+                recipient_name: r.recipient_name.clone(),
+                evidence_url: None,
+                narrative: r.narrative.clone(),
+                valid_until: None,
+                evidence_files,
+            },
+            issued_by: actor.to_owned(),
+            idempotency_key: Some(format!("request:{}", r.id)),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        IssueError::Invalid { field, problem } => AppError::unprocessable(field, problem),
+        IssueError::Store(e) => e.into(),
+        other => AppError::internal(other.to_string()),
+    })?;
+    Ok(award.id)
+}
+
+macro_rules! transition_handler {
+    ($name:ident, $action:expr) => {
+        pub async fn $name(
+            State(s): State<HttpState>,
+            headers: HeaderMap,
+            Path(id): Path<String>,
+            body: Result<Bytes, BytesRejection>,
+        ) -> Result<Response, AppError> {
+            transition(s, headers, id, body, $action).await
+        }
+    };
+}
+
+transition_handler!(approve, RequestAction::Approve);
+transition_handler!(return_for_revision, RequestAction::Return);
+transition_handler!(decline, RequestAction::Decline);
+transition_handler!(resubmit, RequestAction::Resubmit);
+
+/// `GET /evidence/{id}`: with the issuer's bearer token or `?access=TOKEN` of an unrevoked share.
+pub async fn serve_evidence(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<AccessQuery>,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::not_found("no such evidence file, or this link does not open it");
+    let id = parse_id(&id, "evidence file")?;
+    let issuer_token = headers.contains_key(header::AUTHORIZATION);
+    if issuer_token {
+        authenticate(&s, &headers)?;
+    } else {
+        let Some(token) = q.access.filter(|t| !t.is_empty()) else {
+            return Err(AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this evidence file is private: open it with its share link",
+            ));
+        };
+        s.app
+            .store
+            .find_evidence_share(id, &evidence::token_sha256(&token))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(not_found)?;
+    }
+    let (file, content) = s
+        .app
+        .store
+        .evidence_content(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)?;
+    // the issuer's token opens only its own requests' files
+    s.app
+        .store
+        .get_badge_request(file.request_id)
+        .await
+        .map_err(store_error)?
+        .filter(|r| r.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(not_found)?;
+    let mut resp = content.into_response();
+    let h = resp.headers_mut();
+    let value = |v: &str| HeaderValue::from_str(v).map_err(|_| AppError::internal("header"));
+    h.insert(header::CONTENT_TYPE, value(&file.media_type)?);
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, value("nosniff")?);
+    h.insert(header::CACHE_CONTROL, value("private, no-store")?);
+    if file.genre != "image" {
+        h.insert(header::CONTENT_DISPOSITION, value("attachment")?);
+    }
+    Ok(resp)
+}
+
+/// Checks that the evidence file exists and belongs to one of this issuer's requests (several
+/// institutions may share one database).
+async fn own_evidence(s: &HttpState, id: Uuid) -> Result<(), AppError> {
+    let not_found = || AppError::not_found("no such evidence file");
+    let (file, _) = s
+        .app
+        .store
+        .evidence_content(id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)?;
+    s.app
+        .store
+        .get_badge_request(file.request_id)
+        .await
+        .map_err(store_error)?
+        .filter(|r| r.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(not_found)?;
+    Ok(())
+}
+
+/// `POST /api/v1/evidence/{id}/shares`: a share link (the token is shown once).
+pub async fn create_share(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let id = parse_id(&id, "evidence file")?;
+    own_evidence(&s, id).await?;
+    let (token, token_sha256) = evidence::new_share_token();
+    let share = s
+        .app
+        .store
+        .create_evidence_share(&NewEvidenceShare {
+            id: Uuid::new_v4(),
+            evidence_id: id,
+            token_sha256,
+            created_by: format!("api:{who}"),
+        })
+        .await
+        .map_err(store_error)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": share.id,
+            "evidence_id": share.evidence_id,
+            "url": format!("{}?access={token}", evidence_url(&s.app.issuer.base_url, id)),
+            "created_by": share.created_by,
+            "created_at": share.created_at,
+        })),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/v1/evidence/{id}/shares/{share}`.
+pub async fn revoke_share(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path((id, share)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let id = parse_id(&id, "evidence file")?;
+    let share = parse_id(&share, "share")?;
+    own_evidence(&s, id).await?;
+    let revoked = s
+        .app
+        .store
+        .revoke_evidence_share(id, share, &format!("api:{who}"))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| AppError::not_found("no such share"))?;
+    Ok(axum::Json(json!({
+        "id": revoked.id,
+        "revoked_at": revoked.revoked_at,
+        "revoked_by": revoked.revoked_by,
+    }))
+    .into_response())
+}
