@@ -14,6 +14,7 @@ mod public;
 pub mod rate_limit;
 mod referentiels;
 mod requests;
+mod verify_answer;
 pub mod verify_page;
 
 use std::sync::Arc;

@@ -1,0 +1,366 @@
+//! The answer of the verification page (`/verify`): the plain sentence that opens it, the badge as
+//! its issuer describes it, and every check. Everything here is escaped; nothing is fetched.
+
+use chrono::{DateTime, Datelike};
+
+use super::html::{escape, markdown};
+use super::verify_page::Lang;
+use crate::verify::report::{Check, Report, Status, Summary, Verdict, reason};
+
+/// The plain sentence that opens the answer, and the CSS class of its box.
+pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
+    let summary = report.summary.clone().unwrap_or_default();
+    let issuer = summary
+        .issuer_name
+        .clone()
+        .or_else(|| summary.issuer_id.clone());
+    let by_issuer = |fr: &str, en: &str| match (&issuer, lang) {
+        (Some(i), Lang::Fr) => format!("{fr} {i}"),
+        (Some(i), Lang::En) => format!("{en} {i}"),
+        (None, Lang::Fr) => format!("{fr} son émetteur"),
+        (None, Lang::En) => format!("{en} its issuer"),
+    };
+    let failed_with = |r: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.status == Status::Fail && c.reason == Some(r))
+    };
+    match report.verdict {
+        Verdict::Valid => {
+            let mut s = lang
+                .t("Ce badge est authentique.", "This badge is authentic.")
+                .to_string();
+            let to = summary.recipient_name.as_deref();
+            let on = summary
+                .valid_from
+                .as_deref()
+                .and_then(|d| long_date(lang, d));
+            s.push(' ');
+            s.push_str(&match (lang, to) {
+                (Lang::Fr, Some(n)) => format!("Il a été donné à {n}"),
+                (Lang::Fr, None) => "Il a été donné".into(),
+                (Lang::En, Some(n)) => format!("It was given to {n}"),
+                (Lang::En, None) => "It was given".into(),
+            });
+            s.push(' ');
+            s.push_str(&by_issuer("par", "by"));
+            if let Some(on) = on {
+                s.push_str(&match lang {
+                    Lang::Fr => format!(" le {on}"),
+                    Lang::En => format!(" on {on}"),
+                });
+            }
+            s.push_str(". ");
+            match summary
+                .valid_until
+                .as_deref()
+                .and_then(|d| long_date(lang, d))
+            {
+                Some(until) => s.push_str(&match lang {
+                    Lang::Fr => format!("Il est valable jusqu'au {until}."),
+                    Lang::En => format!("It is valid until {until}."),
+                }),
+                None => s.push_str(lang.t("Il est valable.", "It is valid.")),
+            }
+            (s, "valid")
+        }
+        Verdict::Invalid => {
+            let s = if failed_with(reason::REVOKED).is_some() {
+                format!(
+                    "{}. {}",
+                    by_issuer("Ce badge a été retiré par", "This badge was withdrawn by"),
+                    lang.t("Il n'est plus valable.", "It is no longer valid.")
+                )
+            } else if failed_with(reason::SUSPENDED).is_some() {
+                format!(
+                    "{} {}",
+                    by_issuer("Ce badge est suspendu par", "This badge is suspended by"),
+                    lang.t("pour le moment.", "for now.")
+                )
+            } else if failed_with(reason::EXPIRED).is_some() {
+                match summary
+                    .valid_until
+                    .as_deref()
+                    .and_then(|d| long_date(lang, d))
+                {
+                    Some(d) => match lang {
+                        Lang::Fr => format!("Ce badge n'est plus valable depuis le {d}."),
+                        Lang::En => format!("This badge is no longer valid: it expired on {d}."),
+                    },
+                    None => lang
+                        .t(
+                            "Ce badge n'est plus valable : sa date de fin est passée.",
+                            "This badge is no longer valid: it has expired.",
+                        )
+                        .into(),
+                }
+            } else if failed_with(reason::NOT_YET_VALID).is_some() {
+                lang.t(
+                    "Ce badge n'est pas encore valable.",
+                    "This badge is not valid yet.",
+                )
+                .into()
+            } else if failed_with(reason::RECIPIENT_MISMATCH).is_some() {
+                lang.t(
+                    "Ce badge n'a pas été donné à cette adresse email.",
+                    "This badge was not given to this email address.",
+                )
+                .into()
+            } else if report
+                .checks
+                .iter()
+                .any(|c| c.status == Status::Fail && c.id == crate::verify::report::check_id::PARSE)
+            {
+                lang.t(
+                    "Ce n'est pas un badge que nous pouvons lire.",
+                    "This is not a badge we can read.",
+                )
+                .into()
+            } else {
+                lang.t(
+                    "Attention : ce badge n'est pas authentique. Il a peut-être été modifié.",
+                    "Warning: this badge is not authentic. It may have been altered.",
+                )
+                .into()
+            };
+            (s, "invalid")
+        }
+        Verdict::Indeterminate => (
+            lang.t(
+                "Nous n'avons pas pu tout vérifier. Le détail est plus bas.",
+                "We could not check everything. The details are below.",
+            )
+            .into(),
+            "indeterminate",
+        ),
+    }
+}
+
+/// `2026-11-22T10:00:00Z` → « 22 novembre 2026 » / "22 November 2026".
+fn long_date(lang: Lang, date: &str) -> Option<String> {
+    const FR: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let d = DateTime::parse_from_rfc3339(date.trim()).ok()?;
+    let m = d.month0() as usize;
+    Some(match lang {
+        Lang::Fr => format!("{} {} {}", d.day(), FR[m], d.year()),
+        Lang::En => format!("{} {} {}", d.day(), EN[m], d.year()),
+    })
+}
+
+pub(super) fn answer(
+    lang: Lang,
+    report: &Report,
+    uploaded_image: Option<&str>,
+    url: Option<&str>,
+) -> String {
+    let (sentence, class) = verdict_sentence(lang, report);
+    let mut out = format!(
+        r#"<h1>{title}</h1>
+<section class="verdict {class}" aria-labelledby="verdict"><h2 id="verdict">{heading}</h2><p>{sentence}</p></section>
+"#,
+        title = lang.t("Résultat de la vérification", "Verification result"),
+        heading = match report.verdict {
+            Verdict::Valid => lang.t("✔ Badge authentique", "✔ Authentic badge"),
+            Verdict::Invalid => lang.t("✘ Badge non valable", "✘ Badge not valid"),
+            Verdict::Indeterminate => lang.t("? Vérification incomplète", "? Incomplete check"),
+        },
+        sentence = escape(&sentence),
+    );
+    if let Some(summary) = &report.summary {
+        out.push_str(&badge_details(lang, summary, uploaded_image));
+    }
+    out.push_str(&checks_details(lang, &report.checks));
+    if let Some(url) = url {
+        // Check the recipient of a badge reached by link (the email goes in a POST, not the URL).
+        out.push_str(&format!(
+            r#"<h2>{h}</h2>
+<form method="post" action="/verify" enctype="multipart/form-data">
+<input type="hidden" name="lang" value="{code}"><input type="hidden" name="badge" value="{url}">
+<label for="recipient">{label}</label><p class="hint" id="recipient-hint">{hint}</p>
+<input type="email" id="recipient" name="recipient" autocomplete="off" aria-describedby="recipient-hint">
+<button type="submit">{submit}</button></form>"#,
+            h = lang.t(
+                "Est-ce bien le badge de cette personne ?",
+                "Is this badge really this person's?"
+            ),
+            code = lang.code(),
+            url = escape(url),
+            label = lang.t("Adresse email de la personne", "The person's email address"),
+            hint = lang.t("L'adresse n'est pas gardée.", "The address is not kept."),
+            submit = lang.t("Vérifier la personne", "Check the person"),
+        ));
+    }
+    out.push_str(&format!(
+        r#"<p><a href="/verify?lang={}">{}</a></p>"#,
+        lang.code(),
+        lang.t("Vérifier un autre badge", "Verify another badge")
+    ));
+    out
+}
+
+fn badge_details(lang: Lang, s: &Summary, uploaded_image: Option<&str>) -> String {
+    let mut out = String::from(r#"<section class="badge" aria-labelledby="badge-h">"#);
+    let name = s
+        .achievement_name
+        .as_deref()
+        .or(s.name.as_deref())
+        .unwrap_or(lang.t("Badge sans nom", "Unnamed badge"));
+    out.push_str(&format!(r#"<h2 id="badge-h">{}</h2>"#, escape(name)));
+    if let Some(img) = uploaded_image.or(s.image.as_deref()) {
+        out.push_str(&format!(
+            r#"<p><img src="{}" alt="{}"></p>"#,
+            escape(img),
+            escape(&format!(
+                "{} {name}",
+                lang.t("Image du badge", "Badge image")
+            ))
+        ));
+    }
+    let mut dl = String::new();
+    let mut item = |term: &str, value: String| {
+        dl.push_str(&format!("<dt>{}</dt><dd>{value}</dd>", escape(term)));
+    };
+    if let Some(n) = &s.recipient_name {
+        item(lang.t("Donné à", "Given to"), escape(n));
+    }
+    match (&s.issuer_name, &s.issuer_id) {
+        (Some(n), Some(id)) if is_web(id) => item(
+            lang.t("Donné par", "Given by"),
+            format!(r#"<a href="{}">{}</a>"#, escape(id), escape(n)),
+        ),
+        (Some(n), _) => item(lang.t("Donné par", "Given by"), escape(n)),
+        (None, Some(id)) => item(lang.t("Donné par", "Given by"), escape(id)),
+        (None, None) => {}
+    }
+    if let Some(d) = s.valid_from.as_deref().and_then(|d| long_date(lang, d)) {
+        item(lang.t("Date", "Date"), escape(&d));
+    }
+    if let Some(d) = s.valid_until.as_deref().and_then(|d| long_date(lang, d)) {
+        item(lang.t("Valable jusqu'au", "Valid until"), escape(&d));
+    }
+    if let Some(d) = &s.description {
+        item(lang.t("Ce que c'est", "What it is"), markdown(d));
+    }
+    if s.criteria.is_some() || s.criteria_url.is_some() {
+        let mut v = s.criteria.as_deref().map(markdown).unwrap_or_default();
+        if let Some(u) = s.criteria_url.as_deref().filter(|u| is_web(u)) {
+            v.push_str(&format!(
+                r#" <a href="{}">{}</a>"#,
+                escape(u),
+                lang.t("(voir les critères)", "(see the criteria)")
+            ));
+        }
+        item(lang.t("Ce qu'il fallait faire", "What had to be done"), v);
+    }
+    if let Some(n) = &s.narrative {
+        item(
+            lang.t("Ce que la personne a fait", "What the person did"),
+            markdown(n),
+        );
+    }
+    if !s.evidence.is_empty() {
+        let mut v = String::from("<ul>");
+        for e in &s.evidence {
+            let text = [&e.name, &e.description, &e.narrative]
+                .into_iter()
+                .flatten()
+                .map(|t| escape(t))
+                .collect::<Vec<_>>()
+                .join(" — ");
+            let link = e.url.as_deref().filter(|u| is_web(u)).map(|u| {
+                format!(
+                    r#" <a href="{}">{}</a>"#,
+                    escape(u),
+                    lang.t("(voir la preuve)", "(see the evidence)")
+                )
+            });
+            v.push_str(&format!("<li>{text}{}</li>", link.unwrap_or_default()));
+        }
+        v.push_str("</ul>");
+        item(lang.t("Preuves", "Evidence"), v);
+    }
+    if !s.endorsements.is_empty() {
+        let mut v = String::from("<ul>");
+        for e in &s.endorsements {
+            let who = e
+                .issuer_name
+                .as_deref()
+                .unwrap_or(lang.t("Quelqu'un", "Someone"));
+            match &e.comment {
+                Some(c) => v.push_str(&format!(
+                    "<li>{}{}{}{}</li>",
+                    escape(who),
+                    lang.t(" : « ", ": “"),
+                    escape(c),
+                    lang.t(" »", "”")
+                )),
+                None => v.push_str(&format!("<li>{}</li>", escape(who))),
+            }
+        }
+        v.push_str("</ul>");
+        item(lang.t("Recommandé par", "Endorsed by"), v);
+    }
+    if !dl.is_empty() {
+        out.push_str(&format!("<dl>{dl}</dl>"));
+    }
+    out.push_str("</section>");
+    out
+}
+
+fn is_web(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+fn checks_details(lang: Lang, checks: &[Check]) -> String {
+    let mut items = String::new();
+    for c in checks {
+        let (mark, word) = match c.status {
+            Status::Pass => ("✔", lang.t("réussi", "passed")),
+            Status::Fail => ("✘", lang.t("échec", "failed")),
+            Status::Warn => ("!", lang.t("attention", "warning")),
+            Status::Unknown => ("?", lang.t("pas vérifié", "not checked")),
+        };
+        let msg = match lang {
+            Lang::Fr => &c.message.fr,
+            Lang::En => &c.message.en,
+        };
+        items.push_str(&format!(
+            r#"<li><span aria-hidden="true">{mark}</span> <strong>{word}</strong>{colon}{msg} <span class="hint">({id})</span></li>"#,
+            colon = lang.t(" : ", ": "),
+            msg = escape(msg),
+            id = escape(c.id),
+        ));
+    }
+    format!(
+        r#"<details><summary>{}</summary><ul class="checks">{items}</ul></details>"#,
+        lang.t("Le détail des vérifications", "Details of each check")
+    )
+}
