@@ -2072,6 +2072,11 @@ async fn request_transitions_follow_the_state_machine_and_record_who_and_when(
         .unwrap();
     assert_eq!(approved.state, RequestState::Approved);
     assert_eq!(approved.award_id, Some(award.id));
+    assert!(!resubmitted.sealed_recipient.is_empty());
+    assert_eq!(
+        approved.sealed_recipient, "",
+        "the sealed email is erased once closed"
+    );
     let events = store.badge_request_events(request.id).await.unwrap();
     let kinds: Vec<_> = events
         .iter()

@@ -7,7 +7,8 @@
 -- A learner (or an educator on their behalf) asks for a badge class.
 -- Privacy: no clear email. The recipient is the salted hash awards carry, and
 -- the email sealed (AES-256-GCM under a key derived from the issuer's private
--- key, which lives in the keys directory, never here) for the approval to issue.
+-- key, which lives in the keys directory, never here) for the approval to issue;
+-- emptied once the request is approved or declined.
 CREATE TABLE badge_requests (
     id                  TEXT NOT NULL CONSTRAINT badge_requests_pkey PRIMARY KEY,
     issuer_slug         TEXT NOT NULL,

@@ -240,8 +240,10 @@ pub(super) async fn transition_badge_request(
         });
     }
     sqlx::query(
-        "UPDATE badge_requests SET state = $1, award_id = $2::uuid, updated_at = $3 \
-         WHERE id = $4::uuid",
+        // A closed request (approved or declined) never issues again: its sealed email is erased.
+        "UPDATE badge_requests SET state = $1, award_id = $2::uuid, updated_at = $3, \
+         sealed_recipient = CASE WHEN $1 IN ('approved', 'declined') THEN '' \
+         ELSE sealed_recipient END WHERE id = $4::uuid",
     )
     .bind(action.to_state().as_str())
     .bind(transition.award_id.map(|id| id.to_string()))

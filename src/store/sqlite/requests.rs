@@ -227,14 +227,19 @@ pub(super) async fn transition_badge_request(
             action: action.as_str(),
         });
     }
-    sqlx::query("UPDATE badge_requests SET state = ?, award_id = ?, updated_at = ? WHERE id = ?")
-        .bind(action.to_state().as_str())
-        .bind(transition.award_id.map(|id| id.to_string()))
-        .bind(&now)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    // A closed request (approved or declined) never issues again: its sealed email is erased.
+    sqlx::query(
+        "UPDATE badge_requests SET state = ?1, award_id = ?2, updated_at = ?3, \
+         sealed_recipient = CASE WHEN ?1 IN ('approved', 'declined') THEN '' \
+         ELSE sealed_recipient END WHERE id = ?4",
+    )
+    .bind(action.to_state().as_str())
+    .bind(transition.award_id.map(|id| id.to_string()))
+    .bind(&now)
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
     insert_event(
         &mut tx,
         id,
