@@ -188,7 +188,7 @@ pub async fn run(settings: &Settings, iterations: u32, ob2_url: Option<&str>) ->
     let signer = issuer.keys.active_rsa().signer().expect("rsa signer");
     let t = Instant::now();
     for _ in 0..n {
-        crate::proof::vc_jwt::sign_rs256(&cred, &signer, "kid").expect("sign");
+        crate::proof::vc_jwt::sign_rs256(&cred, signer, "kid").expect("sign");
     }
     let (ms, rate) = per_op(t.elapsed(), n);
     println!("  sign VC-JWT RS256 only:     {ms:.3} ms, {rate:.0}/s");

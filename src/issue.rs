@@ -131,7 +131,7 @@ pub fn sign(
     let signer = rsa
         .signer()
         .map_err(|e| IssueError::Signing(e.to_string()))?;
-    let jwt = vc_jwt::sign_rs256(unsigned, &signer, &issuer.key_url(&rsa.kid))
+    let jwt = vc_jwt::sign_rs256(unsigned, signer, &issuer.key_url(&rsa.kid))
         .map_err(|e| IssueError::Signing(e.to_string()))?;
     Ok(SignedCredential { json, jwt })
 }
@@ -307,13 +307,13 @@ async fn issue_core(
     core: Core,
 ) -> Result<Award, IssueError> {
     let now = Utc::now();
+    let award_id = core.details.reserved_id.unwrap_or_else(Uuid::new_v4);
     let mut details = core.details;
     if details.valid_until.is_none()
         && let Some(days) = class.validity_days
     {
         details.valid_until = Some(now + chrono::Duration::days(i64::from(days)));
     }
-    let award_id = Uuid::new_v4();
     let hashed = core.recipient;
     let recognised = core.recognised;
     let mut unsigned = credential::build_with(

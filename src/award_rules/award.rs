@@ -160,7 +160,7 @@ pub async fn confirm(
             evidence_url: confirmation.evidence_url,
             narrative: confirmation.narrative,
             valid_until: confirmation.valid_until,
-            evidence_files: Vec::new(),
+            ..Default::default()
         },
         issued_by: issued_by.to_owned(),
         idempotency_key: key.clone(),

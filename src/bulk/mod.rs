@@ -436,7 +436,7 @@ pub async fn issue_row(
             evidence_url: data.evidence_url,
             narrative: data.narrative,
             valid_until: data.valid_until,
-            evidence_files: Vec::new(),
+            ..Default::default()
         },
         issued_by: actor.clone(),
         idempotency_key: Some(row.idempotency_key.clone()),

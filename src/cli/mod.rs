@@ -323,7 +323,7 @@ pub async fn run() -> ExitCode {
                     evidence_url,
                     narrative,
                     valid_until,
-                    evidence_files: Vec::new(),
+                    ..Default::default()
                 },
                 issued_by: format!("cli:{user}"),
                 idempotency_key: None,

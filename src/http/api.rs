@@ -134,7 +134,7 @@ pub async fn create_award(
             evidence_url: req.evidence_url,
             narrative: req.narrative,
             valid_until,
-            evidence_files: Vec::new(),
+            ..Default::default()
         },
         issued_by: format!("api:{who}"),
         idempotency_key: req.idempotency_key,

@@ -489,6 +489,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
                 narrative: r.narrative.clone(),
                 valid_until: None,
                 evidence_files,
+                ..Default::default()
             },
             issued_by: actor.to_owned(),
             idempotency_key: Some(format!("request:{}", r.id)),

@@ -129,6 +129,7 @@ fn full_details() -> AwardDetails {
             genre: "image".into(),
             description: "Photo apportée avec la demande de badge".into(),
         }],
+        ..Default::default()
     }
 }
 

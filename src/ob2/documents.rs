@@ -274,6 +274,15 @@ pub fn assertion(
     if !evidence.is_empty() {
         a["evidence"] = Value::Array(evidence);
     }
+    let endorsements: Vec<Value> = d
+        .endorsements
+        .iter()
+        .filter_map(|e| e.ob2_url.clone().map(Value::from))
+        .collect();
+    if !endorsements.is_empty() {
+        // OB 2.0 `endorsement` is an IRI (`@type: @id`): the hosted Endorsement documents.
+        a["endorsement"] = Value::Array(endorsements);
+    }
     a["verification"] = verification;
     a["related"] = related_ob3(parts.ob3_credential_id, OB3_CREDENTIAL);
     Ok(a)

@@ -56,7 +56,7 @@ pub fn sign_assertion(assertion: &Value, key: &RsaKey) -> Result<String, JwsErro
     }
     let signer = key.signer().map_err(|e| JwsError::Sign(e.to_string()))?;
     let payload = serde_json::to_vec(assertion).map_err(|e| JwsError::Sign(e.to_string()))?;
-    josekit::jws::serialize_compact(&payload, &JwsHeader::new(), &signer)
+    josekit::jws::serialize_compact(&payload, &JwsHeader::new(), signer)
         .map_err(|e| JwsError::Sign(e.to_string()))
 }
 

@@ -30,6 +30,21 @@ pub struct AwardDetails {
     pub valid_until: Option<DateTime<Utc>>,
     /// Files of evidence carnet keeps (a badge request's), each published as its private URL.
     pub evidence_files: Vec<FileEvidence>,
+    /// Endorsements of this award, signed before it is issued (a badge request's tutor): each
+    /// embedded in the credential's `endorsement[]`, and named in the OB 2.0 assertion.
+    pub endorsements: Vec<EmbeddedEndorsement>,
+    /// The award's id when it was reserved before issuing (endorsements name the credential
+    /// they endorse before it exists); `None`: a fresh one.
+    pub reserved_id: Option<Uuid>,
+}
+
+/// One endorsement as an award carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedEndorsement {
+    /// The signed OB 3.0 `EndorsementCredential` (Data Integrity proof).
+    pub ob3: Value,
+    /// The URL of the hosted OB 2.0 `Endorsement` (`None` when the issuer has no OB 2.0 forms).
+    pub ob2_url: Option<String>,
 }
 
 /// A file of evidence as the credential shows it: a private URL (`{base}/evidence/{id}`, which
@@ -230,6 +245,9 @@ pub fn build_with(
     evidence.extend(details.evidence_files.iter().map(FileEvidence::ob3));
     if !evidence.is_empty() {
         cred["evidence"] = Value::Array(evidence);
+    }
+    if !details.endorsements.is_empty() {
+        cred["endorsement"] = details.endorsements.iter().map(|e| e.ob3.clone()).collect();
     }
     cred
 }

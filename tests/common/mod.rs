@@ -75,6 +75,6 @@ pub fn full_details() -> AwardDetails {
         evidence_url: Some("https://ime.example.org/preuves/42".into()),
         narrative: Some("J'ai montré les EPI à mon tuteur.".into()),
         valid_until: Some(Utc::now() + chrono::Duration::days(365)),
-        evidence_files: Vec::new(),
+        ..Default::default()
     }
 }
