@@ -1,6 +1,8 @@
 //! Issuing an award: build the OB 3.0 credential from a badge class, sign it twice (Data Integrity
 //! eddsa-rdfc-2022 and VC-JWT RS256), and store both forms with the award in one transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ use crate::proof::{data_integrity, vc_jwt};
 use crate::recipient::{Email, HashedIdentity, hash_email};
 use crate::status::StatusPurpose;
 use crate::status_publisher;
-use crate::store::{Award, NewAward, Store, StoreError};
+use crate::store::{Award, NewAward, StatusSlot, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -220,7 +222,7 @@ pub fn ob2_forms_with(
 /// A class with award rules (`[[recognises]]`) is refused here: it is awarded from a carnet
 /// that earns it ([`issue_recognised`], after an educator's confirmation), never on request alone.
 pub async fn issue(
-    issuer: &std::sync::Arc<Issuer>,
+    issuer: &Arc<Issuer>,
     class: &BadgeClass,
     store: &dyn Store,
     request: AwardRequest,
@@ -260,7 +262,7 @@ pub async fn issue(
 /// Issues an award earned from a carnet (see [`RecognisedAwardRequest`]); with its idempotency
 /// key already used, returns the existing award unchanged.
 pub async fn issue_recognised(
-    issuer: &std::sync::Arc<Issuer>,
+    issuer: &Arc<Issuer>,
     class: &BadgeClass,
     store: &dyn Store,
     request: RecognisedAwardRequest,
@@ -301,12 +303,50 @@ struct Core {
 
 /// Builds, signs (off the async runtime) and stores an award atomically.
 async fn issue_core(
-    issuer: &std::sync::Arc<Issuer>,
+    issuer: &Arc<Issuer>,
     class: &BadgeClass,
     store: &dyn Store,
     core: Core,
 ) -> Result<Award, IssueError> {
-    let now = Utc::now();
+    let slot = store
+        .allocate_status_index(issuer.slug(), StatusPurpose::Revocation)
+        .await?;
+    let (signer, signed_class) = (issuer.clone(), class.clone());
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare(&signer, &signed_class, core, slot, Utc::now())
+    })
+    .await
+    .map_err(|e| IssueError::Signing(e.to_string()))??;
+    if let Some((version, document)) = &prepared.class_version {
+        save_class_version(issuer, class, store, version, document).await?;
+    }
+    let key = prepared.new.idempotency_key.clone();
+    match store.insert_award(&prepared.new).await {
+        Ok(a) => Ok(a),
+        // Two requests with the same idempotency key at once: the loser returns the winner's award.
+        Err(StoreError::Conflict(_)) if key.is_some() => Ok(store
+            .find_by_idempotency_key(issuer.slug(), key.as_deref().unwrap_or_default())
+            .await?
+            .ok_or_else(|| IssueError::Signing("conflicting award vanished".into()))?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An award built and signed, not stored yet.
+struct Prepared {
+    new: NewAward,
+    /// The OB 2.0 BadgeClass version its assertion names, and that document.
+    class_version: Option<(String, String)>,
+}
+
+/// Builds and signs an award in its status slot (CPU-bound: call from a blocking context).
+fn prepare(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    core: Core,
+    slot: StatusSlot,
+    now: DateTime<Utc>,
+) -> Result<Prepared, IssueError> {
     let award_id = core.details.reserved_id.unwrap_or_else(Uuid::new_v4);
     let mut details = core.details;
     if details.valid_until.is_none()
@@ -325,51 +365,31 @@ async fn issue_core(
         now,
         recognised.as_ref(),
     );
-    // The status slot is taken before signing (the credential carries it); a crash after this
-    // leaves an unused slot, never a reused one.
-    let slot = store
-        .allocate_status_index(issuer.slug(), StatusPurpose::Revocation)
-        .await?;
     unsigned["credentialStatus"] = status_publisher::entry(issuer, StatusPurpose::Revocation, slot);
     let credential_id = credential::credential_url(&issuer.base_url, award_id);
-    let signer = issuer.clone();
-    let (ob2_hashed, ob2_details) = (hashed.clone(), details.clone());
-    let ob2_class = class.clone();
-    let ob3_id = credential_id.clone();
-    let ob2_recognised = recognised.clone();
-    let (signed, ob2) = tokio::task::spawn_blocking(move || {
-        let signed = sign(&signer, &unsigned, now)?;
-        let ob2 = ob2_forms_with(
-            &signer,
-            &ob2_class,
-            award_id,
-            &ob2_hashed,
-            &ob2_details,
-            now,
-            &ob3_id,
-            ob2_recognised.as_ref(),
-        )?;
-        Ok::<_, IssueError>((signed, ob2))
-    })
-    .await
-    .map_err(|e| IssueError::Signing(e.to_string()))??;
+    let signed = sign(issuer, &unsigned, now)?;
+    let ob2 = ob2_forms_with(
+        issuer,
+        class,
+        award_id,
+        &hashed,
+        &details,
+        now,
+        &credential_id,
+        recognised.as_ref(),
+    )?;
     let (assertion_json, assertion_jws) = ob2.unzip();
-    if assertion_json.is_some() {
-        // The assertion points at this version of the class: keep its document servable.
-        let (version, document) = match &recognised {
-            None => (
-                ob2::badge_class_version(class).to_owned(),
-                ob2::badge_class(issuer, class),
-            ),
-            Some(r) => (
-                recognition::edition_version(class, &r.referentiel),
-                ob2::badge_class_recognising(issuer, class, &r.referentiel),
-            ),
-        };
-        store
-            .save_badge_class_version(issuer.slug(), &class.slug, &version, &document.to_string())
-            .await?;
-    }
+    // The assertion points at this version of the class: its document must stay servable.
+    let class_version = assertion_json.is_some().then(|| match &recognised {
+        None => (
+            ob2::badge_class_version(class).to_owned(),
+            ob2::badge_class(issuer, class).to_string(),
+        ),
+        Some(r) => (
+            recognition::edition_version(class, &r.referentiel),
+            ob2::badge_class_recognising(issuer, class, &r.referentiel).to_string(),
+        ),
+    });
     let new = NewAward {
         id: award_id,
         issuer_slug: issuer.slug().to_string(),
@@ -388,20 +408,200 @@ async fn issue_core(
         valid_from: now,
         valid_until: details.valid_until,
         issued_by: core.issued_by,
-        idempotency_key: core.idempotency_key.clone(),
+        idempotency_key: core.idempotency_key,
     };
-    match store.insert_award(&new).await {
-        Ok(a) => Ok(a),
-        // Two requests with the same idempotency key at once: the loser returns the winner's award.
-        Err(StoreError::Conflict(_)) if core.idempotency_key.is_some() => Ok(store
-            .find_by_idempotency_key(
-                issuer.slug(),
-                core.idempotency_key.as_deref().unwrap_or_default(),
-            )
-            .await?
-            .ok_or_else(|| IssueError::Signing("conflicting award vanished".into()))?),
-        Err(e) => Err(e.into()),
+    Ok(Prepared { new, class_version })
+}
+
+async fn save_class_version(
+    issuer: &Issuer,
+    class: &BadgeClass,
+    store: &dyn Store,
+    version: &str,
+    document: &str,
+) -> Result<(), StoreError> {
+    store
+        .save_badge_class_version(issuer.slug(), &class.slug, version, document)
+        .await
+}
+
+/// Issues several awards of one class at once (bulk awards): the same checks and the same
+/// credentials as [`issue`], one by one, but with their status slots taken in one transaction,
+/// signed on `parallel` threads, and stored in ONE transaction (all or none). Each request gets
+/// its own result (an award, or why it is refused); `Err` only when the store fails, and then
+/// nothing of this call is stored.
+pub async fn issue_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    requests: Vec<AwardRequest>,
+    parallel: usize,
+) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
+    let batch = sign_many(issuer, class, store, requests, parallel).await?;
+    store_many(issuer, class, store, batch).await
+}
+
+/// Awards signed by [`sign_many`], to store with [`store_many`] (bulk awards sign the next page
+/// while the previous one is being stored).
+pub struct SignedBatch {
+    results: Vec<Option<Result<Award, IssueError>>>,
+    /// (request index, recipient for the logs, the award).
+    prepared: Vec<(usize, String, Prepared)>,
+}
+
+/// The first half of [`issue_many`]: checks, status slots, signatures; nothing stored but the
+/// slots.
+pub async fn sign_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    requests: Vec<AwardRequest>,
+    parallel: usize,
+) -> Result<SignedBatch, StoreError> {
+    let mut results: Vec<Option<Result<Award, IssueError>>> = Vec::with_capacity(requests.len());
+    let mut todo = Vec::new();
+    let now = Utc::now();
+    for (i, request) in requests.into_iter().enumerate() {
+        if let Some(key) = &request.idempotency_key
+            && let Some(existing) = store.find_by_idempotency_key(issuer.slug(), key).await?
+        {
+            results.push(Some(Ok(existing)));
+            continue;
+        }
+        if !class.rules.is_empty() {
+            results.push(Some(Err(IssueError::Invalid {
+                field: "badge_class",
+                problem: format!(
+                    "« {} » recognises référentiel competences: it is awarded from a carnet that earns it",
+                    class.name
+                ),
+            })));
+            continue;
+        }
+        if let Err(e) = request.validate(now) {
+            results.push(Some(Err(e)));
+            continue;
+        }
+        results.push(None);
+        let recipient = request.recipient.to_string();
+        todo.push((
+            i,
+            recipient,
+            Core {
+                recipient: hash_email(&request.recipient),
+                details: request.details,
+                issued_by: request.issued_by,
+                idempotency_key: request.idempotency_key,
+                recognised: None,
+            },
+        ));
     }
+    if todo.is_empty() {
+        return Ok(SignedBatch {
+            results,
+            prepared: Vec::new(),
+        });
+    }
+    let slots = store
+        .allocate_status_indices(
+            issuer.slug(),
+            StatusPurpose::Revocation,
+            u32::try_from(todo.len()).unwrap_or(u32::MAX),
+        )
+        .await?;
+    // Signing: `parallel` blocking tasks, each a share of the awards.
+    let parallel = parallel.clamp(1, todo.len());
+    let mut shares: Vec<Vec<_>> = (0..parallel).map(|_| Vec::new()).collect();
+    for (n, (item, slot)) in todo.into_iter().zip(slots).enumerate() {
+        shares[n % parallel].push((item, slot));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for share in shares {
+        let (issuer, class) = (issuer.clone(), class.clone());
+        tasks.spawn_blocking(move || {
+            share
+                .into_iter()
+                .map(|((i, recipient, core), slot)| {
+                    (i, recipient, prepare(&issuer, &class, core, slot, now))
+                })
+                .collect::<Vec<_>>()
+        });
+    }
+    let mut prepared = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let share = done.map_err(|e| StoreError::Corrupt(format!("a signing task failed: {e}")))?;
+        for (i, recipient, p) in share {
+            match p {
+                Ok(p) => prepared.push((i, recipient, p)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+    }
+    Ok(SignedBatch { results, prepared })
+}
+
+/// The second half of [`issue_many`]: the awards stored in one transaction, each request's result.
+pub async fn store_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    batch: SignedBatch,
+) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
+    let SignedBatch {
+        mut results,
+        mut prepared,
+    } = batch;
+    prepared.sort_by_key(|(i, _, _)| *i);
+    let mut versions: Vec<&(String, String)> = Vec::new();
+    for (_, _, p) in &prepared {
+        if let Some(v) = &p.class_version
+            && !versions.contains(&v)
+        {
+            versions.push(v);
+        }
+    }
+    for (version, document) in versions {
+        // Once per call, not once per award.
+        save_class_version(issuer, class, store, version, document).await?;
+    }
+    let news: Vec<NewAward> = prepared.iter().map(|(_, _, p)| p.new.clone()).collect();
+    let stored = match store.insert_awards(&news).await {
+        Ok(stored) => stored,
+        // Another writer took one of these keys meanwhile (PostgreSQL): one by one instead.
+        Err(StoreError::Conflict(_)) => {
+            let mut stored = Vec::with_capacity(news.len());
+            for new in &news {
+                match store.insert_award(new).await {
+                    Ok(a) => stored.push(Some(a)),
+                    Err(StoreError::Conflict(_)) if new.idempotency_key.is_some() => {
+                        stored.push(None)
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            stored
+        }
+        Err(e) => return Err(e),
+    };
+    for ((i, recipient, p), award) in prepared.into_iter().zip(stored) {
+        results[i] = Some(match award {
+            Some(award) => {
+                tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %recipient, "issued badge {}", award.id);
+                Ok(award)
+            }
+            None => store
+                .find_by_idempotency_key(
+                    issuer.slug(),
+                    p.new.idempotency_key.as_deref().unwrap_or_default(),
+                )
+                .await?
+                .ok_or_else(|| IssueError::Signing("conflicting award vanished".into())),
+        });
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every request answered"))
+        .collect())
 }
 
 /// Parses `YYYY-MM-DD` (end of day, UTC) or an RFC 3339 date-time.

@@ -181,14 +181,132 @@ suite!(
         evidence_is_kept_with_its_content_and_deduplicated_per_request,
         evidence_is_refused_on_closed_or_unknown_requests,
         evidence_shares_are_found_by_token_hash_until_revoked,
+        insert_awards_stores_all_or_nothing_and_skips_taken_keys,
     ],
     url: [
         reopening_runs_migrations_again_without_harm,
         allocation_opens_the_next_list_when_the_newest_is_full,
+        batch_allocation_spans_lists_and_never_overlaps,
     ],
 );
 
 // ---- the suite ------------------------------------------------------------------------
+
+async fn insert_awards_stores_all_or_nothing_and_skips_taken_keys(store: Arc<dyn Store>) {
+    let one = issuer();
+    let first = store.insert_award(&sample(&one)).await.unwrap();
+    let (a, c) = (sample(&one), sample(&one));
+    let taken = NewAward {
+        idempotency_key: first.idempotency_key.clone(),
+        ..sample(&one)
+    };
+    let stored = store
+        .insert_awards(&[a.clone(), taken.clone(), c.clone()])
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[0].as_ref().map(|x| x.id), Some(a.id));
+    assert!(stored[1].is_none(), "a taken key is skipped, not an error");
+    assert_eq!(stored[2].as_ref().map(|x| x.id), Some(c.id));
+    assert!(store.get_award(taken.id).await.unwrap().is_none());
+    for id in [a.id, c.id] {
+        let events = store.award_events(id).await.unwrap();
+        assert_eq!(events.len(), 1, "each stored award has its issued event");
+        assert_eq!(events[0].kind, AwardEventKind::Issued);
+    }
+    // the same key twice in one call: the second is skipped
+    let key = Some(format!("twice-{}", Uuid::new_v4()));
+    let (d, e) = (
+        NewAward {
+            idempotency_key: key.clone(),
+            ..sample(&one)
+        },
+        NewAward {
+            idempotency_key: key,
+            ..sample(&one)
+        },
+    );
+    let stored = store.insert_awards(&[d.clone(), e.clone()]).await.unwrap();
+    assert!(stored[0].is_some() && stored[1].is_none());
+    // any other conflict fails the whole call: nothing of it is stored
+    let f = sample(&one);
+    let clash = NewAward {
+        credential_id: a.credential_id.clone(),
+        ..sample(&one)
+    };
+    let refused = store.insert_awards(&[f.clone(), clash]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert!(
+        store.get_award(f.id).await.unwrap().is_none(),
+        "all or nothing"
+    );
+    assert!(store.insert_awards(&[]).await.unwrap().is_empty());
+}
+
+async fn batch_allocation_spans_lists_and_never_overlaps(_store: Arc<dyn Store>, url: String) {
+    let small = store::open_with(
+        &url,
+        StoreOptions {
+            status_list_size: 4,
+        },
+    )
+    .await
+    .expect("open with small lists");
+    let one = issuer();
+    let batch = small.allocate_status_indices(&one, StatusPurpose::Revocation, 3);
+    assert_eq!(
+        batch.await.unwrap(),
+        vec![slot(0, 0), slot(0, 1), slot(0, 2)]
+    );
+    let single = small.allocate_status_index(&one, StatusPurpose::Revocation);
+    assert_eq!(single.await.unwrap(), slot(0, 3));
+    let batch = small.allocate_status_indices(&one, StatusPurpose::Revocation, 6);
+    let expected = [(1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)];
+    let expected: Vec<StatusSlot> = expected.iter().map(|&(l, i)| slot(l, i)).collect();
+    assert_eq!(batch.await.unwrap(), expected);
+    let info = small.status_list(&one, StatusPurpose::Revocation, 2).await;
+    assert_eq!(info.unwrap().unwrap().allocated, 2);
+    assert!(
+        small
+            .allocate_status_indices(&one, StatusPurpose::Revocation, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // concurrent batches and single allocations: every slot once, lists filled in order
+    let other = issuer();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..8u32 {
+        let (store, other) = (small.clone(), other.clone());
+        tasks.spawn(async move {
+            if n % 2 == 0 {
+                store
+                    .allocate_status_indices(&other, StatusPurpose::Revocation, n + 1)
+                    .await
+                    .unwrap()
+            } else {
+                vec![
+                    store
+                        .allocate_status_index(&other, StatusPurpose::Revocation)
+                        .await
+                        .unwrap(),
+                ]
+            }
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        all.extend(done.unwrap());
+    }
+    all.sort_by_key(|s| (s.list, s.index));
+    // 1 + 3 + 5 + 7 (batches) + 4 (singles) = 20 slots: lists 0 to 4, all full
+    let expected: Vec<StatusSlot> = (0..20).map(|n| slot(n / 4, n % 4)).collect();
+    assert_eq!(all, expected);
+    small.close().await;
+}
 
 async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
     let new = sample(&issuer());

@@ -3,16 +3,19 @@
 //!
 //! **Idempotent.** Each row has an idempotency key: derived from the class, the batch name and the
 //! row's `key` column, or its normalised email when there is none ([`row_key`]). The key goes to
-//! [`issue::issue`], which returns the award already stored under it instead of issuing again; so
-//! re-running a file, or a corrected copy of it, issues nothing twice (those rows are `already`).
+//! [`issue::issue_many`], which returns the award already stored under it instead of issuing
+//! again; so re-running a file, or a corrected copy of it, issues nothing twice (those rows are
+//! `already`).
 //!
 //! **Crash-safe.** The job and one row per CSV line are stored in ONE transaction before anything
-//! is issued ([`submit`]). Then, per pending row ([`run`]): the award is issued (award and its audit
-//! event in one transaction: complete or absent), then the row is marked (rows and job counts in
-//! one transaction, a few rows at a time). A crash between the two leaves the row pending with its
-//! award stored; the rerun finds the award by the row's key and marks the row, issuing nothing. So after any crash, every
-//! award is complete or absent, and a rerun (`carnet bulk resume`, re-sending the same file, or the
-//! server's start, [`resume_unfinished`]) completes exactly the rest.
+//! is issued ([`submit`]). Then, a page of pending rows at a time ([`run`]): their status slots
+//! are taken (one transaction), their awards signed, then stored with their audit events (ONE
+//! transaction: the whole page complete or absent), then the rows are marked (rows and job counts
+//! in one transaction). A crash between the two leaves the rows pending with their awards stored;
+//! the rerun finds each award by its row's key and marks the row, issuing nothing. So after any
+//! crash, every award is complete or absent, and a rerun (`carnet bulk resume`, re-sending the same
+//! file, or the server's start, [`resume_unfinished`]) completes exactly the rest. Slots taken for
+//! a page that a crash stopped stay unused: a gap in the status list, never a slot used twice.
 //!
 //! **Private.** A pending row's data (email, name...) is stored sealed ([`seal`]) and erased once
 //! the row is done; keys are hashes; error reasons never repeat an email.
@@ -22,7 +25,6 @@ pub mod seal;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -41,16 +43,13 @@ use crate::store::{
 
 pub use file::{FileProblem, MAX_BULK_BYTES, MAX_ROWS};
 
-/// Bulk awards issued at once in one process, whatever the number of jobs: signing is CPU-bound,
+/// Bulk awards signed at once in one process, whatever the number of jobs: signing is CPU-bound,
 /// and big batches must not starve verification traffic on 2 cores.
 pub const MAX_CONCURRENT_AWARDS: usize = 2;
 static ISSUING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_AWARDS);
-/// Pending rows read from the store at a time.
+/// Pending rows issued together: their status slots in one transaction, their awards in one,
+/// their marking in one. A page is also what a crash can leave issued but not yet marked.
 const PAGE: u32 = 64;
-/// Issued rows are marked together, at most this many...
-const MARK_BATCH: usize = 32;
-/// ... or this long after the previous marking.
-const MARK_EVERY: Duration = Duration::from_millis(250);
 /// Longest batch name.
 const MAX_BATCH_CHARS: usize = 64;
 
@@ -284,64 +283,47 @@ pub async fn run(
             .ok_or(BulkError::NotFound(job_id))?,
     );
     progress(job.counts);
-    let concurrency = concurrency.max(1);
-    let mut marker = Marker {
-        store: store.as_ref(),
-        job: job_id,
-        outcomes: Vec::new(),
-        since: Instant::now(),
-        progress,
-    };
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut failure: Option<BulkError> = None;
+    let concurrency = concurrency.clamp(1, MAX_CONCURRENT_AWARDS);
+    // A pipeline of two pages: the next page is signed (CPU) while the previous one is stored
+    // and marked (the database).
     let mut after = 0;
-    'pages: while failure.is_none() {
-        let page = match store.pending_bulk_rows(job_id, after, PAGE).await {
-            Ok(page) => page,
-            Err(e) => {
-                failure = Some(e.into());
-                break;
+    let mut signed: Option<SignedPage> = None;
+    loop {
+        let page = store.pending_bulk_rows(job_id, after, PAGE).await?;
+        if let Some(last) = page.last() {
+            after = last.line;
+        }
+        if page.is_empty() && signed.is_none() {
+            break;
+        }
+        let sign = async {
+            if page.is_empty() {
+                Ok(None)
+            } else {
+                sign_page(app, &class, &job, &page, concurrency)
+                    .await
+                    .map(Some)
             }
         };
-        let Some(last) = page.last() else { break };
-        after = last.line;
-        for row in page {
-            while tasks.len() >= concurrency {
-                let Some(done) = tasks.join_next().await else {
-                    break;
-                };
-                if let Err(e) = marker.settle(done).await {
-                    failure = Some(e);
-                    break 'pages;
-                }
+        let finish = async {
+            match signed.take() {
+                Some(previous) => store_page(app, &class, &job, previous).await.map(Some),
+                None => Ok(None),
             }
-            let (app, class, job) = (app.clone(), class.clone(), job.clone());
-            tasks.spawn(async move {
-                let _permit = ISSUING
-                    .acquire()
-                    .await
-                    .map_err(|e| BulkError::Internal(e.to_string()))?;
-                let outcome = issue_row(&app, &class, &job, &row).await?;
-                Ok::<_, BulkError>((row.line, outcome))
-            });
+        };
+        let (next, finished) = tokio::join!(sign, finish);
+        let outcome = finished.and_then(|finished| Ok((finished, next?)));
+        let (finished, next) = match outcome {
+            Ok(both) => both,
+            Err(e) => {
+                tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
+                return Err(e);
+            }
+        };
+        if let Some(counts) = finished {
+            progress(counts);
         }
-    }
-    // Rows under way finish (issued and marked) before the run ends, even after a failure.
-    while let Some(done) = tasks.join_next().await {
-        if let Err(e) = marker.settle(done).await
-            && failure.is_none()
-        {
-            failure = Some(e);
-        }
-    }
-    if let Err(e) = marker.flush().await
-        && failure.is_none()
-    {
-        failure = Some(e.into());
-    }
-    if let Some(e) = failure {
-        tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
-        return Err(e);
+        signed = next;
     }
     let job = store
         .set_bulk_job_state(job_id, JobState::Done, None)
@@ -351,48 +333,131 @@ pub async fn run(
     Ok(job)
 }
 
-/// Rows issued and not yet marked: marked together, in one transaction, every [`MARK_BATCH`]
-/// rows or [`MARK_EVERY`] (a commit per row would cost as much as the award's own). A crash
-/// before the marking leaves them pending with their awards stored: the rerun finds each award
-/// by its key and issues nothing.
-struct Marker<'a> {
-    store: &'a dyn crate::store::Store,
-    job: Uuid,
+/// A page of rows signed, not stored yet: the rows refused already, and the others' awards.
+struct SignedPage {
     outcomes: Vec<(u32, RowOutcome)>,
-    since: Instant,
-    progress: &'a (dyn Fn(JobCounts) + Send + Sync),
+    /// (line, email, the column the row's key comes from), in the batch's order.
+    opened: Vec<(u32, Email, &'static str)>,
+    batch: issue::SignedBatch,
 }
 
-impl Marker<'_> {
-    /// Takes a finished row task; marks the rows waiting when it is time.
-    async fn settle(
-        &mut self,
-        done: Result<Result<(u32, RowOutcome), BulkError>, tokio::task::JoinError>,
-    ) -> Result<(), BulkError> {
-        let (line, outcome) =
-            done.map_err(|e| BulkError::Internal(format!("a row's task failed: {e}")))??;
-        if let RowOutcome::Error(e) = &outcome {
+/// Signs a page of pending rows ([`issue::sign_many`]: their status slots in one transaction,
+/// the signatures on `parallel` threads).
+async fn sign_page(
+    app: &App,
+    class: &Arc<BadgeClass>,
+    job: &BulkJob,
+    page: &[PendingBulkRow],
+    parallel: usize,
+) -> Result<SignedPage, BulkError> {
+    let mut outcomes = Vec::with_capacity(page.len());
+    let mut requests = Vec::new();
+    let mut opened = Vec::new();
+    for row in page {
+        match open_row(app, class, job, row) {
+            Ok((request, email, key_field)) => {
+                requests.push(request);
+                opened.push((row.line, email, key_field));
+            }
+            Err(outcome) => outcomes.push((row.line, outcome)),
+        }
+    }
+    // Every permit: bulk jobs take turns, a page at a time, and leave the cores to verification
+    // traffic between pages.
+    let _permits = ISSUING
+        .acquire_many(MAX_CONCURRENT_AWARDS as u32)
+        .await
+        .map_err(|e| BulkError::Internal(e.to_string()))?;
+    let batch =
+        issue::sign_many(&app.issuer, class, app.store.as_ref(), requests, parallel).await?;
+    Ok(SignedPage {
+        outcomes,
+        opened,
+        batch,
+    })
+}
+
+/// Stores a signed page's awards (ONE transaction: the whole page or nothing), then marks its
+/// rows (one transaction); returns the job's counts. A crash between the two leaves the rows
+/// pending with their awards stored: the rerun finds each award by its row's key and issues
+/// nothing.
+async fn store_page(
+    app: &App,
+    class: &Arc<BadgeClass>,
+    job: &BulkJob,
+    page: SignedPage,
+) -> Result<JobCounts, BulkError> {
+    let SignedPage {
+        mut outcomes,
+        opened,
+        batch,
+    } = page;
+    let results = issue::store_many(&app.issuer, class, app.store.as_ref(), batch).await?;
+    let actor = job_actor(job);
+    for ((line, email, key_field), result) in opened.into_iter().zip(results) {
+        outcomes.push((line, row_outcome(result, class, &email, &actor, key_field)?));
+    }
+    outcomes.sort_by_key(|(line, _)| *line);
+    for (line, outcome) in &outcomes {
+        if let RowOutcome::Error(e) = outcome {
             tracing::info!(line, field = %e.field, "bulk row {line} not issued: {}", e.reason);
         }
-        self.outcomes.push((line, outcome));
-        if self.outcomes.len() >= MARK_BATCH || self.since.elapsed() >= MARK_EVERY {
-            self.flush().await?;
-        }
-        Ok(())
     }
+    let marked = app.store.finish_bulk_rows(job.id, &outcomes).await?;
+    Ok(marked.counts)
+}
 
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        if self.outcomes.is_empty() {
-            return Ok(());
-        }
-        let marked = self
-            .store
-            .finish_bulk_rows(self.job, &self.outcomes)
-            .await?;
-        self.outcomes.clear();
-        self.since = Instant::now();
-        (self.progress)(marked.counts);
-        Ok(())
+/// A pending row's award request, opened from its sealed data; or the row's error.
+fn open_row(
+    app: &App,
+    class: &BadgeClass,
+    job: &BulkJob,
+    row: &PendingBulkRow,
+) -> Result<(AwardRequest, Email, &'static str), RowOutcome> {
+    let refuse = |field: &str, reason: String| {
+        RowOutcome::Error(RowError {
+            field: field.to_string(),
+            reason,
+        })
+    };
+    let data = seal::open(&app.issuer, &row.payload).map_err(|e| refuse("(row)", e))?;
+    let email = Email::parse(&data.email).map_err(|e| refuse("email", e))?;
+    let key_field = if data.keyed { "key" } else { "email" };
+    let request = AwardRequest {
+        badge_class: class.slug.clone(),
+        recipient: email.clone(),
+        details: AwardDetails {
+            recipient_name: data.name,
+            evidence_url: data.evidence_url,
+            narrative: data.narrative,
+            valid_until: data.valid_until,
+            ..Default::default()
+        },
+        issued_by: job_actor(job),
+        idempotency_key: Some(row.idempotency_key.clone()),
+    };
+    Ok((request, email, key_field))
+}
+
+/// A row's outcome from its award (or why it was refused); `Err` when the store failed.
+fn row_outcome(
+    result: Result<Award, IssueError>,
+    class: &BadgeClass,
+    email: &Email,
+    actor: &str,
+    key_field: &str,
+) -> Result<RowOutcome, BulkError> {
+    let refuse = |field: &str, reason: String| {
+        Ok(RowOutcome::Error(RowError {
+            field: field.to_string(),
+            reason,
+        }))
+    };
+    match result {
+        Ok(award) => Ok(outcome_for(award, class, email, actor, key_field)),
+        Err(IssueError::Store(e)) => Err(e.into()),
+        Err(IssueError::Invalid { field, problem }) => refuse(field, problem),
+        Err(e) => refuse("(row)", e.to_string()),
     }
 }
 
@@ -405,48 +470,13 @@ pub async fn issue_row(
     job: &BulkJob,
     row: &PendingBulkRow,
 ) -> Result<RowOutcome, BulkError> {
-    let refuse = |field: &str, reason: String| {
-        Ok(RowOutcome::Error(RowError {
-            field: field.to_string(),
-            reason,
-        }))
+    let (request, email, key_field) = match open_row(app, class, job, row) {
+        Ok(opened) => opened,
+        Err(outcome) => return Ok(outcome),
     };
-    let data = match seal::open(&app.issuer, &row.payload) {
-        Ok(d) => d,
-        Err(e) => return refuse("(row)", e),
-    };
-    let email = match Email::parse(&data.email) {
-        Ok(e) => e,
-        Err(e) => return refuse("email", e),
-    };
-    let actor = job_actor(job);
-    let key_field = if data.keyed { "key" } else { "email" };
-    let store = app.store.as_ref();
-    if let Some(existing) = store
-        .find_by_idempotency_key(app.issuer.slug(), &row.idempotency_key)
-        .await?
-    {
-        return Ok(outcome_for(existing, class, &email, &actor, key_field));
-    }
-    let request = AwardRequest {
-        badge_class: class.slug.clone(),
-        recipient: email.clone(),
-        details: AwardDetails {
-            recipient_name: data.name,
-            evidence_url: data.evidence_url,
-            narrative: data.narrative,
-            valid_until: data.valid_until,
-            ..Default::default()
-        },
-        issued_by: actor.clone(),
-        idempotency_key: Some(row.idempotency_key.clone()),
-    };
-    match issue::issue(&app.issuer, class, store, request).await {
-        Ok(award) => Ok(outcome_for(award, class, &email, &actor, key_field)),
-        Err(IssueError::Store(e)) => Err(e.into()),
-        Err(IssueError::Invalid { field, problem }) => refuse(field, problem),
-        Err(e) => refuse("(row)", e.to_string()),
-    }
+    let actor = request.issued_by.clone();
+    let result = issue::issue(&app.issuer, class, app.store.as_ref(), request).await;
+    row_outcome(result, class, &email, &actor, key_field)
 }
 
 /// The award under a row's key: this job's (`issued`), an earlier one for the same class and

@@ -535,6 +535,20 @@ pub trait Store: Send + Sync + 'static {
         share_id: Uuid,
         actor: &str,
     ) -> Result<Option<EvidenceShare>, StoreError>;
+
+    /// Hands out `n` slots at once, as [`Store::allocate_status_index`] would one by one, in
+    /// far fewer round trips (bulk awards). In order; may span a full list and the next.
+    async fn allocate_status_indices(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        n: u32,
+    ) -> Result<Vec<StatusSlot>, StoreError>;
+    /// Stores several awards, each with its "issued" event, in ONE transaction: all of them or
+    /// none. An award whose (issuer, idempotency key) is already taken is skipped (`None` at its
+    /// place: the caller returns the award stored under the key); any other conflict fails the
+    /// whole call with [`StoreError::Conflict`], and nothing is stored.
+    async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError>;
 }
 
 /// Settings of a store that are not in its URL.

@@ -182,6 +182,58 @@ fn revoked_from_row(row: &PgRow) -> Result<RevokedAward, StoreError> {
     })
 }
 
+/// Inserts an award and its `issued` event inside the caller's transaction.
+async fn insert_award_in(tx: &mut sqlx::PgConnection, new: &NewAward) -> Result<Award, StoreError> {
+    let award = Award::from_new(new, Utc::now());
+    check_slot_allocated(tx, &award).await?;
+    sqlx::query(concat!(
+        "INSERT INTO awards (id, issuer_slug, badge_class_slug, badge_class_digest, \
+         recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
+         credential_jwt, status_list, status_index, assertion_json, assertion_jws, \
+         valid_from, valid_until, issued_by, idempotency_key, created_at, \
+         revoked_at, revocation_reason) ",
+        "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21)"
+    ))
+    .bind(award.id.to_string())
+    .bind(&award.issuer_slug)
+    .bind(&award.badge_class_slug)
+    .bind(&award.badge_class_digest)
+    .bind(&award.recipient_identity)
+    .bind(&award.recipient_salt)
+    .bind(&award.recipient_name)
+    .bind(&award.credential_id)
+    .bind(&award.credential_json)
+    .bind(&award.credential_jwt)
+    .bind(award.status_list.map(int4).transpose()?)
+    .bind(award.status_index.map(int4).transpose()?)
+    .bind(&award.assertion_json)
+    .bind(&award.assertion_jws)
+    .bind(award.valid_from)
+    .bind(award.valid_until)
+    .bind(&award.issued_by)
+    .bind(&award.idempotency_key)
+    .bind(award.created_at)
+    .bind(award.revoked_at)
+    .bind(&award.revocation_reason)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO award_events (award_id, kind, actor, at, detail) \
+         VALUES ($1::uuid, $2, $3, $4, $5)",
+    )
+    .bind(award.id.to_string())
+    .bind(AwardEventKind::Issued.as_str())
+    .bind(&award.issued_by)
+    .bind(award.created_at)
+    .bind(issued_event_detail(new))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    Ok(award)
+}
+
 /// Refuses a slot that the issuer's revocation lists never handed out (inside the insert transaction).
 /// `next_index` only grows, so a slot found allocated here stays allocated.
 async fn check_slot_allocated(
@@ -229,56 +281,89 @@ fn event_from_row(row: &PgRow) -> Result<AwardEvent, StoreError> {
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn insert_award(&self, new: &NewAward) -> Result<Award, StoreError> {
-        let award = Award::from_new(new, Utc::now());
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        check_slot_allocated(&mut tx, &award).await?;
-        sqlx::query(concat!(
-            "INSERT INTO awards (id, issuer_slug, badge_class_slug, badge_class_digest, \
-             recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
-             credential_jwt, status_list, status_index, assertion_json, assertion_jws, \
-             valid_from, valid_until, issued_by, idempotency_key, created_at, \
-             revoked_at, revocation_reason) ",
-            "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19, $20, $21)"
-        ))
-        .bind(award.id.to_string())
-        .bind(&award.issuer_slug)
-        .bind(&award.badge_class_slug)
-        .bind(&award.badge_class_digest)
-        .bind(&award.recipient_identity)
-        .bind(&award.recipient_salt)
-        .bind(&award.recipient_name)
-        .bind(&award.credential_id)
-        .bind(&award.credential_json)
-        .bind(&award.credential_jwt)
-        .bind(award.status_list.map(int4).transpose()?)
-        .bind(award.status_index.map(int4).transpose()?)
-        .bind(&award.assertion_json)
-        .bind(&award.assertion_jws)
-        .bind(award.valid_from)
-        .bind(award.valid_until)
-        .bind(&award.issued_by)
-        .bind(&award.idempotency_key)
-        .bind(award.created_at)
-        .bind(award.revoked_at)
-        .bind(&award.revocation_reason)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO award_events (award_id, kind, actor, at, detail) \
-             VALUES ($1::uuid, $2, $3, $4, $5)",
-        )
-        .bind(award.id.to_string())
-        .bind(AwardEventKind::Issued.as_str())
-        .bind(&award.issued_by)
-        .bind(award.created_at)
-        .bind(issued_event_detail(new))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        let award = insert_award_in(&mut tx, new).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(award)
+    }
+
+    async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut stored = Vec::with_capacity(awards.len());
+        for new in awards {
+            if let Some(key) = &new.idempotency_key {
+                // Another writer inserting the same key meanwhile makes the insert below fail
+                // (unique index): the whole call then fails with a conflict, nothing stored.
+                let taken: Option<(i32,)> = sqlx::query_as(
+                    "SELECT 1 FROM awards WHERE issuer_slug = $1 AND idempotency_key = $2",
+                )
+                .bind(&new.issuer_slug)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                if taken.is_some() {
+                    stored.push(None);
+                    continue;
+                }
+            }
+            stored.push(Some(insert_award_in(&mut tx, new).await?));
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(stored)
+    }
+
+    async fn allocate_status_indices(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        n: u32,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        let mut slots = Vec::with_capacity(n as usize);
+        while slots.len() < n as usize {
+            let need = i64::from(n) - slots.len() as i64;
+            // The newest list, locked until the commit: allocators queue on it.
+            let mut tx = self.pool.begin().await.map_err(db_error)?;
+            let newest: Option<(i32, i32, i32)> = sqlx::query_as(
+                "SELECT list_number, size, next_index FROM status_lists \
+                 WHERE issuer_slug = $1 AND purpose = $2 \
+                 ORDER BY list_number DESC LIMIT 1 FOR UPDATE",
+            )
+            .bind(issuer_slug)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            match newest {
+                Some((list, size, next)) if next < size => {
+                    let taken = need.min(i64::from(size - next));
+                    sqlx::query(
+                        "UPDATE status_lists SET next_index = next_index + $4 \
+                         WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+                    )
+                    .bind(issuer_slug)
+                    .bind(purpose.as_str())
+                    .bind(list)
+                    .bind(taken as i32)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    tx.commit().await.map_err(db_error)?;
+                    let list = stored_u32("list_number", i64::from(list))?;
+                    let first = stored_u32("next_index", i64::from(next))?;
+                    slots.extend(
+                        (first..first + taken as u32).map(|index| StatusSlot { list, index }),
+                    );
+                }
+                _ => {
+                    // No list or the newest is full: the one-by-one allocation opens the next
+                    // list (and copes with a concurrent opener).
+                    drop(tx);
+                    slots.push(self.allocate_status_index(issuer_slug, purpose).await?);
+                }
+            }
+        }
+        Ok(slots)
     }
 
     async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError> {

@@ -247,6 +247,56 @@ fn revoked_from_row(row: &SqliteRow) -> Result<RevokedAward, StoreError> {
     })
 }
 
+/// Inserts an award and its `issued` event inside the caller's transaction.
+async fn insert_award_in(
+    tx: &mut sqlx::SqliteConnection,
+    new: &NewAward,
+) -> Result<Award, StoreError> {
+    let award = Award::from_new(new, Utc::now());
+    check_slot_allocated(tx, &award).await?;
+    sqlx::query(concat!(
+        "INSERT INTO awards (",
+        award_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(award.id.to_string())
+    .bind(&award.issuer_slug)
+    .bind(&award.badge_class_slug)
+    .bind(&award.badge_class_digest)
+    .bind(&award.recipient_identity)
+    .bind(&award.recipient_salt)
+    .bind(&award.recipient_name)
+    .bind(&award.credential_id)
+    .bind(&award.credential_json)
+    .bind(&award.credential_jwt)
+    .bind(award.status_list.map(i64::from))
+    .bind(award.status_index.map(i64::from))
+    .bind(&award.assertion_json)
+    .bind(&award.assertion_jws)
+    .bind(to_text(award.valid_from))
+    .bind(award.valid_until.map(to_text))
+    .bind(&award.issued_by)
+    .bind(&award.idempotency_key)
+    .bind(to_text(award.created_at))
+    .bind(award.revoked_at.map(to_text))
+    .bind(&award.revocation_reason)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(award.id.to_string())
+    .bind(AwardEventKind::Issued.as_str())
+    .bind(&award.issued_by)
+    .bind(to_text(award.created_at))
+    .bind(issued_event_detail(new))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    Ok(award)
+}
+
 /// Refuses a slot that the issuer's revocation lists never handed out (inside the insert transaction).
 async fn check_slot_allocated(
     tx: &mut sqlx::SqliteConnection,
@@ -286,7 +336,6 @@ fn event_from_row(row: &SqliteRow) -> Result<AwardEvent, StoreError> {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn insert_award(&self, new: &NewAward) -> Result<Award, StoreError> {
-        let award = Award::from_new(new, Utc::now());
         // IMMEDIATE takes the write lock up front, so a busy database waits (busy timeout)
         // instead of failing half-way when a read lock cannot be upgraded.
         let mut tx = self
@@ -294,49 +343,112 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
-        check_slot_allocated(&mut tx, &award).await?;
-        sqlx::query(concat!(
-            "INSERT INTO awards (",
-            award_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(award.id.to_string())
-        .bind(&award.issuer_slug)
-        .bind(&award.badge_class_slug)
-        .bind(&award.badge_class_digest)
-        .bind(&award.recipient_identity)
-        .bind(&award.recipient_salt)
-        .bind(&award.recipient_name)
-        .bind(&award.credential_id)
-        .bind(&award.credential_json)
-        .bind(&award.credential_jwt)
-        .bind(award.status_list.map(i64::from))
-        .bind(award.status_index.map(i64::from))
-        .bind(&award.assertion_json)
-        .bind(&award.assertion_jws)
-        .bind(to_text(award.valid_from))
-        .bind(award.valid_until.map(to_text))
-        .bind(&award.issued_by)
-        .bind(&award.idempotency_key)
-        .bind(to_text(award.created_at))
-        .bind(award.revoked_at.map(to_text))
-        .bind(&award.revocation_reason)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(award.id.to_string())
-        .bind(AwardEventKind::Issued.as_str())
-        .bind(&award.issued_by)
-        .bind(to_text(award.created_at))
-        .bind(issued_event_detail(new))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        let award = insert_award_in(&mut tx, new).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(award)
+    }
+
+    async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let mut stored = Vec::with_capacity(awards.len());
+        for new in awards {
+            if let Some(key) = &new.idempotency_key {
+                let taken: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM awards WHERE issuer_slug = ? AND idempotency_key = ?",
+                )
+                .bind(&new.issuer_slug)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                if taken.is_some() {
+                    stored.push(None);
+                    continue;
+                }
+            }
+            stored.push(Some(insert_award_in(&mut tx, new).await?));
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(stored)
+    }
+
+    async fn allocate_status_indices(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        n: u32,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        // One IMMEDIATE transaction: the write lock is held from the first read to the commit.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let mut slots = Vec::with_capacity(n as usize);
+        while slots.len() < n as usize {
+            let need = i64::from(n) - slots.len() as i64;
+            let newest: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT list_number, size, next_index FROM status_lists \
+                 WHERE issuer_slug = ? AND purpose = ? ORDER BY list_number DESC LIMIT 1",
+            )
+            .bind(issuer_slug)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            let (list, first, taken) = match newest {
+                Some((list, size, next)) if next < size => {
+                    let taken = need.min(size - next);
+                    sqlx::query(
+                        "UPDATE status_lists SET next_index = next_index + ? \
+                         WHERE issuer_slug = ? AND purpose = ? AND list_number = ?",
+                    )
+                    .bind(taken)
+                    .bind(issuer_slug)
+                    .bind(purpose.as_str())
+                    .bind(list)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    (list, next, taken)
+                }
+                full_or_none => {
+                    let list = full_or_none.map_or(0, |(list, _, _)| list + 1);
+                    let size = i64::from(self.options.status_list_size);
+                    let taken = need.min(size);
+                    let now = to_text(to_micros(Utc::now()));
+                    sqlx::query(
+                        "INSERT INTO status_lists \
+                         (issuer_slug, purpose, list_number, size, next_index, revision, \
+                          created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                    )
+                    .bind(issuer_slug)
+                    .bind(purpose.as_str())
+                    .bind(list)
+                    .bind(size)
+                    .bind(taken)
+                    .bind(&now)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                    (list, 0, taken)
+                }
+            };
+            let list = stored_u32("list_number", list)?;
+            for index in first..first + taken {
+                slots.push(StatusSlot {
+                    list,
+                    index: stored_u32("next_index", index)?,
+                });
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(slots)
     }
 
     async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError> {
