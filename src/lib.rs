@@ -14,6 +14,8 @@ pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod csv;
+pub mod demo;
+pub mod endorsement;
 pub mod evidence;
 pub mod http;
 pub mod issue;

@@ -19,7 +19,12 @@
 //!
 //! **Private.** A pending row's data (email, name...) is stored sealed ([`seal`]) and erased once
 //! the row is done; keys are hashes; error reasons never repeat an email.
+//!
+//! A **batch of carnets** is a job of another kind ([`JobKind::Carnets`], [`carnets`]): the same
+//! job, rows, counts, marking and resuming; [`run`] hands its rows to `carnet_rows.rs`.
 
+mod carnet_rows;
+pub mod carnets;
 pub mod file;
 pub mod seal;
 
@@ -37,8 +42,9 @@ use crate::issue::{self, AwardRequest, IssueError};
 use crate::ob3::credential::AwardDetails;
 use crate::recipient::{self, Email};
 use crate::store::{
-    Award, BulkJob, BulkRow, CreatedJob, JobCounts, JobState, NewBulkJob, NewBulkRow,
-    NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError,
+    Award, AwardCounts, BulkJob, BulkRow, CreatedJob, JobCounts, JobKind, JobState, MarkedRows,
+    NewBulkJob, NewBulkRow, NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus,
+    StoreError,
 };
 
 pub use file::{FileProblem, MAX_BULK_BYTES, MAX_ROWS};
@@ -53,10 +59,18 @@ const PAGE: u32 = 64;
 /// Longest batch name.
 const MAX_BATCH_CHARS: usize = 64;
 
+/// Told the job's counts (rows, awards) as rows are marked.
+pub type Progress<'a> = dyn Fn(JobCounts, AwardCounts) + Send + Sync + 'a;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BulkError {
     #[error("unknown badge class \"{0}\"")]
     UnknownBadgeClass(String),
+    /// A batch of carnets limited to a class that is not earned from a carnet (no award rules).
+    #[error(
+        "the badge class \"{0}\" has no award rules: it is not earned from a carnet (give its recipients in a CSV file: carnet bulk issue)"
+    )]
+    NotFromCarnets(String),
     #[error("batch: {0}")]
     InvalidBatch(String),
     /// The file cannot be read as a whole (each problem has its line when it has one).
@@ -248,12 +262,13 @@ impl Drop for RunGuard {
 /// Runs a job to its end: its pending rows through [`issue::issue`], `concurrency` at a time (and
 /// at most [`MAX_CONCURRENT_AWARDS`] in the process, all jobs together), each marked once issued; `progress` is told the counts after each row. A row in error is recorded
 /// and the others go on. A store failure stops the run and leaves the job `running`, to be resumed
-/// (what was done stays done). A job already done is returned as it is.
+/// (what was done stays done). A job already done is returned as it is. A batch of carnets runs
+/// its carnets instead (`carnet_rows.rs`).
 pub async fn run(
     app: &App,
     job_id: Uuid,
     concurrency: usize,
-    progress: &(dyn Fn(JobCounts) + Send + Sync),
+    progress: &Progress<'_>,
 ) -> Result<BulkJob, BulkError> {
     let _guard = RunGuard::take(job_id).ok_or(BulkError::AlreadyRunning(job_id))?;
     let store = app.store.clone();
@@ -263,6 +278,10 @@ pub async fn run(
         .ok_or(BulkError::NotFound(job_id))?;
     if job.state == JobState::Done {
         return Ok(job);
+    }
+    let concurrency = concurrency.clamp(1, MAX_CONCURRENT_AWARDS);
+    if job.kind == JobKind::Carnets {
+        return carnet_rows::run_batch(app, job, concurrency, progress).await;
     }
     let Some(class) = app.class(&job.badge_class_slug) else {
         let why = format!(
@@ -282,8 +301,7 @@ pub async fn run(
             .await?
             .ok_or(BulkError::NotFound(job_id))?,
     );
-    progress(job.counts);
-    let concurrency = concurrency.clamp(1, MAX_CONCURRENT_AWARDS);
+    progress(job.counts, job.awards);
     // A pipeline of two pages: the next page is signed (CPU) while the previous one is stored
     // and marked (the database).
     let mut after = 0;
@@ -320,8 +338,8 @@ pub async fn run(
                 return Err(e);
             }
         };
-        if let Some(counts) = finished {
-            progress(counts);
+        if let Some(marked) = finished {
+            progress(marked.counts, marked.awards);
         }
         signed = next;
     }
@@ -378,15 +396,15 @@ async fn sign_page(
 }
 
 /// Stores a signed page's awards (ONE transaction: the whole page or nothing), then marks its
-/// rows (one transaction); returns the job's counts. A crash between the two leaves the rows
-/// pending with their awards stored: the rerun finds each award by its row's key and issues
-/// nothing.
+/// rows (one transaction); returns the marking (the job's counts). A crash between the two
+/// leaves the rows pending with their awards stored: the rerun finds each award by its row's key
+/// and issues nothing.
 async fn store_page(
     app: &App,
     class: &Arc<BadgeClass>,
     job: &BulkJob,
     page: SignedPage,
-) -> Result<JobCounts, BulkError> {
+) -> Result<MarkedRows, BulkError> {
     let SignedPage {
         mut outcomes,
         opened,
@@ -403,8 +421,7 @@ async fn store_page(
             tracing::info!(line, field = %e.field, "bulk row {line} not issued: {}", e.reason);
         }
     }
-    let marked = app.store.finish_bulk_rows(job.id, &outcomes).await?;
-    Ok(marked.counts)
+    Ok(app.store.finish_bulk_rows(job.id, &outcomes).await?)
 }
 
 /// A pending row's award request, opened from its sealed data; or the row's error.
@@ -513,7 +530,7 @@ fn outcome_for(
 /// Runs a job in the background (the server), unless this process already runs it.
 pub fn spawn(app: App, job_id: Uuid) {
     tokio::spawn(async move {
-        match run(&app, job_id, MAX_CONCURRENT_AWARDS, &|_| {}).await {
+        match run(&app, job_id, MAX_CONCURRENT_AWARDS, &|_, _| {}).await {
             Ok(_) | Err(BulkError::AlreadyRunning(_)) => {}
             Err(e) => tracing::error!(bulk.job = %job_id, "bulk job {job_id}: {e}"),
         }
@@ -537,8 +554,12 @@ pub fn job_url(base_url: &str, id: Uuid) -> String {
 }
 
 /// The job as the API and `carnet bulk status --json` show it: state, counts, the rows in error
-/// (line, column, reason) and every row with its award.
+/// (line, column, reason) and every row with its award. A batch of carnets is shown by
+/// [`carnets::batch_document`].
 pub fn job_document(base_url: &str, job: &BulkJob, rows: &[BulkRow]) -> Value {
+    if job.kind == JobKind::Carnets {
+        return carnets::batch_document(base_url, job, rows);
+    }
     let c = job.counts;
     let row_doc = |r: &BulkRow| {
         let mut d = json!({"line": r.line, "status": r.status.as_str()});

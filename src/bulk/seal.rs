@@ -1,5 +1,6 @@
-//! The data of a pending row (the recipient's email, name, narrative...) is kept in the database
-//! only sealed, so that the database never holds a clear email, and only until the row is done.
+//! The data of a pending row (the recipient's email, name, narrative...; or a whole carnet
+//! document for a batch of carnets) is kept in the database only sealed, so that the database
+//! never holds a clear email, and only until the row is done.
 //!
 //! Sealing is a compact JWE, `dir` + `A256GCM` (josekit): the 256-bit key is derived from the
 //! issuer's Ed25519 private key, which lives in the keys directory and never in the database, and
@@ -7,6 +8,7 @@
 //! (rotation keeps the old keys).
 
 use josekit::jwe::{self, Dir, JweDecrypter, JweHeader};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -44,6 +46,16 @@ fn sealing_key(key: &Ed25519Key) -> [u8; 32] {
 
 /// Seals a row's data with the issuer's active Ed25519 key.
 pub fn seal(issuer: &Issuer, payload: &Payload) -> Result<String, String> {
+    seal_json(issuer, payload)
+}
+
+/// Opens a sealed row; the error says why in words (never with the row's content).
+pub fn open(issuer: &Issuer, sealed: &str) -> Result<Payload, String> {
+    open_json(issuer, sealed)
+}
+
+/// Seals any row data (as JSON) with the issuer's active Ed25519 key.
+pub fn seal_json<T: Serialize>(issuer: &Issuer, payload: &T) -> Result<String, String> {
     let key = issuer.keys.active_ed25519();
     let mut header = JweHeader::new();
     header.set_content_encryption(ENC);
@@ -55,8 +67,8 @@ pub fn seal(issuer: &Issuer, payload: &Payload) -> Result<String, String> {
     jwe::serialize_compact(&json, &header, &encrypter).map_err(|e| e.to_string())
 }
 
-/// Opens a sealed row; the error says why in words (never with the row's content).
-pub fn open(issuer: &Issuer, sealed: &str) -> Result<Payload, String> {
+/// Opens row data sealed by [`seal_json`]; the error says why in words (never with the content).
+pub fn open_json<T: DeserializeOwned>(issuer: &Issuer, sealed: &str) -> Result<T, String> {
     let decrypters = issuer
         .keys
         .ed25519

@@ -1,5 +1,6 @@
 //! `carnet bulk issue | status | resume`: bulk awards from a CSV file (`docs/BULK.md`), run in this
-//! process with a progress bar on stderr, then a summary on stdout.
+//! process with a progress bar on stderr, then a summary on stdout. `status` and `resume` work on
+//! batches of carnets too (`carnet carnets batch`, which shares [`run_to_end`]).
 //!
 //! Exit codes: 0 every row issued or already issued, 1 some rows in error (or the file refused),
 //! 2 could not run (settings, database, unknown job or class).
@@ -17,7 +18,7 @@ use super::{BulkAction, fail, start};
 use crate::app::App;
 use crate::bulk::{self, BulkError};
 use crate::config::Settings;
-use crate::store::{BulkJob, CreatedJob, JobCounts, JobState, RowStatus};
+use crate::store::{AwardCounts, BulkJob, CreatedJob, JobCounts, JobKind, JobState, RowStatus};
 
 /// Rows issued at once by the CLI (the machine is the educator's: both cores).
 const CLI_CONCURRENCY: usize = bulk::MAX_CONCURRENT_AWARDS;
@@ -83,7 +84,7 @@ async fn issue(app: &App, class: &str, batch: Option<&str>, file: &Path) -> Exit
             j.counts.total
         );
     }
-    run_to_end(app, job.id, job.counts.total).await
+    run_to_end(app, job).await
 }
 
 async fn status(app: &App, job: &str, json: bool) -> ExitCode {
@@ -102,7 +103,7 @@ async fn status(app: &App, job: &str, json: bool) -> ExitCode {
                 .unwrap_or_default()
         );
     } else {
-        summary(&job, &rows);
+        summary(&app.issuer.base_url, &job, &rows);
     }
     ExitCode::SUCCESS
 }
@@ -115,7 +116,7 @@ async fn resume(app: &App, job: &str) -> ExitCode {
     if job.state == JobState::Done {
         eprintln!("the job {} is done: nothing to resume", job.id);
     }
-    run_to_end(app, job.id, job.counts.total).await
+    run_to_end(app, &job).await
 }
 
 async fn find_job(app: &App, text: &str) -> Result<BulkJob, ExitCode> {
@@ -131,11 +132,12 @@ async fn find_job(app: &App, text: &str) -> Result<BulkJob, ExitCode> {
     }
 }
 
-/// Runs the job with a progress display, then prints the summary; the exit code says whether
-/// rows are in error.
-async fn run_to_end(app: &App, id: Uuid, total: u32) -> ExitCode {
-    let progress = Progress::new(total);
-    let result = bulk::run(app, id, CLI_CONCURRENCY, &|c| progress.show(c)).await;
+/// Runs the job (CSV or carnets) with a progress display, then prints the summary; the exit code
+/// says whether rows are in error.
+pub(super) async fn run_to_end(app: &App, job: &BulkJob) -> ExitCode {
+    let id = job.id;
+    let progress = Progress::new(job.counts.total, job.kind);
+    let result = bulk::run(app, id, CLI_CONCURRENCY, &|c, a| progress.show(c, a)).await;
     progress.finish();
     let job = match result {
         Ok(job) => job,
@@ -149,7 +151,7 @@ async fn run_to_end(app: &App, id: Uuid, total: u32) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    summary(&job, &rows);
+    summary(&app.issuer.base_url, &job, &rows);
     if job.state != JobState::Done {
         ExitCode::from(2)
     } else if job.counts.failed > 0 {
@@ -159,7 +161,10 @@ async fn run_to_end(app: &App, id: Uuid, total: u32) -> ExitCode {
     }
 }
 
-fn summary(job: &BulkJob, rows: &[crate::store::BulkRow]) {
+fn summary(base_url: &str, job: &BulkJob, rows: &[crate::store::BulkRow]) {
+    if job.kind == JobKind::Carnets {
+        return batch_summary(&bulk::job_document(base_url, job, rows));
+    }
     let c = job.counts;
     println!(
         "job {}: {} — badge class {}{}, {} rows",
@@ -188,6 +193,79 @@ fn summary(job: &BulkJob, rows: &[crate::store::BulkRow]) {
     }
 }
 
+/// A batch of carnets in words: counts, then each carnet with its awards (and why the others are
+/// not earned), then the carnets in error.
+fn batch_summary(doc: &serde_json::Value) {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let c = &doc["counts"];
+    let class = match doc["badge_class"].as_str() {
+        Some(slug) => format!("badge class {slug}"),
+        None => "every class they earn".into(),
+    };
+    println!(
+        "job {}: {} — batch of {} carnets, {class}",
+        text(&doc["id"]),
+        text(&doc["state"]),
+        c["carnets"]
+    );
+    println!("  carnets done:     {}", c["done"]);
+    println!("  carnets in error: {}", c["failed"]);
+    if c["pending"].as_u64().unwrap_or(0) > 0 {
+        println!("  carnets pending:  {}", c["pending"]);
+    }
+    println!("  awards issued:    {}", c["awards_issued"]);
+    println!("  already issued:   {}", c["awards_already"]);
+    println!("  not earned:       {}", c["not_earned"]);
+    if let Some(e) = doc["error"].as_str() {
+        println!("  the job failed: {e}");
+    }
+    let empty = Vec::new();
+    for carnet in doc["carnets"].as_array().unwrap_or(&empty) {
+        let at = match carnet["file"].as_str() {
+            Some(file) => format!("#{} {file}", carnet["position"]),
+            None => format!("#{}", carnet["position"]),
+        };
+        if carnet["status"] == "error" {
+            println!(
+                "  {at}: ERROR {}: {}",
+                text(&carnet["field"]),
+                text(&carnet["reason"])
+            );
+        } else if carnet["status"] == "pending" {
+            println!("  {at}: pending");
+        }
+        let Some(id) = carnet["carnet_id"].as_str() else {
+            continue;
+        };
+        let how = if carnet["imported"] == true {
+            "imported"
+        } else {
+            "already imported"
+        };
+        println!("  {at}: carnet {id} ({how})");
+        let awards = carnet["awards"].as_array().unwrap_or(&empty);
+        if awards.is_empty() {
+            println!("      no badge class recognises competences of its référentiel");
+        }
+        for a in awards {
+            let what = match a["outcome"].as_str().unwrap_or("") {
+                "issued" => "issued        ",
+                "already" => "already issued",
+                "not_earned" => "not earned    ",
+                _ => "ERROR         ",
+            };
+            println!(
+                "      {what} {} « {} »",
+                text(&a["badge_class"]),
+                text(&a["name"])
+            );
+            for r in a["reasons"].as_array().unwrap_or(&empty) {
+                println!("                     {}", text(r));
+            }
+        }
+    }
+}
+
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.len() > bulk::MAX_BULK_BYTES as u64 {
@@ -207,17 +285,22 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 struct Progress {
     bar: Option<ProgressBar>,
     total: u32,
+    kind: JobKind,
     last_line: Mutex<(Instant, u32)>,
 }
 
 impl Progress {
-    fn new(total: u32) -> Progress {
+    fn new(total: u32, kind: JobKind) -> Progress {
+        let unit = match kind {
+            JobKind::Csv => "rows",
+            JobKind::Carnets => "carnets",
+        };
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(u64::from(total)), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {pos}/{len} rows  {msg}  ({elapsed})")
-            {
+            if let Ok(style) = ProgressStyle::with_template(&format!(
+                "{{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}  ({{elapsed}})"
+            )) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar
@@ -225,15 +308,28 @@ impl Progress {
         Progress {
             bar,
             total,
+            kind,
             last_line: Mutex::new((Instant::now(), 0)),
         }
     }
 
-    fn show(&self, c: JobCounts) {
-        let msg = format!(
-            "issued {} · already {} · errors {}",
-            c.issued, c.already, c.failed
-        );
+    fn show(&self, c: JobCounts, a: AwardCounts) {
+        let (msg, unit) = match self.kind {
+            JobKind::Csv => (
+                format!(
+                    "issued {} · already {} · errors {}",
+                    c.issued, c.already, c.failed
+                ),
+                "rows",
+            ),
+            JobKind::Carnets => (
+                format!(
+                    "awards issued {} · already {} · carnets in error {}",
+                    a.issued, a.already, c.failed
+                ),
+                "carnets",
+            ),
+        };
         if let Some(bar) = &self.bar {
             bar.set_position(u64::from(c.processed()));
             bar.set_message(msg);
@@ -244,7 +340,7 @@ impl Progress {
         let done = c.processed();
         if done == self.total || done >= last.1 + step || last.0.elapsed() >= Duration::from_secs(2)
         {
-            eprintln!("bulk: {done}/{} rows ({msg})", self.total);
+            eprintln!("bulk: {done}/{} {unit} ({msg})", self.total);
             *last = (Instant::now(), done);
         }
     }

@@ -1,5 +1,6 @@
 //! `carnet carnets …`: import a person's carnet and see the awards it earns, list them again, and
 //! confirm one (which issues it, once). The same steps as the API (`crate::award_rules::award`).
+//! `batch` does it for many carnets at once, as a bulk job (`crate::bulk::carnets`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +11,8 @@ use super::commands::{read_bounded, start};
 use super::fail;
 use crate::app::App;
 use crate::award_rules::award::{self, ConfirmError, Confirmation, Listed};
+use crate::bulk::BulkError;
+use crate::bulk::carnets::{MAX_BATCH_BYTES, Source};
 use crate::config::Settings;
 use crate::recipient::Email;
 use crate::referentiel::Referentiel;
@@ -41,6 +44,20 @@ pub(super) enum CarnetsAction {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Import a batch of carnets (e.g. a group's after an RAE jury session) and issue every badge
+    /// each one earns, with a progress bar, then print a summary (docs/BULK.md). A file holds one
+    /// carnet or a JSON array of them; a directory gives its .json files. Safe to rerun: nothing is
+    /// imported or issued twice. Exit code: 0 every carnet done, 1 carnets in error (or the batch
+    /// refused), 2 could not run.
+    Batch {
+        /// Carnet files (JSON, docs/REFERENTIELS.md) or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Issue only this badge class (its file name in badge-classes/, without .toml); by
+        /// default every class the carnets earn.
+        #[arg(long)]
+        badge_class: Option<String>,
+    },
 }
 
 pub(super) async fn run(settings: &Settings, action: CarnetsAction) -> ExitCode {
@@ -57,6 +74,9 @@ pub(super) async fn run(settings: &Settings, action: CarnetsAction) -> ExitCode 
             recipient,
             name,
         } => confirm(&app, &carnet_id, &badge_class, recipient, name).await,
+        CarnetsAction::Batch { paths, badge_class } => {
+            batch(&app, &paths, badge_class.as_deref()).await
+        }
     };
     app.store.close().await;
     code
@@ -288,6 +308,100 @@ async fn confirm(
         }
         Err(e) => fail(e),
     }
+}
+
+/// `carnet carnets batch`: the files read, the batch stored as a job (or its unfinished job found
+/// again), then run here with a progress bar (`carnet bulk status | resume` work on it too).
+async fn batch(app: &App, paths: &[PathBuf], class: Option<&str>) -> ExitCode {
+    let sources = match batch_sources(paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let created = match crate::bulk::carnets::submit(app, class, sources, &user()).await {
+        Ok(c) => c,
+        Err(BulkError::File(problems)) => {
+            for p in problems {
+                match p.line {
+                    Some(line) => eprintln!("error  line {line}: {}: {}", p.field, p.problem),
+                    None => eprintln!("error  {}: {}", p.field, p.problem),
+                }
+            }
+            eprintln!(
+                "nothing was imported or issued: correct the batch, then run the command again"
+            );
+            return ExitCode::from(1);
+        }
+        Err(BulkError::UnknownBadgeClass(c)) => {
+            let known: Vec<&str> = app.classes.keys().map(String::as_str).collect();
+            return fail(format!(
+                "unknown badge class \"{c}\" (known: {})",
+                known.join(", ")
+            ));
+        }
+        Err(e) => return fail(e),
+    };
+    let job = created.job();
+    // First on stdout, so that a script (or a person after a crash) has the job to resume.
+    println!("job {}", job.id);
+    if let crate::store::CreatedJob::Existing(j) = &created {
+        eprintln!(
+            "this batch already has an unfinished job ({} of {} carnets done): continuing it",
+            j.counts.processed(),
+            j.counts.total
+        );
+    }
+    super::bulk::run_to_end(app, job).await
+}
+
+/// The files of a batch: each file given, and the `.json` files of each directory given (by
+/// name); at most [`MAX_BATCH_BYTES`] in all.
+fn batch_sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "{}: no .json file in this directory",
+                path.display()
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    let mut total = 0u64;
+    let mut sources = Vec::with_capacity(files.len());
+    for file in files {
+        let size = std::fs::metadata(&file)
+            .map_err(|e| format!("{}: {e}", file.display()))?
+            .len();
+        total += size;
+        if total > MAX_BATCH_BYTES as u64 {
+            return Err(format!(
+                "the batch is larger than {MAX_BATCH_BYTES} bytes (at {}): split it",
+                file.display()
+            ));
+        }
+        let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        sources.push(Source {
+            label: Some(file.display().to_string()),
+            bytes,
+        });
+    }
+    Ok(sources)
 }
 
 /// `carnet badge-classes check`: every class file (the same checks as at start-up), and their

@@ -399,7 +399,7 @@ fn check_referentiels(files: Vec<std::path::PathBuf>) -> ExitCode {
 }
 
 /// Opens the configured store (no keys or badge classes needed).
-async fn open_store(
+pub(super) async fn open_store(
     settings: &Settings,
 ) -> Result<
     (

@@ -1,9 +1,14 @@
 //! The command line: `carnet serve`, `issue`, `verify`, `bake`, `unbake`, `keys`, `badge-classes`,
-//! `referentiels`, `bulk`, `config example`, `bench`.
+//! `referentiels` (alias `referentials`), `carnets`, `awards`, `bulk`, `requests`, `demo`,
+//! `config example`, `bench`.
 
+mod awards;
 mod bulk;
 mod carnets;
 mod commands;
+mod demo;
+pub mod local_api;
+mod requests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -117,6 +122,7 @@ enum Command {
         action: ClassesAction,
     },
     /// Référentiels (competence frameworks): check files, import them, list what is imported.
+    #[command(visible_alias = "referentials")]
     Referentiels {
         #[command(subcommand)]
         action: ReferentielsAction,
@@ -132,6 +138,24 @@ enum Command {
         #[command(subcommand)]
         action: carnets::CarnetsAction,
     },
+    /// Awards: list them (valid, revoked, expired), issue a class from a CSV file, revoke one.
+    Awards {
+        #[command(subcommand)]
+        action: awards::AwardsAction,
+    },
+    /// Badge requests (the learner asks, with evidence): list, show, approve, return, decline.
+    /// Through the HTTP API in this process: the same checks and steps as the API.
+    Requests {
+        /// Who acts (recorded in the request's history as api:NAME); default: the login name.
+        #[arg(long, global = true)]
+        by: Option<String>,
+        #[command(subcommand)]
+        action: requests::RequestsAction,
+    },
+    /// Load a small, fictional data set (an IME, two educators, five learners, carnets on
+    /// RECTEC, badge requests in every state, awards) into the configured database, then print
+    /// a tour. Running it again adds nothing.
+    Demo,
     /// Configuration.
     Config {
         #[command(subcommand)]
@@ -408,6 +432,9 @@ pub async fn run() -> ExitCode {
         Command::BadgeClasses { action } => run_classes(&cli.settings, action).await,
         Command::Referentiels { action } => run_referentiels(&cli.settings, action).await,
         Command::Carnets { action } => carnets::run(&cli.settings, action).await,
+        Command::Awards { action } => awards::run(&cli.settings, action).await,
+        Command::Requests { by, action } => requests::run(&cli.settings, by, action).await,
+        Command::Demo => demo::run_demo(&cli.settings).await,
         Command::Bulk { action } => bulk::run_bulk(&cli.settings, action).await,
         Command::Bench {
             iterations,

@@ -4,6 +4,10 @@
 //! A file that cannot be read as a whole answers 422 with every problem in `errors` (`line`,
 //! `field`, `problem`), like the référentiel import; rows in error do not refuse the file, they are
 //! reported in the job.
+//!
+//! Batches of carnets are jobs too: `POST /api/v1/carnet-batches[?badge_class=SLUG]` with a JSON
+//! array of carnet documents, `GET /api/v1/carnet-batches/{job}` (`bulk::carnets`). Each address
+//! shows the jobs of its kind only.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -15,9 +19,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::api::{authenticate, body_error};
+use super::referentiels::require_json;
 use super::{AppError, HttpState};
+use crate::bulk::carnets::{self, MAX_BATCH_BYTES, MAX_BATCH_CARNETS, Source};
 use crate::bulk::{self, BulkError, FileProblem};
-use crate::store::CreatedJob;
+use crate::store::{BulkJob, CreatedJob, JobKind};
 
 /// At most this many problems are listed in one answer (the count says how many there were).
 const MAX_LISTED_PROBLEMS: usize = 200;
@@ -127,17 +133,104 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     authenticate(&s, &headers)?;
-    let not_found = || AppError::not_found("no such bulk job");
+    let job = find_job(&s, &id, JobKind::Csv, "no such bulk job").await?;
+    let rows = s.app.store.bulk_rows(job.id).await?;
+    Ok(axum::Json(bulk::job_document(&s.app.issuer.base_url, &job, &rows)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    badge_class: Option<String>,
+}
+
+/// `POST /api/v1/carnet-batches[?badge_class=SLUG]`, body a JSON array of carnet documents (at
+/// most 500): 202 with the job and its `Location`. Each carnet is imported (or found) and every
+/// class it earns confirmed, in the background. The same batch while its job is unfinished
+/// answers that job (and resumes it if it was interrupted).
+pub async fn submit_carnets(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    query: Result<Query<BatchQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let Query(q) = query?;
+    let body = body.map_err(body_error)?;
+    require_json(&headers)?;
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the batch is {} bytes; the limit is {MAX_BATCH_BYTES} (at most {MAX_BATCH_CARNETS} carnets): split it",
+                body.len()
+            ),
+        ));
+    }
+    let source = Source {
+        label: None,
+        bytes: body.to_vec(),
+    };
+    let created = match carnets::submit(
+        &s.app,
+        q.badge_class.as_deref(),
+        vec![source],
+        &format!("api:{who}"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(BulkError::File(problems)) => return Ok(problem_list(&problems)),
+        Err(e) => return Err(bulk_error(e)),
+    };
+    let resubmitted = matches!(created, CreatedJob::Existing(_));
+    let job = created.into_job();
+    // Runs in the background; a no-op if this process already runs it.
+    bulk::spawn(s.app.clone(), job.id);
+    let rows = s.app.store.bulk_rows(job.id).await?;
+    let base = &s.app.issuer.base_url;
+    let mut doc = carnets::batch_document(base, &job, &rows);
+    doc["resubmitted"] = json!(resubmitted);
+    let mut resp = (StatusCode::ACCEPTED, axum::Json(doc)).into_response();
+    resp.headers_mut().insert(
+        header::LOCATION,
+        carnets::batch_url(base, job.id)
+            .parse()
+            .map_err(|_| AppError::internal("bad location"))?,
+    );
+    Ok(resp)
+}
+
+/// `GET /api/v1/carnet-batches/{job}`: state, counts (carnets, awards), the carnets in error
+/// (position, field, reason) and each carnet with its awards issued, already issued and not
+/// earned (and why).
+pub async fn get_carnets(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let job = find_job(&s, &id, JobKind::Carnets, "no such batch of carnets").await?;
+    let rows = s.app.store.bulk_rows(job.id).await?;
+    Ok(axum::Json(carnets::batch_document(&s.app.issuer.base_url, &job, &rows)).into_response())
+}
+
+/// This issuer's job of this kind with this id, or 404.
+async fn find_job(
+    s: &HttpState,
+    id: &str,
+    kind: JobKind,
+    missing: &'static str,
+) -> Result<BulkJob, AppError> {
+    let not_found = || AppError::not_found(missing);
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    let job = s
-        .app
+    s.app
         .store
         .get_bulk_job(id)
         .await?
-        .filter(|j| j.issuer_slug == s.app.issuer.slug())
-        .ok_or_else(not_found)?;
-    let rows = s.app.store.bulk_rows(id).await?;
-    Ok(axum::Json(bulk::job_document(&s.app.issuer.base_url, &job, &rows)).into_response())
+        .filter(|j| j.issuer_slug == s.app.issuer.slug() && j.kind == kind)
+        .ok_or_else(not_found)
 }
 
 fn bulk_error(e: BulkError) -> AppError {
@@ -145,6 +238,7 @@ fn bulk_error(e: BulkError) -> AppError {
         BulkError::UnknownBadgeClass(c) => {
             AppError::unprocessable("badge_class", format!("unknown badge class \"{c}\""))
         }
+        e @ BulkError::NotFromCarnets(_) => AppError::unprocessable("badge_class", e.to_string()),
         BulkError::InvalidBatch(why) => AppError::unprocessable("batch", why),
         BulkError::NotFound(_) => AppError::not_found(e.to_string()),
         BulkError::Store(e) => e.into(),

@@ -6,6 +6,8 @@
 
 mod api;
 mod bulk;
+mod endorse_page;
+mod endorsements;
 mod html;
 mod ob2;
 mod openapi;
@@ -151,6 +153,9 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             axum::routing::delete(requests::revoke_share),
         )
         .route("/api/v1/bulk-awards/{job}", get(bulk::get))
+        .route("/api/v1/carnet-batches", post(bulk::submit_carnets))
+        .route("/api/v1/carnet-batches/{job}", get(bulk::get_carnets))
+        .merge(endorsements::routes())
         .route(
             "/api/v1/referentiels",
             get(referentiels::list).post(referentiels::import),

@@ -151,6 +151,11 @@ async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppE
     {
         doc["award"] = award_urls(base, &award);
     }
+    // endorsements (issue #5 §6): how many the class requires, those given, the invitations
+    let endorsements = super::endorsements::request_part(s, r).await?;
+    for (k, v) in endorsements.as_object().into_iter().flatten() {
+        doc[k] = v.clone();
+    }
     Ok(doc)
 }
 
@@ -457,10 +462,34 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
             ),
         ));
     }
+    // a class may require endorsements; the award embeds those given, under the id the request
+    // reserved for them
+    let (reserved_id, endorsements) = crate::endorsement::flow::for_approval(&s.app, r)
+        .await
+        .map_err(super::endorsements::flow_error)?;
+    if let Some(missing) =
+        crate::endorsement::missing(class.endorsements_minimum, endorsements.len())
+    {
+        return Err(AppError::unprocessable(
+            "endorsements",
+            format!(
+                "« {} » needs {} endorsement(s) before it is awarded: {} received, {missing} missing (invite endorsers: POST /api/v1/badge-requests/{}/endorsement-invitations)",
+                class.name,
+                class.endorsements_minimum,
+                endorsements.len(),
+                r.id
+            ),
+        ));
+    }
+    let base = &s.app.issuer.base_url;
+    let embedded = endorsements
+        .iter()
+        .map(|e| crate::endorsement::flow::embedded(base, e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(super::endorsements::flow_error)?;
     let payload =
         crate::bulk::seal::open(&s.app.issuer, &r.sealed_recipient).map_err(AppError::internal)?;
     let email = Email::parse(&payload.email).map_err(AppError::internal)?;
-    let base = &s.app.issuer.base_url;
     let mut evidence_files: Vec<FileEvidence> = files
         .iter()
         .map(|f| FileEvidence {
@@ -489,7 +518,8 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
                 narrative: r.narrative.clone(),
                 valid_until: None,
                 evidence_files,
-                ..Default::default()
+                endorsements: embedded,
+                reserved_id,
             },
             issued_by: actor.to_owned(),
             idempotency_key: Some(format!("request:{}", r.id)),
@@ -501,6 +531,11 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
         IssueError::Store(e) => e.into(),
         other => AppError::internal(other.to_string()),
     })?;
+    // An endorsement given while the award was being issued is embedded now. The award is
+    // issued either way: if this fails, the next endorsement's sync embeds it.
+    if let Err(e) = crate::endorsement::flow::sync_award(&s.app, award.id, actor).await {
+        tracing::error!(award.id = %award.id, "the award could not be re-signed with its latest endorsements: {e}");
+    }
     Ok(award.id)
 }
 

@@ -1,12 +1,17 @@
-//! What the store keeps of bulk-award jobs (migration 0005), shared by both backends.
+//! What the store keeps of bulk-award jobs (migrations 0005 and 0008), shared by both backends.
 //!
-//! A job is one CSV file of recipients for one badge class. It is written with one row per CSV
-//! line, in ONE transaction, before anything is issued: a row is `pending` (its idempotency key
-//! and its sealed data, see `bulk::seal`) or already `error` (it failed the up-front checks).
-//! Once issued, pending rows become `issued`, `already` or `error` (a few at a time) in one
-//! transaction with the job's counts, and their sealed data is erased. After a crash, the pending
-//! rows are what is left to do (a pending row whose award was stored just before the crash finds
-//! it again by its idempotency key).
+//! A job is one CSV file of recipients for one badge class ([`JobKind::Csv`]), or a batch of
+//! carnets ([`JobKind::Carnets`]). It is written with one row per CSV line (or per carnet), in ONE
+//! transaction, before anything is issued: a row is `pending` (its key and its sealed data, see
+//! `bulk::seal`) or already `error` (it failed the up-front checks). Once done, pending rows
+//! become `issued`, `already` or `error` (a few at a time) in one transaction with the job's
+//! counts, and their sealed data is erased. After a crash, the pending rows are what is left to
+//! do (a pending row whose award was stored just before the crash finds it again by its
+//! idempotency key).
+//!
+//! A carnet row can give several awards or none: it is `issued` when the job issued at least one
+//! award from it, `already` when it issued none (see its `detail`), and the job counts awards
+//! ([`AwardCounts`]) apart from rows.
 
 use std::fmt;
 
@@ -60,6 +65,38 @@ impl fmt::Display for JobState {
     }
 }
 
+/// What a job's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// CSV lines of recipients for one badge class.
+    Csv,
+    /// Carnets: each imported (or found) and its earned classes confirmed.
+    Carnets,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Csv => "csv",
+            JobKind::Carnets => "carnets",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "csv" => Ok(JobKind::Csv),
+            "carnets" => Ok(JobKind::Carnets),
+            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowStatus {
@@ -98,8 +135,8 @@ impl fmt::Display for RowStatus {
     }
 }
 
-/// Why a row was not issued: the CSV column (or `(row)`, `(syntax)`) and the reason. Never holds
-/// the recipient's email.
+/// Why a row was not issued: the CSV column or carnet field (or `(row)`, `(syntax)`) and the
+/// reason. Never holds the recipient's email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     pub field: String,
@@ -161,11 +198,22 @@ impl JobCounts {
     }
 }
 
+/// Awards a job issued, and awards its rows found already issued (a CSV row is one award, a
+/// carnet row any number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AwardCounts {
+    pub issued: u32,
+    pub already: u32,
+}
+
 /// A stored job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkJob {
     pub id: Uuid,
     pub issuer_slug: String,
+    pub kind: JobKind,
+    /// The class of a CSV job; the class a carnet batch is limited to, or empty (every class
+    /// the carnets earn).
     pub badge_class_slug: String,
     pub batch: Option<String>,
     pub file_sha256: String,
@@ -173,7 +221,9 @@ pub struct BulkJob {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub state: JobState,
+    /// Rows.
     pub counts: JobCounts,
+    pub awards: AwardCounts,
     /// Why the job failed (state `failed`).
     pub error: Option<String>,
 }
@@ -181,13 +231,18 @@ pub struct BulkJob {
 /// A stored row (its sealed data is never read back here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkRow {
+    /// The CSV line, or the carnet's position in its batch (1-based).
     pub line: u32,
+    /// Where a carnet came from (its file), when given.
+    pub label: Option<String>,
     /// `None` for a row refused before a key could be given to it.
     pub idempotency_key: Option<String>,
     pub status: RowStatus,
     /// The award issued (`issued`) or found (`already`).
     pub award_id: Option<Uuid>,
     pub error: Option<RowError>,
+    /// A carnet row's outcome (JSON, see `bulk::carnets`).
+    pub detail: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -205,6 +260,17 @@ pub enum RowOutcome {
     Issued(Uuid),
     Already(Uuid),
     Error(RowError),
+    /// A carnet of a batch, done (or in error, with what it did before).
+    Carnet(CarnetOutcome),
+}
+
+/// What became of a carnet row: the awards it gave, its outcome as JSON (no email), and why it
+/// is in error if it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarnetOutcome {
+    pub awards: AwardCounts,
+    pub detail: String,
+    pub error: Option<RowError>,
 }
 
 impl RowOutcome {
@@ -213,18 +279,43 @@ impl RowOutcome {
             RowOutcome::Issued(_) => RowStatus::Issued,
             RowOutcome::Already(_) => RowStatus::Already,
             RowOutcome::Error(_) => RowStatus::Error,
+            RowOutcome::Carnet(c) if c.error.is_some() => RowStatus::Error,
+            RowOutcome::Carnet(c) if c.awards.issued > 0 => RowStatus::Issued,
+            RowOutcome::Carnet(_) => RowStatus::Already,
         }
     }
     pub fn award_id(&self) -> Option<Uuid> {
         match self {
             RowOutcome::Issued(id) | RowOutcome::Already(id) => Some(*id),
-            RowOutcome::Error(_) => None,
+            RowOutcome::Error(_) | RowOutcome::Carnet(_) => None,
         }
     }
     pub fn error(&self) -> Option<&RowError> {
         match self {
             RowOutcome::Error(e) => Some(e),
+            RowOutcome::Carnet(c) => c.error.as_ref(),
             _ => None,
+        }
+    }
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            RowOutcome::Carnet(c) => Some(&c.detail),
+            _ => None,
+        }
+    }
+    /// The awards it counts for in its job.
+    pub fn awards(&self) -> AwardCounts {
+        match self {
+            RowOutcome::Issued(_) => AwardCounts {
+                issued: 1,
+                already: 0,
+            },
+            RowOutcome::Already(_) => AwardCounts {
+                issued: 0,
+                already: 1,
+            },
+            RowOutcome::Error(_) => AwardCounts::default(),
+            RowOutcome::Carnet(c) => c.awards,
         }
     }
 }
@@ -236,9 +327,36 @@ pub struct MarkedRows {
     pub changed: u32,
     /// The job's counts after (zero for an unknown job).
     pub counts: JobCounts,
+    pub awards: AwardCounts,
 }
 
-/// What [`super::Store::create_bulk_job`] did.
+/// A batch of carnets to write as a job ([`JobKind::Carnets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCarnetBatch {
+    pub id: Uuid,
+    pub issuer_slug: String,
+    /// Only this class, or (`None`) every class the carnets earn.
+    pub badge_class_slug: Option<String>,
+    /// SHA-256 (hex) of the batch as sent: with the class, finds an unfinished job of the same
+    /// batch.
+    pub batch_sha256: String,
+    pub created_by: String,
+    /// In position order, positions unique.
+    pub rows: Vec<NewCarnetRow>,
+}
+
+/// A carnet to write with its batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCarnetRow {
+    /// 1-based, over the whole batch.
+    pub position: u32,
+    /// Its file, when it came from one (at most 1000 characters).
+    pub label: Option<String>,
+    /// The row's key (unique in the batch) and the sealed carnet, or why it was refused.
+    pub content: NewRowContent,
+}
+
+/// What [`super::Store::create_bulk_job`] and [`super::Store::create_carnet_batch`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreatedJob {
     /// The job and its rows were written.
@@ -261,8 +379,91 @@ impl CreatedJob {
     }
 }
 
+/// A job as both backends write it, whatever its kind.
+pub(super) struct JobToWrite<'a> {
+    pub id: Uuid,
+    pub issuer_slug: &'a str,
+    pub kind: JobKind,
+    pub badge_class_slug: &'a str,
+    /// `''` when none.
+    pub batch: &'a str,
+    pub file_sha256: &'a str,
+    pub created_by: &'a str,
+    pub rows: Vec<RowToWrite<'a>>,
+}
+
+pub(super) struct RowToWrite<'a> {
+    pub line: u32,
+    pub label: Option<&'a str>,
+    pub content: &'a NewRowContent,
+}
+
+impl RowToWrite<'_> {
+    /// (key, status, sealed data, error) as written.
+    pub fn columns(&self) -> (Option<String>, RowStatus, Option<String>, Option<RowError>) {
+        match self.content {
+            NewRowContent::Pending {
+                idempotency_key,
+                payload,
+            } => (
+                Some(idempotency_key.clone()),
+                RowStatus::Pending,
+                Some(payload.clone()),
+                None,
+            ),
+            NewRowContent::Invalid(e) => (None, RowStatus::Error, None, Some(e.clone())),
+        }
+    }
+}
+
+impl NewBulkJob {
+    pub(super) fn to_write(&self) -> JobToWrite<'_> {
+        JobToWrite {
+            id: self.id,
+            issuer_slug: &self.issuer_slug,
+            kind: JobKind::Csv,
+            badge_class_slug: &self.badge_class_slug,
+            batch: self.batch.as_deref().unwrap_or(""),
+            file_sha256: &self.file_sha256,
+            created_by: &self.created_by,
+            rows: self
+                .rows
+                .iter()
+                .map(|r| RowToWrite {
+                    line: r.line,
+                    label: None,
+                    content: &r.content,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl NewCarnetBatch {
+    pub(super) fn to_write(&self) -> JobToWrite<'_> {
+        JobToWrite {
+            id: self.id,
+            issuer_slug: &self.issuer_slug,
+            kind: JobKind::Carnets,
+            badge_class_slug: self.badge_class_slug.as_deref().unwrap_or(""),
+            batch: "",
+            file_sha256: &self.batch_sha256,
+            created_by: &self.created_by,
+            rows: self
+                .rows
+                .iter()
+                .map(|r| RowToWrite {
+                    line: r.position,
+                    label: r.label.as_deref(),
+                    content: &r.content,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The job's counts as written: the rows refused up front are counted as failed at once.
-pub(super) fn initial_counts(job: &NewBulkJob) -> Result<JobCounts, StoreError> {
+pub(super) fn initial_counts(job: &JobToWrite<'_>) -> Result<JobCounts, StoreError> {
     let count = |n: usize| {
         u32::try_from(n).map_err(|_| StoreError::InvalidOptions("too many rows in one job".into()))
     };
@@ -279,14 +480,18 @@ pub(super) fn initial_counts(job: &NewBulkJob) -> Result<JobCounts, StoreError> 
     })
 }
 
-/// Counts one marked row.
-pub(super) fn tally(counts: &mut JobCounts, outcome: &RowOutcome) {
-    match outcome {
-        RowOutcome::Issued(_) => counts.issued += 1,
-        RowOutcome::Already(_) => counts.already += 1,
-        RowOutcome::Error(_) => counts.failed += 1,
+/// Counts one marked row, and its awards.
+pub(super) fn tally(counts: &mut JobCounts, awards: &mut AwardCounts, outcome: &RowOutcome) {
+    match outcome.status() {
+        RowStatus::Issued => counts.issued += 1,
+        RowStatus::Already => counts.already += 1,
+        RowStatus::Error => counts.failed += 1,
+        RowStatus::Pending => {}
     }
+    let a = outcome.awards();
+    awards.issued += a.issued;
+    awards.already += a.already;
 }
 
-/// Rows per multi-row INSERT (8 parameters each: well under both backends' limits).
+/// Rows per multi-row INSERT (9 parameters each: well under both backends' limits).
 pub(super) const INSERT_CHUNK: usize = 500;

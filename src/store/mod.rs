@@ -14,6 +14,7 @@
 //! PostgreSQL keeps no more; both backends then return exactly what they were given.
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
+mod endorsements;
 mod jobs;
 pub mod postgres;
 mod referentiels;
@@ -21,9 +22,14 @@ mod requests;
 pub mod sqlite;
 mod url;
 
+pub use endorsements::{
+    AwardDocuments, Endorsement, EndorserKind, Invitation, InvitationProblem, InvitationState,
+    NewEndorsement, NewInvitation,
+};
 pub use jobs::{
-    BulkJob, BulkRow, CreatedJob, JobCounts, JobState, MarkedRows, NewBulkJob, NewBulkRow,
-    NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus,
+    AwardCounts, BulkJob, BulkRow, CarnetOutcome, CreatedJob, JobCounts, JobKind, JobState,
+    MarkedRows, NewBulkJob, NewBulkRow, NewCarnetBatch, NewCarnetRow, NewRowContent,
+    PendingBulkRow, RowError, RowOutcome, RowStatus,
 };
 pub use referentiels::{
     Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
@@ -179,6 +185,8 @@ pub struct StatusListInfo {
 pub enum AwardEventKind {
     Issued,
     Revoked,
+    /// Re-signed with more endorsements (same id, status slot and dates).
+    Endorsed,
 }
 
 impl AwardEventKind {
@@ -186,6 +194,7 @@ impl AwardEventKind {
         match self {
             AwardEventKind::Issued => "issued",
             AwardEventKind::Revoked => "revoked",
+            AwardEventKind::Endorsed => "endorsed",
         }
     }
 
@@ -193,6 +202,7 @@ impl AwardEventKind {
         match text {
             "issued" => Ok(AwardEventKind::Issued),
             "revoked" => Ok(AwardEventKind::Revoked),
+            "endorsed" => Ok(AwardEventKind::Endorsed),
             other => Err(StoreError::Corrupt(format!(
                 "unknown award event kind {other:?}"
             ))),
@@ -304,6 +314,9 @@ pub enum StoreError {
     InvalidTransition(String),
     #[error("no evidence file has the id {0}")]
     EvidenceNotFound(Uuid),
+    /// An endorsement invitation that cannot be used (unknown, used, expired, revoked).
+    #[error("this endorsement invitation is {0}")]
+    InvitationUnusable(InvitationProblem),
 }
 
 /// Where awards are kept. Implementations never turn a database failure into "not found":
@@ -549,6 +562,83 @@ pub trait Store: Send + Sync + 'static {
     /// place: the caller returns the award stored under the key); any other conflict fails the
     /// whole call with [`StoreError::Conflict`], and nothing is stored.
     async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError>;
+
+    // ---- listing (`carnet awards list`) ----
+
+    /// One issuer's awards of one badge class, in the order of [`Store::list_awards`] (newest
+    /// first, ties broken by id), `limit` at a time from `offset`.
+    async fn list_awards_of_class(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError>;
+
+    // ---- endorsements (migration 0007, `store/endorsements.rs`) ----
+
+    /// Records an invitation (its token only as SHA-256).
+    async fn create_endorsement_invitation(
+        &self,
+        invitation: &NewInvitation,
+    ) -> Result<Invitation, StoreError>;
+    async fn get_endorsement_invitation(&self, id: Uuid) -> Result<Option<Invitation>, StoreError>;
+    /// The invitation whose token has this SHA-256, whatever its state.
+    async fn find_endorsement_invitation(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<Invitation>, StoreError>;
+    /// The invitations about an award id (issued or reserved by a request), oldest first.
+    async fn endorsement_invitations(&self, award_id: Uuid) -> Result<Vec<Invitation>, StoreError>;
+    /// Revokes an unused invitation (a second revocation keeps the first one's who and when; a
+    /// used one stays used); `None` for an unknown invitation.
+    async fn revoke_endorsement_invitation(
+        &self,
+        id: Uuid,
+        actor: &str,
+    ) -> Result<Option<Invitation>, StoreError>;
+    /// Writes the endorsement and marks its invitation used, in ONE transaction, after checking
+    /// there that the invitation is still usable at `endorsement.created_at`: an unknown, used,
+    /// expired or revoked invitation gives [`StoreError::InvitationUnusable`] and writes nothing.
+    async fn insert_endorsement(
+        &self,
+        endorsement: &NewEndorsement,
+    ) -> Result<Endorsement, StoreError>;
+    async fn get_endorsement(&self, id: Uuid) -> Result<Option<Endorsement>, StoreError>;
+    /// The endorsement whose endorser Profile has this id.
+    async fn endorsement_by_endorser(
+        &self,
+        endorser_id: Uuid,
+    ) -> Result<Option<Endorsement>, StoreError>;
+    /// The endorsements of an award id (issued or reserved), oldest first.
+    async fn award_endorsements(&self, award_id: Uuid) -> Result<Vec<Endorsement>, StoreError>;
+    /// The award id reserved for a badge request: `candidate` the first time, then always the
+    /// same (concurrent callers all get the winner's).
+    async fn reserve_request_award_id(
+        &self,
+        request_id: Uuid,
+        candidate: Uuid,
+    ) -> Result<Uuid, StoreError>;
+    async fn reserved_request_award_id(&self, request_id: Uuid)
+    -> Result<Option<Uuid>, StoreError>;
+    /// Replaces an award's signed documents and writes its "endorsed" event in ONE transaction,
+    /// only if its credential is still `expected_credential_json` (compare and swap): `None`
+    /// when it changed meanwhile (read it again and retry) or the award is unknown.
+    async fn replace_award_documents(
+        &self,
+        id: Uuid,
+        expected_credential_json: &str,
+        documents: &AwardDocuments,
+    ) -> Result<Option<Award>, StoreError>;
+
+    // ---- batches of carnets (migration 0008, `store/jobs.rs`) ----
+
+    /// Writes a batch of carnets as a bulk job ([`JobKind::Carnets`], state `queued`) with ALL
+    /// its rows in ONE transaction, before anything is imported or issued; then it is run,
+    /// marked, listed and resumed like any bulk job. If an unfinished job of the same issuer,
+    /// class filter and batch digest exists, writes nothing and returns it
+    /// ([`CreatedJob::Existing`]).
+    async fn create_carnet_batch(&self, job: &NewCarnetBatch) -> Result<CreatedJob, StoreError>;
 }
 
 /// Settings of a store that are not in its URL.

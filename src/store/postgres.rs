@@ -21,6 +21,7 @@ use super::{
 use crate::referentiel::Referentiel;
 use crate::referentiel::carnet::CarnetEntry;
 
+mod endorsements;
 mod jobs;
 mod referentiels;
 mod requests;
@@ -864,5 +865,131 @@ impl Store for PostgresStore {
         actor: &str,
     ) -> Result<Option<super::EvidenceShare>, StoreError> {
         requests::revoke_evidence_share(&self.pool, evidence_id, share_id, actor).await
+    }
+
+    async fn list_awards_of_class(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE issuer_slug = $1 AND badge_class_slug = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(award_from_row).collect()
+    }
+
+    async fn create_endorsement_invitation(
+        &self,
+        invitation: &super::NewInvitation,
+    ) -> Result<super::Invitation, StoreError> {
+        endorsements::create_invitation(&self.pool, invitation).await
+    }
+
+    async fn get_endorsement_invitation(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<super::Invitation>, StoreError> {
+        endorsements::get_invitation(&self.pool, id).await
+    }
+
+    async fn find_endorsement_invitation(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<super::Invitation>, StoreError> {
+        endorsements::find_invitation(&self.pool, token_sha256).await
+    }
+
+    async fn endorsement_invitations(
+        &self,
+        award_id: Uuid,
+    ) -> Result<Vec<super::Invitation>, StoreError> {
+        endorsements::invitations(&self.pool, award_id).await
+    }
+
+    async fn revoke_endorsement_invitation(
+        &self,
+        id: Uuid,
+        actor: &str,
+    ) -> Result<Option<super::Invitation>, StoreError> {
+        endorsements::revoke_invitation(&self.pool, id, actor).await
+    }
+
+    async fn insert_endorsement(
+        &self,
+        endorsement: &super::NewEndorsement,
+    ) -> Result<super::Endorsement, StoreError> {
+        endorsements::insert_endorsement(&self.pool, endorsement).await
+    }
+
+    async fn get_endorsement(&self, id: Uuid) -> Result<Option<super::Endorsement>, StoreError> {
+        endorsements::get_endorsement(&self.pool, id).await
+    }
+
+    async fn endorsement_by_endorser(
+        &self,
+        endorser_id: Uuid,
+    ) -> Result<Option<super::Endorsement>, StoreError> {
+        endorsements::endorsement_by_endorser(&self.pool, endorser_id).await
+    }
+
+    async fn award_endorsements(
+        &self,
+        award_id: Uuid,
+    ) -> Result<Vec<super::Endorsement>, StoreError> {
+        endorsements::award_endorsements(&self.pool, award_id).await
+    }
+
+    async fn reserve_request_award_id(
+        &self,
+        request_id: Uuid,
+        candidate: Uuid,
+    ) -> Result<Uuid, StoreError> {
+        endorsements::reserve_award_id(&self.pool, request_id, candidate).await
+    }
+
+    async fn reserved_request_award_id(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        endorsements::reserved_award_id(&self.pool, request_id).await
+    }
+
+    async fn replace_award_documents(
+        &self,
+        id: Uuid,
+        expected_credential_json: &str,
+        documents: &super::AwardDocuments,
+    ) -> Result<Option<Award>, StoreError> {
+        if endorsements::replace_award_documents(
+            &self.pool,
+            id,
+            expected_credential_json,
+            documents,
+        )
+        .await?
+        {
+            self.get_award(id).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    async fn create_carnet_batch(
+        &self,
+        job: &super::NewCarnetBatch,
+    ) -> Result<super::CreatedJob, StoreError> {
+        jobs::create_carnet_batch(&self.pool, job).await
     }
 }

@@ -4,6 +4,7 @@
 //! [`Report`]; nothing here returns an error for a bad badge.
 
 mod checks;
+mod endorsements;
 pub mod fetch;
 pub mod ob2;
 pub mod report;
@@ -216,6 +217,7 @@ impl Verifier {
                 }
                 self.verify_embedded(&v, &mut checks).await;
                 checks.extend(self.status_checks(&v).await);
+                checks.extend(self.endorsement_checks(&v).await);
                 finish(&v, checks, summary, recipient)
             }
             Ok(_) => parse_failure("le JSON n'est pas un objet", "the JSON is not an object"),
@@ -495,6 +497,7 @@ impl Verifier {
             claims_checks(&decoded.payload, &cred, &mut checks);
         }
         checks.extend(self.status_checks(&cred).await);
+        checks.extend(self.endorsement_checks(&cred).await);
         finish(&cred, checks, summary, recipient)
     }
 }

@@ -103,6 +103,8 @@ pub mod check_id {
     pub const VALID_UNTIL: &str = "validUntil";
     /// The credential was given to the person whose identifier the verifier supplied.
     pub const RECIPIENT: &str = "recipient";
+    /// One embedded endorsement (`endorsement[i]`): its proof, key, issuer and dates.
+    pub const ENDORSEMENT: &str = "endorsement";
 }
 
 /// The stable vocabulary of failure reasons a check may carry.

@@ -1,4 +1,5 @@
-//! PostgreSQL: bulk-award jobs and their rows (migration `0005_jobs.sql`). Ids cross the wire as
+//! PostgreSQL: bulk-award jobs and their rows (migrations `0005_jobs.sql`,
+//! `0008_carnet_batches.sql`): CSV jobs and carnet batches alike. Ids cross the wire as
 //! text (`$1::uuid`, `id::text`). Creating a job inserts with `ON CONFLICT DO NOTHING` on the
 //! partial unique index of unfinished jobs, so two submissions of one file at once make one job;
 //! marking a row is an `UPDATE … WHERE status = 'pending'`, which locks the row, so a concurrent
@@ -9,16 +10,18 @@ use sqlx::postgres::{PgPool, PgRow};
 use uuid::Uuid;
 
 use super::{column, db_error, int4, u32_column};
-use crate::store::jobs::{INSERT_CHUNK, initial_counts, tally};
+use crate::store::jobs::{INSERT_CHUNK, JobToWrite, initial_counts, tally};
 use crate::store::{
-    BulkJob, BulkRow, CreatedJob, JobCounts, JobState, MarkedRows, NewBulkJob, NewRowContent,
-    PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError, to_micros,
+    AwardCounts, BulkJob, BulkRow, CreatedJob, JobCounts, JobKind, JobState, MarkedRows,
+    NewBulkJob, NewCarnetBatch, PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError,
+    to_micros,
 };
 
 macro_rules! job_columns {
     () => {
-        "id::text AS id, issuer_slug, badge_class_slug, batch, file_sha256, created_by, \
-         created_at, updated_at, state, total, issued, already, failed, error"
+        "id::text AS id, issuer_slug, kind, badge_class_slug, batch, file_sha256, created_by, \
+         created_at, updated_at, state, total, issued, already, failed, awards_issued, \
+         awards_already, error"
     };
 }
 
@@ -36,11 +39,19 @@ fn counts_from_row(row: &PgRow) -> Result<JobCounts, StoreError> {
     })
 }
 
+fn awards_from_row(row: &PgRow) -> Result<AwardCounts, StoreError> {
+    Ok(AwardCounts {
+        issued: u32_column(row, "awards_issued")?,
+        already: u32_column(row, "awards_already")?,
+    })
+}
+
 fn job_from_row(row: &PgRow) -> Result<BulkJob, StoreError> {
     let batch: String = column(row, "batch")?;
     Ok(BulkJob {
         id: uuid_column(row, "id")?,
         issuer_slug: column(row, "issuer_slug")?,
+        kind: JobKind::parse(&column::<String>(row, "kind")?)?,
         badge_class_slug: column(row, "badge_class_slug")?,
         batch: (!batch.is_empty()).then_some(batch),
         file_sha256: column(row, "file_sha256")?,
@@ -49,6 +60,7 @@ fn job_from_row(row: &PgRow) -> Result<BulkJob, StoreError> {
         updated_at: column::<DateTime<Utc>>(row, "updated_at")?,
         state: JobState::parse(&column::<String>(row, "state")?)?,
         counts: counts_from_row(row)?,
+        awards: awards_from_row(row)?,
         error: column(row, "error")?,
     })
 }
@@ -59,6 +71,7 @@ fn bulk_row_from_row(row: &PgRow) -> Result<BulkRow, StoreError> {
     let reason: Option<String> = column(row, "error")?;
     Ok(BulkRow {
         line: u32_column(row, "line")?,
+        label: column(row, "label")?,
         idempotency_key: column(row, "idempotency_key")?,
         status: RowStatus::parse(&column::<String>(row, "status")?)?,
         award_id: award_id
@@ -70,6 +83,7 @@ fn bulk_row_from_row(row: &PgRow) -> Result<BulkRow, StoreError> {
             field: field.unwrap_or_default(),
             reason,
         }),
+        detail: column(row, "detail")?,
         updated_at: column::<DateTime<Utc>>(row, "updated_at")?,
     })
 }
@@ -78,24 +92,36 @@ pub(super) async fn create_bulk_job(
     pool: &PgPool,
     job: &NewBulkJob,
 ) -> Result<CreatedJob, StoreError> {
+    create_job(pool, &job.to_write()).await
+}
+
+pub(super) async fn create_carnet_batch(
+    pool: &PgPool,
+    job: &NewCarnetBatch,
+) -> Result<CreatedJob, StoreError> {
+    create_job(pool, &job.to_write()).await
+}
+
+async fn create_job(pool: &PgPool, job: &JobToWrite<'_>) -> Result<CreatedJob, StoreError> {
     let counts = initial_counts(job)?;
     let now = to_micros(Utc::now());
-    let batch = job.batch.as_deref().unwrap_or("");
     let mut tx = pool.begin().await.map_err(db_error)?;
     // A concurrent insert of the same unfinished file waits on the unique index, then does
     // nothing here once the other commits.
     let inserted = sqlx::query(
-        "INSERT INTO bulk_jobs (id, issuer_slug, badge_class_slug, batch, file_sha256, \
-         created_by, created_at, updated_at, state, total, issued, already, failed, error) \
-         VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $7, 'queued', $8, 0, 0, $9, NULL) \
+        "INSERT INTO bulk_jobs (id, issuer_slug, kind, badge_class_slug, batch, file_sha256, \
+         created_by, created_at, updated_at, state, total, issued, already, failed, \
+         awards_issued, awards_already, error) \
+         VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $8, 'queued', $9, 0, 0, $10, 0, 0, NULL) \
          ON CONFLICT DO NOTHING",
     )
     .bind(job.id.to_string())
-    .bind(&job.issuer_slug)
-    .bind(&job.badge_class_slug)
-    .bind(batch)
-    .bind(&job.file_sha256)
-    .bind(&job.created_by)
+    .bind(job.issuer_slug)
+    .bind(job.kind.as_str())
+    .bind(job.badge_class_slug)
+    .bind(job.batch)
+    .bind(job.file_sha256)
+    .bind(job.created_by)
     .bind(now)
     .bind(int4(counts.total)?)
     .bind(int4(counts.failed)?)
@@ -107,13 +133,14 @@ pub(super) async fn create_bulk_job(
         let existing = sqlx::query(concat!(
             "SELECT ",
             job_columns!(),
-            " FROM bulk_jobs WHERE issuer_slug = $1 AND badge_class_slug = $2 AND batch = $3 \
-             AND file_sha256 = $4 AND state IN ('queued', 'running')"
+            " FROM bulk_jobs WHERE issuer_slug = $1 AND kind = $2 AND badge_class_slug = $3 \
+             AND batch = $4 AND file_sha256 = $5 AND state IN ('queued', 'running')"
         ))
-        .bind(&job.issuer_slug)
-        .bind(&job.badge_class_slug)
-        .bind(batch)
-        .bind(&job.file_sha256)
+        .bind(job.issuer_slug)
+        .bind(job.kind.as_str())
+        .bind(job.badge_class_slug)
+        .bind(job.batch)
+        .bind(job.file_sha256)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -127,23 +154,12 @@ pub(super) async fn create_bulk_job(
     }
     for chunk in job.rows.chunks(INSERT_CHUNK) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "INSERT INTO bulk_rows (job_id, line, idempotency_key, status, payload, \
+            "INSERT INTO bulk_rows (job_id, line, label, idempotency_key, status, payload, \
              error_field, error, updated_at) ",
         );
         let mut bad_line = None;
         insert.push_values(chunk, |mut b, row| {
-            let (key, status, payload, error) = match &row.content {
-                NewRowContent::Pending {
-                    idempotency_key,
-                    payload,
-                } => (
-                    Some(idempotency_key.clone()),
-                    RowStatus::Pending,
-                    Some(payload.clone()),
-                    None,
-                ),
-                NewRowContent::Invalid(e) => (None, RowStatus::Error, None, Some(e.clone())),
-            };
+            let (key, status, payload, error) = row.columns();
             let line = int4(row.line).unwrap_or_else(|_| {
                 bad_line = Some(row.line);
                 0
@@ -151,6 +167,7 @@ pub(super) async fn create_bulk_job(
             b.push_bind(job.id.to_string())
                 .push_unseparated("::uuid")
                 .push_bind(line)
+                .push_bind(row.label.map(str::to_owned))
                 .push_bind(key)
                 .push_bind(status.as_str())
                 .push_bind(payload)
@@ -196,8 +213,8 @@ pub(super) async fn get_bulk_job(pool: &PgPool, id: Uuid) -> Result<Option<BulkJ
 
 pub(super) async fn bulk_rows(pool: &PgPool, job: Uuid) -> Result<Vec<BulkRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT line, idempotency_key, status, award_id::text AS award_id, error_field, error, \
-         updated_at FROM bulk_rows WHERE job_id = $1::uuid ORDER BY line",
+        "SELECT line, label, idempotency_key, status, award_id::text AS award_id, error_field, \
+         error, detail, updated_at FROM bulk_rows WHERE job_id = $1::uuid ORDER BY line",
     )
     .bind(job.to_string())
     .fetch_all(pool)
@@ -241,16 +258,18 @@ pub(super) async fn finish_bulk_rows(
     let now = to_micros(Utc::now());
     let mut tx = pool.begin().await.map_err(db_error)?;
     let mut added = JobCounts::default();
+    let mut awards = AwardCounts::default();
     for (line, outcome) in rows {
         let changed = sqlx::query(
             "UPDATE bulk_rows SET status = $1, payload = NULL, award_id = $2::uuid, \
-             error_field = $3, error = $4, updated_at = $5 \
-             WHERE job_id = $6::uuid AND line = $7 AND status = 'pending'",
+             error_field = $3, error = $4, detail = $5, updated_at = $6 \
+             WHERE job_id = $7::uuid AND line = $8 AND status = 'pending'",
         )
         .bind(outcome.status().as_str())
         .bind(outcome.award_id().map(|id| id.to_string()))
         .bind(outcome.error().map(|e| e.field.clone()))
         .bind(outcome.error().map(|e| e.reason.clone()))
+        .bind(outcome.detail())
         .bind(now)
         .bind(job.to_string())
         .bind(int4(*line)?)
@@ -259,17 +278,20 @@ pub(super) async fn finish_bulk_rows(
         .map_err(db_error)?
         .rows_affected();
         if changed == 1 {
-            tally(&mut added, outcome);
+            tally(&mut added, &mut awards, outcome);
         }
     }
     let row = sqlx::query(
         "UPDATE bulk_jobs SET issued = issued + $1, already = already + $2, \
-         failed = failed + $3, updated_at = $4 WHERE id = $5::uuid \
-         RETURNING total, issued, already, failed",
+         failed = failed + $3, awards_issued = awards_issued + $4, \
+         awards_already = awards_already + $5, updated_at = $6 WHERE id = $7::uuid \
+         RETURNING total, issued, already, failed, awards_issued, awards_already",
     )
     .bind(int4(added.issued)?)
     .bind(int4(added.already)?)
     .bind(int4(added.failed)?)
+    .bind(int4(awards.issued)?)
+    .bind(int4(awards.already)?)
     .bind(now)
     .bind(job.to_string())
     .fetch_optional(&mut *tx)
@@ -280,10 +302,16 @@ pub(super) async fn finish_bulk_rows(
         .map(counts_from_row)
         .transpose()?
         .unwrap_or_default();
+    let awards = row
+        .as_ref()
+        .map(awards_from_row)
+        .transpose()?
+        .unwrap_or_default();
     tx.commit().await.map_err(db_error)?;
     Ok(MarkedRows {
         changed: added.processed(),
         counts,
+        awards,
     })
 }
 

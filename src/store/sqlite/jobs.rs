@@ -1,21 +1,23 @@
-//! SQLite: bulk-award jobs and their rows (migration `0005_jobs.sql`). Writes that read then
-//! write take the write lock up front (`BEGIN IMMEDIATE`).
+//! SQLite: bulk-award jobs and their rows (migrations `0005_jobs.sql`, `0008_carnet_batches.sql`):
+//! CSV jobs and carnet batches alike. Writes that read then write take the write lock up front
+//! (`BEGIN IMMEDIATE`).
 
 use chrono::Utc;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use uuid::Uuid;
 
 use super::{column, db_error, time_column, to_text};
-use crate::store::jobs::{INSERT_CHUNK, initial_counts, tally};
+use crate::store::jobs::{INSERT_CHUNK, JobToWrite, initial_counts, tally};
 use crate::store::{
-    BulkJob, BulkRow, CreatedJob, JobCounts, JobState, MarkedRows, NewBulkJob, NewRowContent,
-    PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError, stored_u32, to_micros,
+    AwardCounts, BulkJob, BulkRow, CreatedJob, JobCounts, JobKind, JobState, MarkedRows,
+    NewBulkJob, NewCarnetBatch, PendingBulkRow, RowError, RowOutcome, RowStatus, StoreError,
+    stored_u32, to_micros,
 };
 
 macro_rules! job_columns {
     () => {
-        "id, issuer_slug, badge_class_slug, batch, file_sha256, created_by, created_at, \
-         updated_at, state, total, issued, already, failed, error"
+        "id, issuer_slug, kind, badge_class_slug, batch, file_sha256, created_by, created_at, \
+         updated_at, state, total, issued, already, failed, awards_issued, awards_already, error"
     };
 }
 
@@ -34,11 +36,20 @@ fn counts_from_row(row: &SqliteRow) -> Result<JobCounts, StoreError> {
     })
 }
 
+fn awards_from_row(row: &SqliteRow) -> Result<AwardCounts, StoreError> {
+    let n = |name: &str| -> Result<u32, StoreError> { stored_u32(name, column(row, name)?) };
+    Ok(AwardCounts {
+        issued: n("awards_issued")?,
+        already: n("awards_already")?,
+    })
+}
+
 fn job_from_row(row: &SqliteRow) -> Result<BulkJob, StoreError> {
     let batch: String = column(row, "batch")?;
     Ok(BulkJob {
         id: uuid_column(row, "id")?,
         issuer_slug: column(row, "issuer_slug")?,
+        kind: JobKind::parse(&column::<String>(row, "kind")?)?,
         badge_class_slug: column(row, "badge_class_slug")?,
         batch: (!batch.is_empty()).then_some(batch),
         file_sha256: column(row, "file_sha256")?,
@@ -47,6 +58,7 @@ fn job_from_row(row: &SqliteRow) -> Result<BulkJob, StoreError> {
         updated_at: time_column(row, "updated_at")?,
         state: JobState::parse(&column::<String>(row, "state")?)?,
         counts: counts_from_row(row)?,
+        awards: awards_from_row(row)?,
         error: column(row, "error")?,
     })
 }
@@ -57,6 +69,7 @@ fn bulk_row_from_row(row: &SqliteRow) -> Result<BulkRow, StoreError> {
     let reason: Option<String> = column(row, "error")?;
     Ok(BulkRow {
         line: stored_u32("line", column(row, "line")?)?,
+        label: column(row, "label")?,
         idempotency_key: column(row, "idempotency_key")?,
         status: RowStatus::parse(&column::<String>(row, "status")?)?,
         award_id: award_id
@@ -68,24 +81,26 @@ fn bulk_row_from_row(row: &SqliteRow) -> Result<BulkRow, StoreError> {
             field: field.unwrap_or_default(),
             reason,
         }),
+        detail: column(row, "detail")?,
         updated_at: time_column(row, "updated_at")?,
     })
 }
 
 async fn unfinished_job_for(
     tx: &mut sqlx::SqliteConnection,
-    job: &NewBulkJob,
+    job: &JobToWrite<'_>,
 ) -> Result<Option<BulkJob>, StoreError> {
     sqlx::query(concat!(
         "SELECT ",
         job_columns!(),
-        " FROM bulk_jobs WHERE issuer_slug = ? AND badge_class_slug = ? AND batch = ? \
-         AND file_sha256 = ? AND state IN ('queued', 'running')"
+        " FROM bulk_jobs WHERE issuer_slug = ? AND kind = ? AND badge_class_slug = ? \
+         AND batch = ? AND file_sha256 = ? AND state IN ('queued', 'running')"
     ))
-    .bind(&job.issuer_slug)
-    .bind(&job.badge_class_slug)
-    .bind(job.batch.as_deref().unwrap_or(""))
-    .bind(&job.file_sha256)
+    .bind(job.issuer_slug)
+    .bind(job.kind.as_str())
+    .bind(job.badge_class_slug)
+    .bind(job.batch)
+    .bind(job.file_sha256)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?
@@ -98,6 +113,17 @@ pub(super) async fn create_bulk_job(
     pool: &SqlitePool,
     job: &NewBulkJob,
 ) -> Result<CreatedJob, StoreError> {
+    create_job(pool, &job.to_write()).await
+}
+
+pub(super) async fn create_carnet_batch(
+    pool: &SqlitePool,
+    job: &NewCarnetBatch,
+) -> Result<CreatedJob, StoreError> {
+    create_job(pool, &job.to_write()).await
+}
+
+async fn create_job(pool: &SqlitePool, job: &JobToWrite<'_>) -> Result<CreatedJob, StoreError> {
     let counts = initial_counts(job)?;
     let now = to_text(to_micros(Utc::now()));
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
@@ -107,14 +133,15 @@ pub(super) async fn create_bulk_job(
     sqlx::query(concat!(
         "INSERT INTO bulk_jobs (",
         job_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, 0, ?, NULL)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, 0, ?, 0, 0, NULL)"
     ))
     .bind(job.id.to_string())
-    .bind(&job.issuer_slug)
-    .bind(&job.badge_class_slug)
-    .bind(job.batch.as_deref().unwrap_or(""))
-    .bind(&job.file_sha256)
-    .bind(&job.created_by)
+    .bind(job.issuer_slug)
+    .bind(job.kind.as_str())
+    .bind(job.badge_class_slug)
+    .bind(job.batch)
+    .bind(job.file_sha256)
+    .bind(job.created_by)
     .bind(&now)
     .bind(&now)
     .bind(i64::from(counts.total))
@@ -124,24 +151,14 @@ pub(super) async fn create_bulk_job(
     .map_err(db_error)?;
     for chunk in job.rows.chunks(INSERT_CHUNK) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO bulk_rows (job_id, line, idempotency_key, status, payload, \
+            "INSERT INTO bulk_rows (job_id, line, label, idempotency_key, status, payload, \
              error_field, error, updated_at) ",
         );
         insert.push_values(chunk, |mut b, row| {
-            let (key, status, payload, error) = match &row.content {
-                NewRowContent::Pending {
-                    idempotency_key,
-                    payload,
-                } => (
-                    Some(idempotency_key.clone()),
-                    RowStatus::Pending,
-                    Some(payload.clone()),
-                    None,
-                ),
-                NewRowContent::Invalid(e) => (None, RowStatus::Error, None, Some(e.clone())),
-            };
+            let (key, status, payload, error) = row.columns();
             b.push_bind(job.id.to_string())
                 .push_bind(i64::from(row.line))
+                .push_bind(row.label.map(str::to_owned))
                 .push_bind(key)
                 .push_bind(status.as_str())
                 .push_bind(payload)
@@ -185,8 +202,8 @@ pub(super) async fn get_bulk_job(
 
 pub(super) async fn bulk_rows(pool: &SqlitePool, job: Uuid) -> Result<Vec<BulkRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT line, idempotency_key, status, award_id, error_field, error, updated_at \
-         FROM bulk_rows WHERE job_id = ? ORDER BY line",
+        "SELECT line, label, idempotency_key, status, award_id, error_field, error, detail, \
+         updated_at FROM bulk_rows WHERE job_id = ? ORDER BY line",
     )
     .bind(job.to_string())
     .fetch_all(pool)
@@ -230,15 +247,18 @@ pub(super) async fn finish_bulk_rows(
     let now = to_text(to_micros(Utc::now()));
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
     let mut added = JobCounts::default();
+    let mut awards = AwardCounts::default();
     for (line, outcome) in rows {
         let changed = sqlx::query(
             "UPDATE bulk_rows SET status = ?, payload = NULL, award_id = ?, error_field = ?, \
-             error = ?, updated_at = ? WHERE job_id = ? AND line = ? AND status = 'pending'",
+             error = ?, detail = ?, updated_at = ? \
+             WHERE job_id = ? AND line = ? AND status = 'pending'",
         )
         .bind(outcome.status().as_str())
         .bind(outcome.award_id().map(|id| id.to_string()))
         .bind(outcome.error().map(|e| e.field.clone()))
         .bind(outcome.error().map(|e| e.reason.clone()))
+        .bind(outcome.detail())
         .bind(&now)
         .bind(job.to_string())
         .bind(i64::from(*line))
@@ -247,16 +267,20 @@ pub(super) async fn finish_bulk_rows(
         .map_err(db_error)?
         .rows_affected();
         if changed == 1 {
-            tally(&mut added, outcome);
+            tally(&mut added, &mut awards, outcome);
         }
     }
     let row = sqlx::query(
         "UPDATE bulk_jobs SET issued = issued + ?, already = already + ?, failed = failed + ?, \
-         updated_at = ? WHERE id = ? RETURNING total, issued, already, failed",
+         awards_issued = awards_issued + ?, awards_already = awards_already + ?, \
+         updated_at = ? WHERE id = ? \
+         RETURNING total, issued, already, failed, awards_issued, awards_already",
     )
     .bind(i64::from(added.issued))
     .bind(i64::from(added.already))
     .bind(i64::from(added.failed))
+    .bind(i64::from(awards.issued))
+    .bind(i64::from(awards.already))
     .bind(&now)
     .bind(job.to_string())
     .fetch_optional(&mut *tx)
@@ -267,10 +291,16 @@ pub(super) async fn finish_bulk_rows(
         .map(counts_from_row)
         .transpose()?
         .unwrap_or_default();
+    let awards = row
+        .as_ref()
+        .map(awards_from_row)
+        .transpose()?
+        .unwrap_or_default();
     tx.commit().await.map_err(db_error)?;
     Ok(MarkedRows {
         changed: added.processed(),
         counts,
+        awards,
     })
 }
 

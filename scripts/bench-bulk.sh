@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmark of bulk awards (issue #5 §11): one CSV of N recipients for one badge class through
+# `carnet bulk issue`, each award signed in both versions (OB 3.0 Data Integrity + VC-JWT,
+# OB 2.0 hosted + signed JWS), baked on demand and stored; on SQLite (a fresh file), then on
+# PostgreSQL (a fresh database `carnet_bench` on $BENCH_PG, default 127.0.0.1:5432, skipped when
+# no server answers). Then the same file again, which must issue nothing. Not part of the tests.
+#   scripts/bench-bulk.sh [ROWS]     (default 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-10000}
+pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+cargo build --release --quiet
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/carnet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$rows" > "$work/rows.csv" <<'PY'
+import sys
+print("email;name;narrative")
+for i in range(int(sys.argv[1])):
+    print(f"personne.{i}@example.org;Personne {i};J'ai suivi les consignes de sécurité à l'atelier {i % 7}.")
+PY
+export CARNET_KEYS_DIR="$work/keys" CARNET_ISSUER_EMAIL=contact@ime.example.org RUST_LOG=warn
+echo "== machine"
+echo "$(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+run() { # backend url
+  local started ended
+  started=$(date +%s.%N)
+  CARNET_DATABASE_URL=$2 "$bin" bulk issue --badge-class securite-hygiene-au-travail "$work/rows.csv" \
+    > "$work/out.txt" 2>/dev/null || { cat "$work/out.txt"; exit 1; }
+  ended=$(date +%s.%N)
+  local issued; issued=$(grep -E '^\s+issued:' "$work/out.txt" | awk '{print $2}')
+  local already; already=$(grep -E '^\s+already issued:' "$work/out.txt" | awk '{print $3}')
+  printf '%-10s %6s rows: %6.2f s (issued %s, already %s)\n' "$1" "$rows" \
+    "$(echo "$ended - $started" | bc)" "$issued" "$already"
+}
+echo "== bulk issue (wall time of the whole command: read, check, seal and store the job, issue, mark)"
+run sqlite "sqlite://$work/carnet.db"
+run "sqlite rerun" "sqlite://$work/carnet.db"
+if pg_isready -q -d "$pg/postgres" 2>/dev/null; then
+  psql -q "$pg/postgres" -c 'DROP DATABASE IF EXISTS carnet_bench' -c 'CREATE DATABASE carnet_bench'
+  run postgres "$pg/carnet_bench"
+  run "pg rerun" "$pg/carnet_bench"
+  psql -q "$pg/postgres" -c 'DROP DATABASE IF EXISTS carnet_bench'
+else
+  echo "postgres: no server answers at $pg, skipped"
+fi

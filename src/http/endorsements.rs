@@ -1,0 +1,520 @@
+//! Endorsements (issue #5 §6): the educator's API (invite an endorser for a badge request or an
+//! issued award, list, revoke), and the public documents carnet hosts for endorsers: the signed
+//! `EndorsementCredential`, the OB 2.0 `Endorsement`, the endorser's Profile (OB 3.0 and 2.0) and
+//! DID document. The endorser's page `/endorse/{token}` is in `endorse_page.rs`; the flow itself
+//! in `crate::endorsement::flow`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::api::{authenticate, body_error};
+use super::html::{escape, markdown, page};
+use super::public::{check_issuer, json_ld, json_ld_text};
+use super::{AppError, HttpState, endorse_page, wants_html};
+use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
+use crate::endorsement::flow::{self, FlowError, InviteTarget};
+use crate::endorsement::profile::{EndorserProfile, endorser_url};
+use crate::store::{Award, BadgeRequest, Endorsement, Invitation};
+
+/// The largest endorser form accepted (a 4,000-character recommendation, percent-encoded, fits).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The routes of this module (merged into the main router, which adds the shared layers).
+pub(super) fn routes() -> Router<HttpState> {
+    Router::new()
+        .route(
+            "/api/v1/badge-requests/{id}/endorsement-invitations",
+            get(list_for_request).post(invite_for_request),
+        )
+        .route(
+            "/api/v1/awards/{id}/endorsement-invitations",
+            get(list_for_award).post(invite_for_award),
+        )
+        .route("/api/v1/awards/{id}/endorsements", get(award_endorsements))
+        .route(
+            "/api/v1/endorsement-invitations/{id}",
+            get(get_invitation).delete(revoke_invitation),
+        )
+        .route(
+            "/endorse/{token}",
+            get(endorse_page::get)
+                .post(endorse_page::post)
+                .layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
+        .route("/endorsements/{file}", get(endorsement_document))
+        .route("/ob2/endorsements/{id}", get(ob2_endorsement))
+        .route("/issuers/{slug}/endorsers/{id}", get(endorser_profile))
+        .route("/issuers/{slug}/endorsers/{id}/did.json", get(endorser_did))
+        .route("/ob2/issuers/{slug}/endorsers/{id}", get(ob2_endorser))
+}
+
+/// `POST …/endorsement-invitations` body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    #[serde(default)]
+    endorser_kind: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
+}
+
+pub(super) fn flow_error(e: FlowError) -> AppError {
+    match e {
+        FlowError::Invalid { field, problem } => AppError::unprocessable(field, problem),
+        FlowError::Conflict(why) => AppError::new(StatusCode::CONFLICT, "wrong_state", why),
+        FlowError::Store(e) => e.into(),
+        other => AppError::internal(other.to_string()),
+    }
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
+    id.parse()
+        .map_err(|_| AppError::not_found(format!("no such {what}")))
+}
+
+async fn own_request(s: &HttpState, id: &str) -> Result<BadgeRequest, AppError> {
+    let id = parse_id(id, "badge request")?;
+    s.app
+        .store
+        .get_badge_request(id)
+        .await?
+        .filter(|r| r.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(|| AppError::not_found("no such badge request"))
+}
+
+async fn own_award(s: &HttpState, id: &str) -> Result<Award, AppError> {
+    let id = parse_id(id, "award")?;
+    s.app
+        .store
+        .get_award(id)
+        .await?
+        .filter(|a| a.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(|| AppError::not_found("no such award"))
+}
+
+async fn own_invitation(s: &HttpState, id: &str) -> Result<Invitation, AppError> {
+    let id = parse_id(id, "invitation")?;
+    s.app
+        .store
+        .get_endorsement_invitation(id)
+        .await?
+        .filter(|i| i.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(|| AppError::not_found("no such invitation"))
+}
+
+/// An invitation as the API shows it; `link` only when it was just made (the token is not kept).
+pub(super) fn invitation_json(base: &str, i: &Invitation, link: Option<&str>) -> Value {
+    let mut doc = json!({
+        "id": i.id,
+        "state": i.state(Utc::now()).as_str(),
+        "endorser_kind": i.endorser_kind.as_str(),
+        "note": i.note,
+        "award_id": i.award_id,
+        "credential_id": crate::ob3::credential::credential_url(base, i.award_id),
+        "badge_request": i.request_id,
+        "badge_class": i.badge_class_slug,
+        "created_by": i.created_by,
+        "created_at": i.created_at,
+        "expires_at": i.expires_at,
+        "used_at": i.used_at,
+        "revoked_at": i.revoked_at,
+        "revoked_by": i.revoked_by,
+        "endorsement": i.endorsement_id,
+        "api_url": format!("{base}/api/v1/endorsement-invitations/{}", i.id),
+    });
+    if let Some(link) = link {
+        doc["url"] = link.into();
+    }
+    doc
+}
+
+/// An endorsement as the API shows it; `embedded`: whether the issued award carries it (`None`
+/// before the award is issued).
+pub(super) fn endorsement_json(s: &HttpState, e: &Endorsement, embedded: Option<bool>) -> Value {
+    let issuer = &s.app.issuer;
+    let base = &issuer.base_url;
+    json!({
+        "id": e.id,
+        "url": endorsement_url(base, e.id),
+        "ob2_url": e.ob2_json.as_ref().map(|_| ob2_endorsement_url(base, e.id)),
+        "endorser": {
+            "profile": endorser_url(issuer, e.endorser_id),
+            "name": e.endorser_name,
+            "role": e.endorser_role,
+            "organisation": e.endorser_organisation,
+            "kind": e.endorser_kind.as_str(),
+        },
+        "comment": e.comment,
+        "award_id": e.award_id,
+        "credential_id": crate::ob3::credential::credential_url(base, e.award_id),
+        "badge_request": e.request_id,
+        "invitation": e.invitation_id,
+        "created_at": e.created_at,
+        "embedded": embedded,
+    })
+}
+
+/// Which endorsements the award (if issued) carries.
+async fn embedded_flags(
+    s: &HttpState,
+    award_id: Uuid,
+    endorsements: &[Endorsement],
+) -> Result<Vec<Option<bool>>, AppError> {
+    let award = s.app.store.get_award(award_id).await?;
+    let present = match &award {
+        Some(a) => {
+            let v: Value = serde_json::from_str(&a.credential_json)
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Some(crate::endorsement::documents::embedded_ids(&v))
+        }
+        None => None,
+    };
+    let base = &s.app.issuer.base_url;
+    Ok(endorsements
+        .iter()
+        .map(|e| {
+            present
+                .as_ref()
+                .map(|p| p.contains(&endorsement_url(base, e.id)))
+        })
+        .collect())
+}
+
+/// The endorsement part of a badge request's document: how many its class requires, its
+/// endorsements and invitations.
+pub(super) async fn request_part(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppError> {
+    let store = s.app.store.as_ref();
+    let base = &s.app.issuer.base_url;
+    let reserved = store.reserved_request_award_id(r.id).await?;
+    let (invitations, endorsements) = match reserved {
+        Some(id) => (
+            store.endorsement_invitations(id).await?,
+            store.award_endorsements(id).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let flags = match reserved {
+        Some(id) => embedded_flags(s, id, &endorsements).await?,
+        None => Vec::new(),
+    };
+    Ok(json!({
+        "endorsements_required": s.app.class(&r.badge_class_slug).map(|c| c.endorsements_minimum),
+        "reserved_award_id": reserved,
+        "endorsements": endorsements.iter().zip(flags).map(|(e, f)| endorsement_json(s, e, f)).collect::<Vec<_>>(),
+        "endorsement_invitations": invitations.iter().map(|i| invitation_json(base, i, None)).collect::<Vec<_>>(),
+    }))
+}
+
+fn invite_body(body: &[u8]) -> Result<InviteBody, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(InviteBody::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))
+}
+
+async fn invite(
+    s: &HttpState,
+    who: &str,
+    target: InviteTarget<'_>,
+    body: &[u8],
+) -> Result<Response, AppError> {
+    let body = invite_body(body)?;
+    let input = crate::endorsement::validate_invitation(
+        body.endorser_kind.as_deref(),
+        body.note.as_deref(),
+        body.expires_in_days,
+    )
+    .map_err(|(field, problem)| AppError::unprocessable(field, problem))?;
+    let created = flow::invite(&s.app, target, &input, &format!("api:{who}"))
+        .await
+        .map_err(flow_error)?;
+    let base = &s.app.issuer.base_url;
+    let doc = invitation_json(base, &created.invitation, Some(&created.link));
+    let mut resp = (StatusCode::CREATED, axum::Json(doc)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!(
+        "{base}/api/v1/endorsement-invitations/{}",
+        created.invitation.id
+    )) {
+        resp.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(resp)
+}
+
+/// `POST /api/v1/badge-requests/{id}/endorsement-invitations`
+pub async fn invite_for_request(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let request = own_request(&s, &id).await?;
+    let body = body.map_err(body_error)?;
+    invite(&s, &who, InviteTarget::Request(&request), &body).await
+}
+
+/// `POST /api/v1/awards/{id}/endorsement-invitations`
+pub async fn invite_for_award(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let award = own_award(&s, &id).await?;
+    let body = body.map_err(body_error)?;
+    invite(&s, &who, InviteTarget::Award(&award), &body).await
+}
+
+async fn invitations_of(s: &HttpState, award_id: Option<Uuid>) -> Result<Response, AppError> {
+    let items = match award_id {
+        Some(id) => s.app.store.endorsement_invitations(id).await?,
+        None => Vec::new(),
+    };
+    let base = &s.app.issuer.base_url;
+    Ok(axum::Json(json!({
+        "items": items.iter().map(|i| invitation_json(base, i, None)).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/badge-requests/{id}/endorsement-invitations`
+pub async fn list_for_request(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let request = own_request(&s, &id).await?;
+    let reserved = s.app.store.reserved_request_award_id(request.id).await?;
+    invitations_of(&s, reserved).await
+}
+
+/// `GET /api/v1/awards/{id}/endorsement-invitations`
+pub async fn list_for_award(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let award = own_award(&s, &id).await?;
+    invitations_of(&s, Some(award.id)).await
+}
+
+/// `GET /api/v1/awards/{id}/endorsements`
+pub async fn award_endorsements(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let award = own_award(&s, &id).await?;
+    let endorsements = s.app.store.award_endorsements(award.id).await?;
+    let flags = embedded_flags(&s, award.id, &endorsements).await?;
+    Ok(axum::Json(json!({
+        "items": endorsements.iter().zip(flags).map(|(e, f)| endorsement_json(&s, e, f)).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/endorsement-invitations/{id}`
+pub async fn get_invitation(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    authenticate(&s, &headers)?;
+    let invitation = own_invitation(&s, &id).await?;
+    Ok(axum::Json(invitation_json(&s.app.issuer.base_url, &invitation, None)).into_response())
+}
+
+/// `DELETE /api/v1/endorsement-invitations/{id}`: the link stops working (a used one stays used:
+/// `409`).
+pub async fn revoke_invitation(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let who = authenticate(&s, &headers)?;
+    let invitation = own_invitation(&s, &id).await?;
+    if invitation.used_at.is_some() {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "wrong_state",
+            "this invitation was already used: its endorsement is given",
+        ));
+    }
+    let revoked = s
+        .app
+        .store
+        .revoke_endorsement_invitation(invitation.id, &format!("api:{who}"))
+        .await?
+        .ok_or_else(|| AppError::not_found("no such invitation"))?;
+    if revoked.used_at.is_some() {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "wrong_state",
+            "this invitation was used meanwhile: its endorsement is given",
+        ));
+    }
+    Ok(axum::Json(invitation_json(&s.app.issuer.base_url, &revoked, None)).into_response())
+}
+
+// ---- public documents -------------------------------------------------------------------
+
+async fn public_endorsement(s: &HttpState, id: &str) -> Result<Endorsement, AppError> {
+    let not_found = || AppError::not_found("no such endorsement");
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    s.app
+        .store
+        .get_endorsement(id)
+        .await?
+        .filter(|e| e.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(not_found)
+}
+
+async fn public_endorser(s: &HttpState, slug: &str, id: &str) -> Result<Endorsement, AppError> {
+    check_issuer(s, slug)?;
+    let not_found = || AppError::not_found("no such endorser");
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    s.app
+        .store
+        .endorsement_by_endorser(id)
+        .await?
+        .filter(|e| e.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(not_found)
+}
+
+/// `GET /endorsements/{id}[.json]`: the signed `EndorsementCredential` (or a page for people).
+pub async fn endorsement_document(
+    State(s): State<HttpState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
+    if !matches!(ext, "" | "json") {
+        return Err(AppError::not_found("unknown format: use .json"));
+    }
+    let e = public_endorsement(&s, id).await?;
+    if ext.is_empty() && wants_html(&headers) {
+        return Ok(Html(endorsement_page(&s, &e)).into_response());
+    }
+    Ok(json_ld_text(e.credential_json, "application/vc+ld+json"))
+}
+
+/// A plain page for people who open an endorsement's link.
+fn endorsement_page(s: &HttpState, e: &Endorsement) -> String {
+    let issuer = &s.app.issuer;
+    let profile = EndorserProfile::from(e);
+    let mut body = format!(
+        "<h1>Recommandation de {}</h1>\
+         <p>{} a écrit cette recommandation.</p>\
+         <p>Rôle déclaré : {}.</p>",
+        escape(&e.endorser_name),
+        escape(&e.endorser_name),
+        escape(&e.endorser_role),
+    );
+    if let Some(org) = &e.endorser_organisation {
+        body.push_str(&format!("<p>Organisation déclarée : {}.</p>", escape(org)));
+    }
+    body.push_str(&format!(
+        "<h2>Ce que la personne a écrit</h2>{}\
+         <h2>Qui a fait ce document ?</h2><p>{}</p>\
+         <p><a href=\"{}\">Le profil de la personne</a></p>\
+         <p><a href=\"{}.json\">La recommandation signée (JSON, Open Badges 3.0)</a></p>",
+        markdown(&e.comment),
+        escape(&profile.description(issuer)),
+        escape(&profile.url(issuer)),
+        escape(&endorsement_url(&issuer.base_url, e.id)),
+    ));
+    page(
+        "fr",
+        &format!("Recommandation de {}", e.endorser_name),
+        &body,
+    )
+}
+
+/// `GET /ob2/endorsements/{id}`: the hosted OB 2.0 `Endorsement`.
+pub async fn ob2_endorsement(
+    State(s): State<HttpState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let e = public_endorsement(&s, &id).await?;
+    let doc = e.ob2_json.ok_or_else(|| {
+        AppError::not_found("Open Badges 2.0 is not published for this endorsement")
+    })?;
+    Ok(json_ld_text(doc, "application/ld+json"))
+}
+
+/// `GET /issuers/{slug}/endorsers/{id}`: the endorser's Profile (its keys' controller document),
+/// or a page for people.
+pub async fn endorser_profile(
+    State(s): State<HttpState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let e = public_endorser(&s, &slug, &id).await?;
+    let issuer = &s.app.issuer;
+    let profile = EndorserProfile::from(&e);
+    if wants_html(&headers) {
+        let mut body = format!(
+            "<h1>{}</h1><p>Rôle déclaré : {}.</p>",
+            escape(&e.endorser_name),
+            escape(&e.endorser_role)
+        );
+        if let Some(org) = &e.endorser_organisation {
+            body.push_str(&format!("<p>Organisation déclarée : {}.</p>", escape(org)));
+        }
+        body.push_str(&format!(
+            "<h2>Qui a fait ce profil ?</h2><p>{}</p>\
+             <p><a href=\"{}\">Sa recommandation</a></p>",
+            escape(&profile.description(issuer)),
+            escape(&endorsement_url(&issuer.base_url, e.id)),
+        ));
+        return Ok(Html(page("fr", &e.endorser_name, &body)).into_response());
+    }
+    Ok(json_ld(
+        profile.profile_document(issuer),
+        "application/ld+json",
+    ))
+}
+
+/// `GET /issuers/{slug}/endorsers/{id}/did.json`
+pub async fn endorser_did(
+    State(s): State<HttpState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let e = public_endorser(&s, &slug, &id).await?;
+    Ok(json_ld(
+        EndorserProfile::from(&e).did_document(&s.app.issuer),
+        "application/did+json",
+    ))
+}
+
+/// `GET /ob2/issuers/{slug}/endorsers/{id}`: the endorser's OB 2.0 Profile.
+pub async fn ob2_endorser(
+    State(s): State<HttpState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let e = public_endorser(&s, &slug, &id).await?;
+    let doc = EndorserProfile::from(&e)
+        .ob2_profile(&s.app.issuer)
+        .map_err(|_| {
+            AppError::not_found(
+                "Open Badges 2.0 is not published by this instance: its issuer has no email",
+            )
+        })?;
+    Ok(json_ld(doc, "application/ld+json"))
+}
