@@ -68,6 +68,21 @@ impl AwardRequest {
     }
 }
 
+/// A class that requires endorsements (`[endorsements] minimum = N`) is awarded only with them:
+/// through a badge request, where the educator invites endorsers before approving it.
+fn check_endorsements(class: &BadgeClass, d: &AwardDetails) -> Result<(), IssueError> {
+    match crate::endorsement::missing(class.endorsements_minimum, d.endorsements.len()) {
+        None => Ok(()),
+        Some(missing) => Err(IssueError::Invalid {
+            field: "endorsements",
+            problem: format!(
+                "« {} » needs {} endorsement(s) before it is awarded, {missing} missing: award it through a badge request (POST /api/v1/badge-requests), invite endorsers on it, then approve it",
+                class.name, class.endorsements_minimum
+            ),
+        }),
+    }
+}
+
 /// Checks an award's details (dates, URLs, lengths) before anything is signed.
 fn validate_details(d: &AwardDetails, now: DateTime<Utc>) -> Result<(), IssueError> {
     if let Some(until) = d.valid_until
@@ -242,6 +257,7 @@ pub async fn issue(
         });
     }
     request.validate(Utc::now())?;
+    check_endorsements(class, &request.details)?;
     let award = issue_core(
         issuer,
         class,
@@ -274,6 +290,7 @@ pub async fn issue_recognised(
         return Ok(existing);
     }
     validate_details(&request.details, Utc::now())?;
+    check_endorsements(class, &request.details)?;
     let carnet_id = request.carnet_id;
     let award = issue_core(
         issuer,
@@ -478,7 +495,10 @@ pub async fn sign_many(
             })));
             continue;
         }
-        if let Err(e) = request.validate(now) {
+        if let Err(e) = request
+            .validate(now)
+            .and_then(|()| check_endorsements(class, &request.details))
+        {
             results.push(Some(Err(e)));
             continue;
         }

@@ -765,6 +765,20 @@ async fn a_class_that_requires_endorsements_is_not_approved_before_they_are_in()
     let classes = classes_requiring(2);
     let s =
         Server::with_args(&[&format!("--badge-classes-dir={}", classes.path().display())]).await;
+    // issued directly (API, CLI, bulk), such a class is refused: endorsers are invited on a request
+    let direct = post_json(
+        &s,
+        "/api/v1/awards",
+        json!({"badge_class": CLASS, "recipient_email": "lea.martin@example.org"}),
+    )
+    .await;
+    assert_eq!(direct.status, 422, "{}", direct.text());
+    assert_eq!(direct.json()["field"], "endorsements");
+    let detail = direct.json()["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.contains("2 missing") && detail.contains("badge request"),
+        "{detail}"
+    );
     let id = request(&s).await;
     let r = approve(&s, &id).await;
     assert_eq!(r.status, 422, "{}", r.text());
