@@ -170,11 +170,17 @@ fn read_sources(sources: &[Source]) -> Result<(Vec<Lines>, Vec<Item>), BulkError
         let label = source.label.as_deref().map(short_label);
         let file = label.clone().unwrap_or_else(|| "body".into());
         let mut problems = Problems::new(&file);
-        let parsed = crate::referentiel::utf8_text(&source.bytes, MAX_BATCH_BYTES)
-            .ok()
-            .and_then(|text| json_lines::parse(text, &mut problems));
+        let parsed = match crate::referentiel::utf8_text(&source.bytes, MAX_BATCH_BYTES) {
+            Ok(text) => json_lines::parse(text, &mut problems),
+            // A file's own reading says it; a body is refused.
+            Err(why) if label.is_none() => return Err(refuse(None, "(body)", why)),
+            Err(_) => None,
+        };
         match (parsed, &label) {
             (Some((Value::Array(elements), source_lines)), _) => {
+                if items.len() + elements.len() > MAX_BATCH_CARNETS {
+                    return Err(too_many());
+                }
                 let mut duplicates = by_element(problems.into_vec());
                 for (i, element) in elements.iter().enumerate() {
                     let path = format!("[{i}]");
@@ -209,26 +215,27 @@ fn read_sources(sources: &[Source]) -> Result<(Vec<Lines>, Vec<Item>), BulkError
             }
         }
         if items.len() > MAX_BATCH_CARNETS {
-            break;
+            return Err(too_many());
         }
     }
     if items.is_empty() {
         return Err(refuse(None, "(batch)", "the batch holds no carnet"));
-    }
-    if items.len() > MAX_BATCH_CARNETS {
-        return Err(refuse(
-            None,
-            "(batch)",
-            format!(
-                "the batch holds more than {MAX_BATCH_CARNETS} carnets: split it (at most {MAX_BATCH_CARNETS} at a time)"
-            ),
-        ));
     }
     for (i, item) in items.iter_mut().enumerate() {
         item.position = u32::try_from(i + 1)
             .map_err(|_| BulkError::Internal("position out of range".into()))?;
     }
     Ok((lines, items))
+}
+
+fn too_many() -> BulkError {
+    refuse(
+        None,
+        "(batch)",
+        format!(
+            "the batch holds more than {MAX_BATCH_CARNETS} carnets: split it (at most {MAX_BATCH_CARNETS} at a time)"
+        ),
+    )
 }
 
 /// One element of an array: its own document, with the keys its source gave twice.
@@ -603,6 +610,7 @@ mod tests {
         assert!(one(doc("lea@example.org", "je_fais").to_string().into_bytes()).is_some());
         assert!(one(b"[".to_vec()).unwrap().contains("not valid JSON"));
         assert!(one(b"[]".to_vec()).unwrap().contains("no carnet"));
+        assert!(one(b"[\xff]".to_vec()).unwrap().contains("not UTF-8"));
         let many = Value::Array(vec![doc("a@example.org", "je_fais"); 501]);
         assert!(
             one(many.to_string().into_bytes())

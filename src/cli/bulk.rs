@@ -226,11 +226,8 @@ fn batch_summary(doc: &serde_json::Value) {
             None => format!("#{}", carnet["position"]),
         };
         if carnet["status"] == "error" {
-            println!(
-                "  {at}: ERROR {}: {}",
-                text(&carnet["field"]),
-                text(&carnet["reason"])
-            );
+            // The reason names the field (and the line) itself.
+            println!("  {at}: ERROR: {}", text(&carnet["reason"]));
         } else if carnet["status"] == "pending" {
             println!("  {at}: pending");
         }
