@@ -1,6 +1,8 @@
 //! `carnet demo` (issue #5 §9) on an empty installation: every state is there once, a second
 //! run adds nothing, and the awards and requests it made are what `carnet awards list` and
-//! `carnet requests list` show.
+//! `carnet requests list` show; its endorsements (an issued award endorsed by a tutor, a request
+//! endorsed then approved, an invitation left open) are what `carnet endorsements list` shows,
+//! and the endorsed award verifies with `carnet verify`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -206,6 +208,170 @@ fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
             .collect::<Vec<_>>()
     };
     assert_eq!(revisions(&requests_again), revisions(&requests));
+}
+
+/// The signed OB 3.0 credential of an award, read from the demo's database.
+fn credential(dir: &std::path::Path, award: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = carnet::store::open(&format!("sqlite://{}/c.db", dir.display()))
+            .await
+            .unwrap();
+        let award = store
+            .get_award(award.parse().unwrap())
+            .await
+            .unwrap()
+            .expect("the award is stored");
+        store.close().await;
+        award.credential_json
+    })
+}
+
+/// `carnet endorsements list … --json`.
+fn endorsements(dir: &std::path::Path, target: &str, id: &str) -> Value {
+    let out = run(dir, &["endorsements", "list", target, id, "--json"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    json(&out)
+}
+
+#[test]
+fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(dir.path(), &["demo"], &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("\nendorsements:\n"),
+        "{}",
+        first.stdout
+    );
+    // the open invitation's link, printed by the run that made it
+    let link = first
+        .stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://localhost:8080/endorse/"))
+        .unwrap_or_else(|| panic!("no open link: {}", first.stdout))
+        .to_owned();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    assert!(first.stdout.contains("carnet endorsements list --award "));
+
+    let (awards, requests) = snapshot(dir.path());
+    // the tutor endorsed the award Noah's carnet earned: it carries the endorsement
+    let cuisine = awards
+        .iter()
+        .find(|a| a["badge_class"] == "organiser-mon-activite-en-cuisine")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = endorsements(dir.path(), "--award", &cuisine);
+    let given = listed["endorsements"].as_array().unwrap();
+    assert_eq!(given.len(), 1, "{listed:#}");
+    assert_eq!(given[0]["endorser"]["name"], "Sophie Martin (fictive)");
+    assert_eq!(given[0]["endorser"]["kind"], "tutor");
+    assert_eq!(
+        given[0]["endorser"]["organisation"],
+        "Restaurant Le Bon Goût (fictif)"
+    );
+    assert_eq!(given[0]["embedded"], true);
+    assert_eq!(listed["invitations"][0]["state"], "used");
+    assert!(!serde_json::to_string(&listed).unwrap().contains("@"));
+
+    // ... and verifies: the badge and its endorsement, with `carnet verify`
+    let file = dir.path().join("noah-cuisine.json");
+    let cred = credential(dir.path(), &cuisine);
+    let parsed: Value = serde_json::from_str(&cred).unwrap();
+    assert_eq!(
+        parsed["endorsement"][0]["issuer"]["name"],
+        "Sophie Martin (fictive)"
+    );
+    std::fs::write(&file, cred).unwrap();
+    let verified = run(
+        dir.path(),
+        &["verify", file.to_str().unwrap(), "--json", "--offline"],
+        &[],
+    );
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+    let report = json(&verified);
+    assert_eq!(report["verdict"], "valid", "{report:#}");
+    let checks: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == "endorsement")
+        .collect();
+    assert_eq!(checks.len(), 1, "{report:#}");
+    assert_eq!(checks[0]["status"], "pass");
+
+    // an educator endorsed Noah's request before it was approved: the award carries it
+    let approved = requests.iter().find(|r| r["state"] == "approved").unwrap();
+    let request = approved["id"].as_str().unwrap();
+    let listed = endorsements(dir.path(), "--request", request);
+    assert_eq!(listed["state"], "approved");
+    assert_eq!(listed["reserved_award_id"], approved["award_id"]);
+    let given = listed["endorsements"].as_array().unwrap();
+    assert_eq!(given.len(), 1, "{listed:#}");
+    assert_eq!(given[0]["endorser"]["kind"], "educator");
+    assert_eq!(given[0]["embedded"], true);
+    let cred: Value = serde_json::from_str(&credential(
+        dir.path(),
+        approved["award_id"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(cred["endorsement"].as_array().unwrap().len(), 1);
+    let events = run(dir.path(), &["requests", "show", request, "--json"], &[]);
+    let kinds: Vec<String> = json(&events)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["submitted", "evidence_added", "approved"]);
+
+    // one invitation left open, on Inès's request, never listed with its link
+    let submitted: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["state"] == "submitted")
+        .collect();
+    let open: Vec<Value> = submitted
+        .iter()
+        .map(|r| endorsements(dir.path(), "--request", r["id"].as_str().unwrap()))
+        .filter(|l| !l["invitations"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0]["invitations"].as_array().unwrap().len(), 1);
+    assert_eq!(open[0]["invitations"][0]["state"], "pending");
+    assert!(!serde_json::to_string(&open).unwrap().contains(&token));
+
+    // a second run adds nothing: no second endorsement, no second invitation; it says why the
+    // open link is not shown again
+    let second = run(dir.path(), &["demo"], &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stdout.contains("created 0,"), "{}", second.stdout);
+    assert!(!second.stdout.contains("/endorse/"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("made by an earlier run"),
+        "{}",
+        second.stdout
+    );
+    assert!(second.stdout.contains("carnet endorsements revoke "));
+    let again = endorsements(dir.path(), "--award", &cuisine);
+    assert_eq!(again["endorsements"].as_array().unwrap().len(), 1);
+    assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
+    let again = endorsements(dir.path(), "--request", request);
+    assert_eq!(again["endorsements"].as_array().unwrap().len(), 1);
+    assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
+    let open_id = open[0]["badge_request"].as_str().unwrap();
+    let again = endorsements(dir.path(), "--request", open_id);
+    assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
+    // the award was not signed again
+    assert_eq!(
+        credential(dir.path(), &cuisine),
+        std::fs::read_to_string(&file).unwrap()
+    );
 }
 
 #[test]

@@ -69,6 +69,9 @@ fn print_tour(tour: &Tour, base: &str) {
         println!("  carnet carnets proposals {carnet}");
         println!("  carnet carnets confirm {carnet} {class}");
     }
+    if let Some(award) = &tour.endorsed_award {
+        println!("  carnet endorsements list --award {award}");
+    }
     println!();
     println!("Then `carnet serve` and open:");
     println!("  {base}/verify                      the verification page (drop a badge image)");
@@ -79,6 +82,12 @@ fn print_tour(tour: &Tour, base: &str) {
         "  {base}/badge-classes/{}   a badge class",
         crate::demo::data::REQUEST_CLASS
     );
+    if let Some(link) = &tour.endorse_link {
+        println!("  {link}");
+        println!(
+            "      the page of an endorser: write a recommendation for Inès (the link works once; it is shown only now)"
+        );
+    }
     println!("With an API token (CARNET_API_TOKENS=\"atelier:<a secret of 24+ characters>\"):");
     println!("  curl -H \"Authorization: Bearer <the secret>\" {base}/api/v1/badge-requests");
     if let Some((request, file)) = &tour.approved_request {

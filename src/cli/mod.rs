@@ -1,5 +1,6 @@
 //! The command line: `carnet serve`, `issue`, `verify`, `bake`, `unbake`, `keys`, `badge-classes`,
-//! `referentiels` (alias `referentials`), `carnets`, `awards`, `bulk`, `requests`, `demo`,
+//! `referentiels` (alias `referentials`), `carnets`, `awards`, `bulk`, `requests`,
+//! `endorsements`, `demo`,
 //! `config example`, `bench`.
 
 mod awards;
@@ -7,6 +8,7 @@ mod bulk;
 mod carnets;
 mod commands;
 mod demo;
+mod endorsements;
 pub mod local_api;
 mod requests;
 
@@ -152,9 +154,19 @@ enum Command {
         #[command(subcommand)]
         action: requests::RequestsAction,
     },
+    /// Endorsements by people without an account: invite an endorser for an award or a badge
+    /// request (a single-use link, printed once), list invitations and endorsements, revoke an
+    /// invitation. Through the HTTP API in this process.
+    Endorsements {
+        /// Who acts (recorded as api:NAME); default: the login name.
+        #[arg(long, global = true)]
+        by: Option<String>,
+        #[command(subcommand)]
+        action: endorsements::EndorsementsAction,
+    },
     /// Load a small, fictional data set (an IME, two educators, five learners, carnets on
-    /// RECTEC, badge requests in every state, awards) into the configured database, then print
-    /// a tour. Running it again adds nothing.
+    /// RECTEC, badge requests in every state, awards, endorsements) into the configured
+    /// database, then print a tour. Running it again adds nothing.
     Demo,
     /// Configuration.
     Config {
@@ -434,6 +446,7 @@ pub async fn run() -> ExitCode {
         Command::Carnets { action } => carnets::run(&cli.settings, action).await,
         Command::Awards { action } => awards::run(&cli.settings, action).await,
         Command::Requests { by, action } => requests::run(&cli.settings, by, action).await,
+        Command::Endorsements { by, action } => endorsements::run(&cli.settings, by, action).await,
         Command::Demo => demo::run_demo(&cli.settings).await,
         Command::Bulk { action } => bulk::run_bulk(&cli.settings, action).await,
         Command::Bench {

@@ -164,6 +164,7 @@ pub fn carnets() -> Vec<DemoCarnet> {
 }
 
 /// One step of a badge request after it is submitted; each writes one event in its history.
+/// (Noah's request is approved in the part « endorsements », after its endorsement.)
 pub enum Step {
     /// A small PNG made in the demo (its colour makes each file different).
     Evidence {
@@ -266,14 +267,12 @@ pub fn requests() -> Vec<DemoRequest> {
             requested_by: "Noah (fictif)",
             narrative: "Je porte mes chaussures de sécurité. Je connais les panneaux de l'atelier et je range mon poste.",
             link: "https://example.org/carnet-demo/noah/poste-range",
-            steps: vec![
-                Step::Evidence {
-                    name: "noah-poste.png",
-                    colour: [0x6a, 0x3d, 0x9a],
-                },
-                Step::Approve { by: 0 },
-            ],
-            shows: "approved: the badge is issued with the evidence",
+            steps: vec![Step::Evidence {
+                name: "noah-poste.png",
+                colour: [0x6a, 0x3d, 0x9a],
+            }],
+            // approved in the part « endorsements », once an educator has endorsed it
+            shows: "endorsed by an educator, then approved: see « endorsements »",
         },
         DemoRequest {
             learner: 4,
@@ -334,6 +333,85 @@ pub fn awards() -> Vec<DemoAward> {
             valid_seconds: Some(60),
             shows: "valid for one minute, then expired",
             state: "expired after one minute",
+        },
+    ]
+}
+
+/// What a fictional endorser writes on the page their link opens.
+pub struct DemoEndorser {
+    pub name: &'static str,
+    pub role: &'static str,
+    pub organisation: Option<&'static str>,
+    pub recommendation: &'static str,
+}
+
+/// What an invitation of the demo is about.
+pub enum EndorsementTarget {
+    /// The award a learner's RECTEC carnet earned (confirmed in the part « carnets »).
+    CarnetAward { learner: usize },
+    /// A learner's badge request, found by its demo link.
+    Request { link: &'static str },
+}
+
+/// An invitation the demo sends, and what happens to it.
+pub struct DemoEndorsement {
+    pub target: EndorsementTarget,
+    /// The educator who invites (the API token it goes through).
+    pub invited_by: usize,
+    /// `tutor`, `colleague`, `educator` or `partner`.
+    pub kind: &'static str,
+    /// The educator's note to the endorser; also how the demo finds its invitation again.
+    pub note: &'static str,
+    /// Who answers the link; `None`: the link is left open for the newcomer to try.
+    pub endorser: Option<DemoEndorser>,
+    /// The request is approved by this educator once endorsed (its award carries it).
+    pub approved_by: Option<usize>,
+    /// What it shows, for the tour.
+    pub shows: &'static str,
+}
+
+pub fn endorsements() -> Vec<DemoEndorsement> {
+    vec![
+        DemoEndorsement {
+            target: EndorsementTarget::CarnetAward { learner: 3 },
+            invited_by: 0,
+            kind: "tutor",
+            note: "Bonjour Sophie. Noah a reçu ce badge. Pouvez-vous dire ce qu'il fait en cuisine pendant son stage ? (démonstration)",
+            endorser: Some(DemoEndorser {
+                name: "Sophie Martin (fictive)",
+                role: "Tutrice de stage",
+                organisation: Some("Restaurant Le Bon Goût (fictif)"),
+                recommendation: "Noah prépare son poste avant le service.\nIl suit la fiche recette.\nIl range et nettoie son plan de travail sans qu'on le lui demande.",
+            }),
+            approved_by: None,
+            shows: "a company tutor endorses an issued award: it is signed again and carries the endorsement",
+        },
+        DemoEndorsement {
+            target: EndorsementTarget::Request {
+                link: "https://example.org/carnet-demo/noah/poste-range",
+            },
+            invited_by: 0,
+            kind: "educator",
+            note: "Bonjour Thomas. Noah demande le badge sécurité. Vous l'avez vu à l'atelier : pouvez-vous en parler ? (démonstration)",
+            endorser: Some(DemoEndorser {
+                name: "Thomas Leroy (fictif)",
+                role: "Éducateur technique",
+                organisation: Some("ESAT Les Ateliers du Parc (fictif)"),
+                recommendation: "Pendant sa semaine à l'ESAT, Noah a porté ses chaussures de sécurité tous les jours.\nIl connaît les panneaux de l'atelier.",
+            }),
+            approved_by: Some(0),
+            shows: "an educator endorses a badge request, then it is approved: the award carries the endorsement",
+        },
+        DemoEndorsement {
+            target: EndorsementTarget::Request {
+                link: "https://example.org/carnet-demo/ines/video-gants",
+            },
+            invited_by: 1,
+            kind: "tutor",
+            note: "Bonjour. Inès demande le badge sécurité. Écrivez ce que vous l'avez vue faire en stage. (démonstration : essayez ce lien)",
+            endorser: None,
+            approved_by: None,
+            shows: "an invitation left open: open its link and endorse Inès's request yourself",
         },
     ]
 }

@@ -2,21 +2,26 @@
 //! instance so a newcomer sees every state: référentiels, carnets on RECTEC (je fais, en partie,
 //! declared, validated, a level too low, parts struck out), proposals earned and confirmed, badge
 //! requests in each state (submitted, returned with a comment, resubmitted, approved with its
-//! award, declined with a reason) with evidence, and awards valid, revoked and expiring.
+//! award, declined with a reason) with evidence, awards valid, revoked and expiring, and
+//! endorsements (an issued award endorsed by a tutor, a request endorsed then approved, an
+//! invitation left open to try).
 //!
-//! One function per part ([`referentiels`], [`carnets`], [`requests`], [`awards`]), called in
-//! that order by [`run`]; a later part (endorsements) is one more function taking the awards.
+//! One function per part ([`referentiels`], [`carnets`], [`requests`], [`awards`],
+//! [`endorsements::endorsements`]), called in that order by [`run`].
 //!
 //! Running it again adds nothing. Each item is looked for before it is created: référentiels by
 //! id and version (an unchanged import), carnets by person and référentiel version (one each),
 //! awards by their idempotency key (`demo:award:…` for the ones issued directly; confirmed
-//! carnets and approved requests have their own keys), requests by their demo link, and each
-//! request's steps by the events already in its history, so an interrupted run also completes.
+//! carnets and approved requests have their own keys), requests by their demo link, each
+//! request's steps by the events already in its history, and endorsement invitations by their
+//! note, so an interrupted run also completes. The open invitation's link is printed once: a
+//! rerun says so (its token is not kept).
 //!
 //! Requests go through the HTTP API in this process ([`crate::cli::local_api`]), with one token
 //! per educator: validation, evidence sniffing and the state machine are the real ones.
 
 pub mod data;
+pub mod endorsements;
 
 use std::io::Cursor;
 
@@ -62,6 +67,8 @@ pub enum DemoError {
     Issue(#[from] IssueError),
     #[error(transparent)]
     Confirm(#[from] ConfirmError),
+    #[error("endorsement: {0}")]
+    Endorsement(#[from] crate::endorsement::flow::FlowError),
 }
 
 /// What the demo did, for the tour.
@@ -81,6 +88,10 @@ pub struct Tour {
     pub badges: Vec<(String, Uuid)>,
     /// The request approved with evidence, and its first file.
     pub approved_request: Option<(Uuid, Option<Uuid>)>,
+    /// An award that carries an endorsement.
+    pub endorsed_award: Option<Uuid>,
+    /// The link of the invitation left open, when this run made it (it is shown once).
+    pub endorse_link: Option<String>,
 }
 
 impl Tour {
@@ -115,6 +126,7 @@ pub async fn run(app: &App) -> Result<Tour, DemoError> {
     carnets(app, &mut tour).await?;
     requests(app, &api, &mut tour).await?;
     awards(app, request_class, &mut tour).await?;
+    endorsements::endorsements(app, &api, &mut tour).await?;
     Ok(tour)
 }
 

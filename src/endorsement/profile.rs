@@ -75,6 +75,43 @@ pub fn ob2_endorser_url(issuer: &Issuer, id: Uuid) -> String {
     )
 }
 
+/// How the description of every Profile carnet makes for an endorser begins.
+pub const MADE_BY_CARNET: &str = "Ce profil a été créé par carnet pour ";
+
+/// What an endorser declared, as a Profile carnet made says it (read back from its
+/// description by the verification page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub role: String,
+    pub organisation: Option<String>,
+}
+
+/// Whether an endorsement's issuer is a Profile carnet made for an endorser: its id is under
+/// `…/endorsers/` and its description is the one [`EndorserProfile::description`] writes.
+pub fn made_by_carnet(profile_id: &str, description: &str) -> bool {
+    profile_id.contains("/endorsers/") && description.starts_with(MADE_BY_CARNET)
+}
+
+/// The role and organisation in the description [`EndorserProfile::description`] writes;
+/// `None` for any other text.
+pub fn declared(description: &str) -> Option<Declared> {
+    let rest = description.strip_prefix(MADE_BY_CARNET)?;
+    let (institution, rest) = rest.split_once(
+        ". Il reprend ce que la personne a déclaré. \
+         carnet n'a pas vérifié son identité. Rôle déclaré : ",
+    )?;
+    let end = rest.rfind(&format!(". {institution} a invité cette personne comme "))?;
+    let said = &rest[..end];
+    let (role, organisation) = match said.rsplit_once(". Organisation déclarée : ") {
+        Some((role, org)) => (role, Some(org.to_owned())),
+        None => (said, None),
+    };
+    Some(Declared {
+        role: role.to_owned(),
+        organisation,
+    })
+}
+
 impl EndorserProfile {
     pub fn url(&self, issuer: &Issuer) -> String {
         endorser_url(issuer, self.id)
@@ -269,5 +306,33 @@ mod tests {
         let ob2 = e.ob2_profile(&i).unwrap();
         assert_eq!(ob2["email"], "contact@ime.example");
         assert_eq!(ob2["url"], e.url(&i));
+    }
+
+    #[test]
+    fn what_was_declared_reads_back_from_the_description() {
+        let (i, _k) = issuer();
+        let mut e = endorser();
+        e.role = "Chef de cuisine adj.".into();
+        let d = e.description(&i);
+        assert!(made_by_carnet(&e.url(&i), &d));
+        assert!(!made_by_carnet("https://other.example/people/1", &d));
+        assert!(!made_by_carnet(&e.url(&i), "Une tutrice."));
+        assert_eq!(
+            declared(&d),
+            Some(Declared {
+                role: "Chef de cuisine adj.".into(),
+                organisation: Some("Boulangerie Martin".into()),
+            })
+        );
+        e.organisation = None;
+        assert_eq!(
+            declared(&e.description(&i)),
+            Some(Declared {
+                role: "Chef de cuisine adj.".into(),
+                organisation: None,
+            })
+        );
+        assert_eq!(declared("Ce profil a été créé par carnet pour X."), None);
+        assert_eq!(declared("Une tutrice."), None);
     }
 }

@@ -5,7 +5,11 @@ use chrono::{DateTime, Datelike};
 
 use super::html::{escape, markdown};
 use super::verify_page::Lang;
-use crate::verify::report::{Check, Report, Status, Summary, Verdict, reason};
+use crate::endorsement::MAX_RECOMMENDATION;
+use crate::endorsement::profile::{declared, made_by_carnet};
+use crate::verify::report::{
+    Check, EndorsementSummary, Report, Status, Summary, Verdict, check_id, reason,
+};
 
 /// The plain sentence that opens the answer, and the CSS class of its box.
 pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
@@ -196,6 +200,7 @@ pub(super) fn answer(
     );
     if let Some(summary) = &report.summary {
         out.push_str(&badge_details(lang, summary, uploaded_image));
+        out.push_str(&endorsements(lang, &summary.endorsements, &report.checks));
     }
     out.push_str(&checks_details(lang, &report.checks));
     if let Some(url) = url {
@@ -307,31 +312,185 @@ fn badge_details(lang: Lang, s: &Summary, uploaded_image: Option<&str>) -> Strin
         v.push_str("</ul>");
         item(lang.t("Preuves", "Evidence"), v);
     }
-    if !s.endorsements.is_empty() {
-        let mut v = String::from("<ul>");
-        for e in &s.endorsements {
-            let who = e
-                .issuer_name
-                .as_deref()
-                .unwrap_or(lang.t("Quelqu'un", "Someone"));
-            match &e.comment {
-                Some(c) => v.push_str(&format!(
-                    "<li>{}{}{}{}</li>",
-                    escape(who),
-                    lang.t(" : « ", ": “"),
-                    escape(c),
-                    lang.t(" »", "”")
-                )),
-                None => v.push_str(&format!("<li>{}</li>", escape(who))),
-            }
-        }
-        v.push_str("</ul>");
-        item(lang.t("Recommandé par", "Endorsed by"), v);
-    }
     if !dl.is_empty() {
         out.push_str(&format!("<dl>{dl}</dl>"));
     }
     out.push_str("</section>");
+    out
+}
+
+/// The longest profile description shown for an endorser carnet did not make (characters).
+const MAX_DESCRIPTION: usize = 1000;
+
+/// At most `max` characters of `text`, with « … » when it was cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+/// Text whose every line stays its own paragraph once read as Markdown (an endorser writes one
+/// idea per line); `- ` lists stay lists.
+fn line_by_line(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("- ") {
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            out.push_str(&format!("\n{line}\n\n"));
+        }
+    }
+    out
+}
+
+/// The endorsements the badge carries, each with what its endorser declared, what they wrote,
+/// when, and its own check (`endorsement` at the same `path`). For a Profile carnet made, two
+/// plain sentences say that carnet wrote down what the person declared without checking who
+/// they are.
+fn endorsements(lang: Lang, list: &[EndorsementSummary], checks: &[Check]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        r#"<section class="endorsements" aria-labelledby="endorsements-h"><h2 id="endorsements-h">{}</h2><p>{}</p>"#,
+        lang.t("Recommandations", "Endorsements"),
+        if list.len() == 1 {
+            lang.t(
+                "Une personne recommande ce badge.",
+                "One person endorses this badge.",
+            )
+            .to_owned()
+        } else {
+            match lang {
+                Lang::Fr => format!("{} personnes recommandent ce badge.", list.len()),
+                Lang::En => format!("{} people endorse this badge.", list.len()),
+            }
+        }
+    );
+    for (i, e) in list.iter().enumerate() {
+        out.push_str(&endorsement(lang, i, e, checks));
+    }
+    out.push_str("</section>");
+    out
+}
+
+fn endorsement(lang: Lang, i: usize, e: &EndorsementSummary, checks: &[Check]) -> String {
+    let name = e
+        .issuer_name
+        .as_deref()
+        .unwrap_or(lang.t("Personne sans nom", "Unnamed person"));
+    let mut out = format!(
+        r#"<article aria-labelledby="endorsement-{i}"><h3 id="endorsement-{i}">{}</h3>"#,
+        escape(name)
+    );
+    let line = |out: &mut String, text: String| out.push_str(&format!("<p>{text}</p>"));
+    let description = e.issuer_description.as_deref().unwrap_or("");
+    let by_carnet = e
+        .issuer_id
+        .as_deref()
+        .is_some_and(|id| made_by_carnet(id, description));
+    match declared(description).filter(|_| by_carnet) {
+        Some(d) => {
+            line(
+                &mut out,
+                format!(
+                    "{}{}.",
+                    lang.t("Rôle déclaré : ", "Declared role: "),
+                    escape(d.role.trim_end_matches('.'))
+                ),
+            );
+            if let Some(org) = &d.organisation {
+                line(
+                    &mut out,
+                    format!(
+                        "{}{}.",
+                        lang.t("Organisation déclarée : ", "Declared organisation: "),
+                        escape(org.trim_end_matches('.'))
+                    ),
+                );
+            }
+        }
+        None if !description.is_empty() && !by_carnet => line(
+            &mut out,
+            format!(
+                "{}{}",
+                lang.t("Ce que dit son profil : ", "What their profile says: "),
+                escape(&cut(description, MAX_DESCRIPTION))
+            ),
+        ),
+        None => {}
+    }
+    if by_carnet {
+        line(
+            &mut out,
+            lang.t(
+                "carnet a écrit ce que cette personne a déclaré.",
+                "carnet wrote down what this person declared.",
+            )
+            .to_owned(),
+        );
+        line(
+            &mut out,
+            lang.t(
+                "carnet n'a pas vérifié son identité.",
+                "carnet did not check who this person is.",
+            )
+            .to_owned(),
+        );
+    }
+    if let Some(d) = e.valid_from.as_deref().and_then(|d| long_date(lang, d)) {
+        line(
+            &mut out,
+            format!("{}{}.", lang.t("Date : ", "Date: "), escape(&d)),
+        );
+    }
+    if let Some(c) = &e.comment {
+        line(
+            &mut out,
+            lang.t("Ce que cette personne a écrit :", "What this person wrote:")
+                .to_owned(),
+        );
+        out.push_str(&format!(
+            "<blockquote>{}</blockquote>",
+            markdown(&line_by_line(&cut(c, MAX_RECOMMENDATION)))
+        ));
+    }
+    let check = e.path.as_deref().and_then(|path| {
+        checks
+            .iter()
+            .find(|c| c.id == check_id::ENDORSEMENT && c.path.as_deref() == Some(path))
+    });
+    if let Some(c) = check {
+        let (mark, word) = match c.status {
+            Status::Pass => ("✔", lang.t("Vérification réussie.", "Check passed.")),
+            Status::Fail => ("✘", lang.t("Vérification en échec.", "Check failed.")),
+            Status::Warn => ("!", lang.t("Attention.", "Warning.")),
+            Status::Unknown => ("?", lang.t("Pas vérifiée.", "Not checked.")),
+        };
+        line(
+            &mut out,
+            format!(
+                r#"<span aria-hidden="true">{mark}</span> <strong>{word}</strong> {}"#,
+                escape(match lang {
+                    Lang::Fr => &c.message.fr,
+                    Lang::En => &c.message.en,
+                })
+            ),
+        );
+    }
+    if let Some(id) = e.issuer_id.as_deref().filter(|id| is_web(id)) {
+        line(
+            &mut out,
+            format!(
+                r#"<a href="{}">{}</a>"#,
+                escape(id),
+                lang.t("Le profil de cette personne", "This person's profile")
+            ),
+        );
+    }
+    out.push_str("</article>");
     out
 }
 
@@ -363,4 +522,23 @@ fn checks_details(lang: Lang, checks: &[Check]) -> String {
         r#"<details><summary>{}</summary><ul class="checks">{items}</ul></details>"#,
         lang.t("Le détail des vérifications", "Details of each check")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endorsers_lines_stay_lines_and_lists_stay_lists() {
+        assert_eq!(
+            markdown(&line_by_line("Une idée.\r\nUne autre.\n- a\n- b\nFin.")),
+            "<p>Une idée.</p><p>Une autre.</p><ul><li>a</li><li>b</li></ul><p>Fin.</p>"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character() {
+        assert_eq!(cut("éàü", 2), "éà…");
+        assert_eq!(cut("éà", 2), "éà");
+    }
 }

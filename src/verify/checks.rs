@@ -391,13 +391,26 @@ pub(super) fn summary(cred: &Value, format: &str) -> Summary {
         })
         .take(20)
         .collect();
+    // paths as `verify/endorsements.rs` names them in its checks
+    let at = |path: &'static str| move |(i, e)| (format!("{path}[{i}]"), e);
     let endorsements = as_list(cred.get("endorsement"))
-        .chain(as_list(
-            cred.pointer("/credentialSubject/achievement/endorsement"),
-        ))
-        .map(|e| report::EndorsementSummary {
+        .enumerate()
+        .map(at("endorsement"))
+        .chain(
+            as_list(cred.pointer("/credentialSubject/achievement/endorsement"))
+                .enumerate()
+                .map(at("credentialSubject.achievement.endorsement")),
+        )
+        .map(|(path, e): (String, &Value)| report::EndorsementSummary {
+            path: Some(path),
+            issuer_id: issuer_id(e).map(str::to_string),
             issuer_name: report::text_of(e.pointer("/issuer/name")),
+            issuer_description: report::text_of(e.pointer("/issuer/description")),
             comment: report::text_of(e.pointer("/credentialSubject/endorsementComment")),
+            valid_from: ["validFrom", "issuanceDate", "issuedOn"]
+                .iter()
+                .find_map(|k| e.get(*k).and_then(Value::as_str))
+                .map(str::to_string),
         })
         .take(20)
         .collect();

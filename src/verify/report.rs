@@ -194,13 +194,24 @@ pub struct EvidenceSummary {
     pub url: Option<String>,
 }
 
-/// One endorsement embedded in the badge: who endorsed it and what they wrote.
+/// One endorsement embedded in the badge: who endorsed it, what they wrote, and when.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EndorsementSummary {
+    /// Where it is in the badge (`endorsement[0]`): the `path` of its `endorsement` check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_name: Option<String>,
+    /// What the endorser's Profile says of itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// When it was given (`validFrom`, or OB 2.0 `issuedOn` / VC 1.1 `issuanceDate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
 }
 
 /// Text of a JSON value that is a string, or a language map's French or English or first entry

@@ -452,8 +452,19 @@ fn summary(subject: &Value, badge: Option<&Node>, issuer: Option<&Node>, format:
         .filter(Value::is_object)
         .take(20)
         .map(|e| EndorsementSummary {
+            issuer_id: e
+                .pointer("/issuer/id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             issuer_name: text_of(e.pointer("/issuer/name")),
+            issuer_description: text_of(e.pointer("/issuer/description")),
             comment: text_of(e.pointer("/claim/endorsementComment")),
+            valid_from: e
+                .get("issuedOn")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            // the checks of OB 2.0 endorsements are named by node; the page lists them apart
+            path: None,
         })
         .collect();
     let criteria = badge_v.and_then(|b| b.get("criteria"));
