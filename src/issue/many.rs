@@ -1,0 +1,197 @@
+//! Issuing many awards of one class at once (bulk awards): [`issue_many`] = [`sign_many`] (the
+//! checks, every status slot in one transaction, the signatures on several threads) then
+//! [`store_many`] (every award in ONE transaction). The same credentials as [`super::issue`].
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::AwardRequest;
+use super::{Core, IssueError, Prepared, check_endorsements, prepare, save_class_version};
+use crate::badge_class::BadgeClass;
+use crate::issuer::Issuer;
+use crate::recipient::hash_email;
+use crate::status::StatusPurpose;
+use crate::store::{Award, NewAward, Store, StoreError};
+
+/// Issues several awards of one class at once (bulk awards): the same checks and the same
+/// credentials as [`issue`], one by one, but with their status slots taken in one transaction,
+/// signed on `parallel` threads, and stored in ONE transaction (all or none). Each request gets
+/// its own result (an award, or why it is refused); `Err` only when the store fails, and then
+/// nothing of this call is stored.
+pub async fn issue_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    requests: Vec<AwardRequest>,
+    parallel: usize,
+) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
+    let batch = sign_many(issuer, class, store, requests, parallel).await?;
+    store_many(issuer, class, store, batch).await
+}
+
+/// Awards signed by [`sign_many`], to store with [`store_many`] (bulk awards sign the next page
+/// while the previous one is being stored).
+pub struct SignedBatch {
+    results: Vec<Option<Result<Award, IssueError>>>,
+    /// (request index, recipient for the logs, the award).
+    prepared: Vec<(usize, String, Prepared)>,
+}
+
+/// The first half of [`issue_many`]: checks, status slots, signatures; nothing stored but the
+/// slots.
+pub async fn sign_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    requests: Vec<AwardRequest>,
+    parallel: usize,
+) -> Result<SignedBatch, StoreError> {
+    let mut results: Vec<Option<Result<Award, IssueError>>> = Vec::with_capacity(requests.len());
+    let mut todo = Vec::new();
+    let now = Utc::now();
+    for (i, request) in requests.into_iter().enumerate() {
+        if let Some(key) = &request.idempotency_key
+            && let Some(existing) = store.find_by_idempotency_key(issuer.slug(), key).await?
+        {
+            results.push(Some(Ok(existing)));
+            continue;
+        }
+        if !class.rules.is_empty() {
+            results.push(Some(Err(IssueError::Invalid {
+                field: "badge_class",
+                problem: format!(
+                    "« {} » recognises référentiel competences: it is awarded from a carnet that earns it",
+                    class.name
+                ),
+            })));
+            continue;
+        }
+        if let Err(e) = request
+            .validate(now)
+            .and_then(|()| check_endorsements(class, &request.details))
+        {
+            results.push(Some(Err(e)));
+            continue;
+        }
+        results.push(None);
+        let recipient = request.recipient.to_string();
+        todo.push((
+            i,
+            recipient,
+            Core {
+                recipient: hash_email(&request.recipient),
+                details: request.details,
+                issued_by: request.issued_by,
+                idempotency_key: request.idempotency_key,
+                recognised: None,
+            },
+        ));
+    }
+    if todo.is_empty() {
+        return Ok(SignedBatch {
+            results,
+            prepared: Vec::new(),
+        });
+    }
+    let slots = store
+        .allocate_status_indices(
+            issuer.slug(),
+            StatusPurpose::Revocation,
+            u32::try_from(todo.len()).unwrap_or(u32::MAX),
+        )
+        .await?;
+    // Signing: `parallel` blocking tasks, each a share of the awards.
+    let parallel = parallel.clamp(1, todo.len());
+    let mut shares: Vec<Vec<_>> = (0..parallel).map(|_| Vec::new()).collect();
+    for (n, (item, slot)) in todo.into_iter().zip(slots).enumerate() {
+        shares[n % parallel].push((item, slot));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for share in shares {
+        let (issuer, class) = (issuer.clone(), class.clone());
+        tasks.spawn_blocking(move || {
+            share
+                .into_iter()
+                .map(|((i, recipient, core), slot)| {
+                    (i, recipient, prepare(&issuer, &class, core, slot, now))
+                })
+                .collect::<Vec<_>>()
+        });
+    }
+    let mut prepared = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let share = done.map_err(|e| StoreError::Corrupt(format!("a signing task failed: {e}")))?;
+        for (i, recipient, p) in share {
+            match p {
+                Ok(p) => prepared.push((i, recipient, p)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+    }
+    Ok(SignedBatch { results, prepared })
+}
+
+/// The second half of [`issue_many`]: the awards stored in one transaction, each request's result.
+pub async fn store_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    batch: SignedBatch,
+) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
+    let SignedBatch {
+        mut results,
+        mut prepared,
+    } = batch;
+    prepared.sort_by_key(|(i, _, _)| *i);
+    let mut versions: Vec<&(String, String)> = Vec::new();
+    for (_, _, p) in &prepared {
+        if let Some(v) = &p.class_version
+            && !versions.contains(&v)
+        {
+            versions.push(v);
+        }
+    }
+    for (version, document) in versions {
+        // Once per call, not once per award.
+        save_class_version(issuer, class, store, version, document).await?;
+    }
+    let news: Vec<NewAward> = prepared.iter().map(|(_, _, p)| p.new.clone()).collect();
+    let stored = match store.insert_awards(&news).await {
+        Ok(stored) => stored,
+        // Another writer took one of these keys meanwhile (PostgreSQL): one by one instead.
+        Err(StoreError::Conflict(_)) => {
+            let mut stored = Vec::with_capacity(news.len());
+            for new in &news {
+                match store.insert_award(new).await {
+                    Ok(a) => stored.push(Some(a)),
+                    Err(StoreError::Conflict(_)) if new.idempotency_key.is_some() => {
+                        stored.push(None)
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            stored
+        }
+        Err(e) => return Err(e),
+    };
+    for ((i, recipient, p), award) in prepared.into_iter().zip(stored) {
+        results[i] = Some(match award {
+            Some(award) => {
+                tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %recipient, "issued badge {}", award.id);
+                Ok(award)
+            }
+            None => store
+                .find_by_idempotency_key(
+                    issuer.slug(),
+                    p.new.idempotency_key.as_deref().unwrap_or_default(),
+                )
+                .await?
+                .ok_or_else(|| IssueError::Signing("conflicting award vanished".into())),
+        });
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every request answered"))
+        .collect())
+}
