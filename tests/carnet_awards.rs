@@ -8,65 +8,9 @@ mod common;
 
 use std::path::Path;
 
+use common::carnets::*;
 use common::server::*;
 use serde_json::{Value, json};
-
-const RECTEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/referentiels/rectec.json");
-const RECTEC_CLASS: &str = "organiser-mon-activite-en-cuisine";
-const TABLE_CLASS: &str = "service-a-table";
-
-/// A trade référentiel with parts to strike out (fictitious), in CSV.
-const TRADE_CSV: &str = "kind;id;parent;text\n\
-referentiel;agent-test;;Agent de test\n\
-version;;;2024-1\n\
-source;;;Fictif, pour les tests\n\
-licence;;;Fictif\n\
-competence;C1;;Mettre la table et ranger la vaisselle\n\
-part;a;C1;mettre la table\n\
-part;b;C1;ranger la vaisselle\n\
-competence;C2;;Accueillir les convives\n";
-
-/// A class on the trade référentiel that accepts *en partie* for C1 and a declared C2.
-const TABLE_TOML: &str = r#"
-name = "Service à table"
-for_whom = "Les jeunes de l'atelier restauration."
-description = "Je montre que je sais servir à table."
-criteria = "Je mets la table et j'accueille les convives."
-image = "service-a-table.png"
-[evidence]
-expected = "Des photos du service."
-[endorsements]
-who = ["mon éducateur"]
-
-[[recognises]]
-referentiel = "agent-test"
-competence = "C1"
-answer = "je_fais_en_partie"
-
-[[recognises]]
-referentiel = "agent-test"
-competence = "C2"
-recognition = "declared"
-"#;
-
-fn auth() -> String {
-    format!("Bearer {TOKEN}")
-}
-
-async fn post(s: &Server, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
-    let auth = auth();
-    s.request(
-        Some(body.into()),
-        path,
-        &[("content-type", content_type), ("authorization", &auth)],
-    )
-    .await
-}
-
-async fn get(s: &Server, path: &str) -> Resp {
-    let auth = auth();
-    s.request(None, path, &[("authorization", &auth)]).await
-}
 
 async fn patch(s: &Server, path: &str, body: Value) -> Resp {
     let r = s
@@ -84,26 +28,6 @@ async fn patch(s: &Server, path: &str, body: Value) -> Resp {
         headers,
         body: r.bytes().await.expect("body").to_vec(),
     }
-}
-
-/// The shipped RECTEC class and the trade class, in a folder of their own.
-fn classes_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let shipped = Path::new(CLASSES_DIR);
-    for ext in ["toml", "png"] {
-        std::fs::copy(
-            shipped.join(format!("{RECTEC_CLASS}.{ext}")),
-            dir.path().join(format!("{RECTEC_CLASS}.{ext}")),
-        )
-        .unwrap();
-    }
-    std::fs::copy(
-        shipped.join(format!("{CLASS}.png")),
-        dir.path().join(format!("{TABLE_CLASS}.png")),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join(format!("{TABLE_CLASS}.toml")), TABLE_TOML).unwrap();
-    dir
 }
 
 async fn server(classes: &Path) -> Server {
@@ -162,7 +86,7 @@ fn find<'a>(list: &'a Value, class: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_validated_rectec_carnet_earns_its_badge_once() {
-    let dir = classes_dir();
+    let dir = classes_dir(false);
     let s = server(dir.path()).await;
     let lea = carnet(
         &s,
@@ -417,7 +341,7 @@ async fn a_validated_rectec_carnet_earns_its_badge_once() {
 
 #[tokio::test]
 async fn en_partie_struck_parts_and_declared_competences_are_said_as_they_are() {
-    let dir = classes_dir();
+    let dir = classes_dir(false);
     let s = server(dir.path()).await;
     let tom = carnet(
         &s,
@@ -501,7 +425,7 @@ async fn en_partie_struck_parts_and_declared_competences_are_said_as_they_are() 
 
 #[tokio::test]
 async fn near_misses_are_explained_and_a_carnet_that_no_longer_earns_is_refused() {
-    let dir = classes_dir();
+    let dir = classes_dir(false);
     let s = server(dir.path()).await;
     let sam = carnet(
         &s,

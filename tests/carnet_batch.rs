@@ -12,90 +12,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
+use common::carnets::*;
 use common::server::*;
 use serde_json::{Value, json};
-
-const RECTEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/referentiels/rectec.json");
-const RECTEC_CLASS: &str = "organiser-mon-activite-en-cuisine";
-const TABLE_CLASS: &str = "service-a-table";
-
-/// A trade référentiel with parts to strike out (fictitious), in CSV.
-const TRADE_CSV: &str = "kind;id;parent;text\n\
-referentiel;agent-test;;Agent de test\n\
-version;;;2024-1\n\
-source;;;Fictif, pour les tests\n\
-licence;;;Fictif\n\
-competence;C1;;Mettre la table et ranger la vaisselle\n\
-part;a;C1;mettre la table\n\
-part;b;C1;ranger la vaisselle\n\
-competence;C2;;Accueillir les convives\n";
-
-/// A class on the trade référentiel that accepts *en partie* for C1 and a declared C2.
-const TABLE_TOML: &str = r#"
-name = "Service à table"
-for_whom = "Les jeunes de l'atelier restauration."
-description = "Je montre que je sais servir à table."
-criteria = "Je mets la table et j'accueille les convives."
-image = "service-a-table.png"
-[evidence]
-expected = "Des photos du service."
-[endorsements]
-who = ["mon éducateur"]
-
-[[recognises]]
-referentiel = "agent-test"
-competence = "C1"
-answer = "je_fais_en_partie"
-
-[[recognises]]
-referentiel = "agent-test"
-competence = "C2"
-recognition = "declared"
-"#;
-
-fn auth() -> String {
-    format!("Bearer {TOKEN}")
-}
-
-/// The shipped classes (CSV and RECTEC) and the trade class, in a folder of their own.
-fn classes_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let shipped = Path::new(CLASSES_DIR);
-    for slug in [RECTEC_CLASS, CLASS] {
-        for ext in ["toml", "png"] {
-            std::fs::copy(
-                shipped.join(format!("{slug}.{ext}")),
-                dir.path().join(format!("{slug}.{ext}")),
-            )
-            .unwrap();
-        }
-    }
-    std::fs::copy(
-        shipped.join(format!("{CLASS}.png")),
-        dir.path().join(format!("{TABLE_CLASS}.png")),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join(format!("{TABLE_CLASS}.toml")), TABLE_TOML).unwrap();
-    dir
-}
-
-async fn post(s: &Server, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
-    let auth = auth();
-    s.request(
-        Some(body.into()),
-        path,
-        &[("content-type", content_type), ("authorization", &auth)],
-    )
-    .await
-}
-
-async fn get(s: &Server, path: &str) -> Resp {
-    let auth = auth();
-    s.request(None, path, &[("authorization", &auth)]).await
-}
 
 async fn import_referentiels(s: &Server, trade: bool) {
     let r = post(
@@ -272,7 +193,7 @@ fn achieved_level(cred: &Value) -> String {
 
 #[tokio::test]
 async fn a_batch_issues_what_each_carnet_earns_and_reports_the_others() {
-    let dir = classes_dir();
+    let dir = classes_dir(true);
     let s = Server::with_args(&[&format!("--badge-classes-dir={}", dir.path().display())]).await;
     import_referentiels(&s, true).await;
     let job = run_batch(&s, "", &session()).await;
