@@ -23,6 +23,7 @@
 //! A **batch of carnets** is a job of another kind ([`JobKind::Carnets`], [`carnets`]): the same
 //! job, rows, counts, marking and resuming; [`run`] hands its rows to `carnet_rows.rs`.
 
+mod carnet_document;
 mod carnet_rows;
 pub mod carnets;
 mod csv_rows;
