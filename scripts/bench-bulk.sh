@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of bulk awards (issue #5 §11): one CSV of N recipients for one badge class through
-# `carnet bulk issue`, each award signed in both versions (OB 3.0 Data Integrity + VC-JWT,
-# OB 2.0 hosted + signed JWS), baked on demand and stored; on SQLite (a fresh file), then on
+# `carnet bulk issue`, each award in both versions: the OB 3.0 credential signed (Data Integrity
+# eddsa-rdfc-2022) and the OB 2.0 hosted assertion, stored with its status slot; its RS256 forms
+# (VC-JWT, OB 2.0 signed JWS) are signed on their first download, and its images baked on
+# download: their cost is printed at the end (`carnet bench`). On SQLite (a fresh file), then on
 # PostgreSQL (a fresh database `carnet_bench` on $BENCH_PG, default 127.0.0.1:5432, skipped when
 # no server answers). Then the same file again, which must issue nothing. Then the crash test at
 # full size: a fresh SQLite batch killed (SIGKILL) after KILL_AFTER seconds (default 4), resumed,
@@ -76,3 +78,6 @@ if pg_isready -q -d "$pg/postgres" 2>/dev/null; then
 else
   echo "postgres: no server answers at $pg, skipped"
 fi
+echo "== what a download adds (carnet bench): an RS256 signature the first time, baking each time"
+"$bin" bench --iterations 200 2>/dev/null | grep -E "VC-JWT RS256 only|bake PNG \\(" || true
+echo "openssl speed rsa2048 (sign time on this machine now): $(openssl speed -seconds 1 rsa2048 2>/dev/null | tail -1 | awk '{print $4}')"

@@ -131,7 +131,8 @@ pub async fn run(settings: &Settings, iterations: u32, ob2_url: Option<&str>) ->
         class.slug,
         !cfg!(debug_assertions)
     );
-    // Sign (Data Integrity + VC-JWT) + bake PNG, as `carnet issue` does (minus the database).
+    // Sign (Data Integrity + VC-JWT) + bake PNG: what `carnet issue` signs, plus the VC-JWT it
+    // signs on its first download (minus the database).
     let _ = sign(&issuer, &unsigned(Utc::now()), Utc::now());
     let start = Instant::now();
     let mut last = None;

@@ -156,6 +156,10 @@ impl IssuerKeys {
             .find(|k| k.active)
             .expect("load_or_create guarantees an active Ed25519 key")
     }
+    /// The RSA key `kid`, active or retired.
+    pub fn rsa(&self, kid: &str) -> Option<&RsaKey> {
+        self.rsa.iter().find(|k| k.kid == kid)
+    }
     /// The RSA key that signs new VC-JWTs.
     pub fn active_rsa(&self) -> &RsaKey {
         self.rsa

@@ -57,6 +57,9 @@ async fn serve_and_issue() -> Served {
     let award = issue(&app.issuer, &class, app.store.as_ref(), request)
         .await
         .unwrap();
+    let jwt = carnet::issue::vc_jwt(&app.issuer, app.store.as_ref(), &award)
+        .await
+        .unwrap();
     let hits = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = hits.clone();
     let router = carnet::http::router(app, vec![], 1 << 20).layer(axum::middleware::from_fn(
@@ -72,7 +75,7 @@ async fn serve_and_issue() -> Served {
     ));
     Served {
         json: award.credential_json,
-        jwt: award.credential_jwt,
+        jwt,
         hits,
         _dir: dir,
     }

@@ -409,11 +409,14 @@ async fn the_verifier_reports_keys_on_a_private_address_as_could_not_check() {
     .await
     .unwrap();
     assert!(award.credential_json.contains("did:web:10.0.0.1"));
+    let jwt = carnet::issue::vc_jwt(&app.issuer, app.store.as_ref(), &award)
+        .await
+        .unwrap();
     // A verifier that does not hold carnet's keys must fetch them: refused at once.
     let v = verifier();
     for (label, input) in [
         ("Data Integrity via did:web", &award.credential_json),
-        ("VC-JWT via kid URL", &award.credential_jwt),
+        ("VC-JWT via kid URL", &jwt),
     ] {
         let report = tokio::time::timeout(
             Duration::from_secs(5),

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use carnet::store::{
-    self, AwardEventKind, ConflictOn, NewAward, StatusPurpose, StatusSlot, Store, StoreError,
-    StoreOptions,
+    self, AwardEventKind, ConflictOn, NewAward, Rs256Form, StatusPurpose, StatusSlot, Store,
+    StoreError, StoreOptions,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::{AssertSqlSafe, Connection};
@@ -34,7 +34,8 @@ fn sample(issuer: &str) -> NewAward {
         credential_id: format!("https://badges.example/{issuer}/credentials/{id}"),
         credential_json: r#"{"type":["VerifiableCredential","OpenBadgeCredential"],"proof":{}}"#
             .to_owned(),
-        credential_jwt: "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln".to_owned(),
+        credential_jwt: Some("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln".to_owned()),
+        rsa_kid: Some("rsa-1".to_owned()),
         status_list: None,
         status_index: None,
         assertion_json: Some(format!(
@@ -182,6 +183,7 @@ suite!(
         evidence_is_refused_on_closed_or_unknown_requests,
         evidence_shares_are_found_by_token_hash_until_revoked,
         insert_awards_stores_all_or_nothing_and_skips_taken_keys,
+        deferred_rs256_forms_are_stored_once,
     ],
     url: [
         reopening_runs_migrations_again_without_harm,
@@ -243,6 +245,19 @@ async fn insert_awards_stores_all_or_nothing_and_skips_taken_keys(store: Arc<dyn
         store.get_award(f.id).await.unwrap().is_none(),
         "all or nothing"
     );
+    // and so does a status slot never handed out
+    let g = sample(&one);
+    let unallocated = NewAward {
+        status_list: Some(0),
+        status_index: Some(999_999),
+        ..sample(&one)
+    };
+    let refused = store.insert_awards(&[g.clone(), unallocated]).await;
+    assert!(
+        matches!(refused, Err(StoreError::UnallocatedStatusSlot(_))),
+        "{refused:?}"
+    );
+    assert!(store.get_award(g.id).await.unwrap().is_none());
     assert!(store.insert_awards(&[]).await.unwrap().is_empty());
 }
 
@@ -324,6 +339,7 @@ async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
     assert_eq!(inserted.credential_id, new.credential_id);
     assert_eq!(inserted.credential_json, new.credential_json);
     assert_eq!(inserted.credential_jwt, new.credential_jwt);
+    assert_eq!(inserted.rsa_kid.as_deref(), Some("rsa-1"));
     assert_eq!(inserted.assertion_json, new.assertion_json);
     assert_eq!(inserted.assertion_jws, new.assertion_jws);
     assert_eq!((inserted.status_list, inserted.status_index), (None, None));
@@ -356,6 +372,59 @@ async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
     assert_eq!(inserted.assertion_json, None);
     assert_eq!(inserted.assertion_jws, None);
     assert_eq!(store.get_award(bare.id).await.unwrap(), Some(inserted));
+}
+
+/// Awards are stored without their RS256 forms (signed on the first download, migration 0009):
+/// each is stored once, never replaced; an award needs them or the key that will sign them.
+async fn deferred_rs256_forms_are_stored_once(store: Arc<dyn Store>) {
+    let mut new = sample(&issuer());
+    new.credential_jwt = None;
+    let stored = store.insert_award(&new).await.unwrap();
+    assert_eq!(stored.credential_jwt, None);
+    assert_eq!(stored.rsa_kid.as_deref(), Some("rsa-1"));
+    assert_eq!(store.get_award(new.id).await.unwrap(), Some(stored));
+    let jwt = Rs256Form::VcJwt;
+    assert!(store.set_signed_form(new.id, jwt, "h.p.s").await.unwrap());
+    // a second download signed the same bytes: nothing changes
+    assert!(!store.set_signed_form(new.id, jwt, "o.t.h").await.unwrap());
+    let signed = store.get_award(new.id).await.unwrap().unwrap();
+    assert_eq!(signed.credential_jwt.as_deref(), Some("h.p.s"));
+    assert!(
+        !store
+            .set_signed_form(Uuid::new_v4(), jwt, "h.p.s")
+            .await
+            .unwrap()
+    );
+    // the OB 2.0 signed assertion likewise
+    let mut hosted_only = sample(&issuer());
+    hosted_only.assertion_jws = None;
+    store.insert_award(&hosted_only).await.unwrap();
+    let (id, jws) = (hosted_only.id, Rs256Form::Ob2Jws);
+    assert!(store.set_signed_form(id, jws, "o.b.2").await.unwrap());
+    assert!(!store.set_signed_form(id, jws, "o.t.h").await.unwrap());
+    let signed = store.get_award(id).await.unwrap().unwrap();
+    assert_eq!(signed.assertion_jws.as_deref(), Some("o.b.2"));
+    // an award without OB 2.0 form gets none
+    let mut no_ob2 = sample(&issuer());
+    (no_ob2.assertion_json, no_ob2.assertion_jws) = (None, None);
+    store.insert_award(&no_ob2).await.unwrap();
+    assert!(
+        !store
+            .set_signed_form(no_ob2.id, jws, "o.b.2")
+            .await
+            .unwrap()
+    );
+    let kept = store.get_award(no_ob2.id).await.unwrap().unwrap();
+    assert_eq!((kept.assertion_json, kept.assertion_jws), (None, None));
+    // an award with a form to sign and no key to sign it is refused, and nothing is written
+    for (jwt, jws) in [(None, Some("a.b.c")), (Some("a.b.c"), None)] {
+        let mut keyless = sample(&issuer());
+        keyless.credential_jwt = jwt.map(str::to_owned);
+        keyless.assertion_jws = jws.map(str::to_owned);
+        keyless.rsa_kid = None;
+        assert!(store.insert_award(&keyless).await.is_err());
+        assert_eq!(store.get_award(keyless.id).await.unwrap(), None);
+    }
 }
 
 async fn unknown_award_is_none(store: Arc<dyn Store>) {

@@ -149,7 +149,8 @@ fn award(issuer: &str) -> NewAward {
         recipient_name: None,
         credential_id: format!("https://badges.example/credentials/{id}"),
         credential_json: r#"{"proof":"one"}"#.into(),
-        credential_jwt: "a.b.c".into(),
+        credential_jwt: Some("a.b.c".into()),
+        rsa_kid: None,
         status_list: None,
         status_index: None,
         assertion_json: Some(r#"{"type":"Assertion"}"#.into()),
@@ -406,9 +407,8 @@ async fn award_documents_are_replaced_only_if_unchanged_with_an_event(store: Arc
     store.insert_award(&new).await.unwrap();
     let docs = |credential: &str| AwardDocuments {
         credential_json: credential.into(),
-        credential_jwt: "g.h.i".into(),
+        rsa_kid: "rsa-2".into(),
         assertion_json: Some(r#"{"type":"Assertion","endorsement":["x"]}"#.into()),
-        assertion_jws: Some("j.k.l".into()),
         endorsements: vec![Uuid::nil()],
         actor: "endorser:1".into(),
     };
@@ -418,8 +418,10 @@ async fn award_documents_are_replaced_only_if_unchanged_with_an_event(store: Arc
         .unwrap()
         .expect("swapped");
     assert_eq!(replaced.credential_json, r#"{"proof":"two"}"#);
-    assert_eq!(replaced.credential_jwt, "g.h.i");
-    assert_eq!(replaced.assertion_jws.as_deref(), Some("j.k.l"));
+    // the VC-JWT of the new credential is signed on its next download, with the key named
+    assert_eq!(replaced.credential_jwt, None);
+    assert_eq!(replaced.rsa_kid.as_deref(), Some("rsa-2"));
+    assert_eq!(replaced.assertion_jws, None);
     assert_eq!(replaced.credential_id, new.credential_id);
     assert_eq!(replaced.valid_from, new.valid_from);
     // a stale read writes nothing

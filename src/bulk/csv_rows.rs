@@ -1,5 +1,6 @@
-//! The rows of a CSV job, a page at a time: [`sign_page`] opens the sealed rows and signs their
-//! awards ([`issue::sign_many`]) while the previous page goes through [`store_page`]
+//! The rows of a CSV job, a page at a time: [`reserve_page`] opens the sealed rows and reserves
+//! their awards ([`issue::reserve_many`], the database), then [`sign_page`] signs them
+//! ([`issue::sign_reserved`], the CPU) while the previous page goes through [`store_page`]
 //! ([`issue::store_many`], then the rows marked). [`issue_row`] is the one-row path.
 
 use std::sync::Arc;
@@ -12,6 +13,14 @@ use crate::ob3::credential::AwardDetails;
 use crate::recipient::{self, Email};
 use crate::store::{Award, BulkJob, MarkedRows, PendingBulkRow, RowError, RowOutcome};
 
+/// A page of rows reserved ([`reserve_page`]), to sign.
+pub(super) struct ReservedPage {
+    outcomes: Vec<(u32, RowOutcome)>,
+    /// (line, email, the column the row's key comes from), in the batch's order.
+    opened: Vec<(u32, Email, &'static str)>,
+    batch: issue::ReservedBatch,
+}
+
 /// A page of rows signed, not stored yet: the rows refused already, and the others' awards.
 pub(super) struct SignedPage {
     outcomes: Vec<(u32, RowOutcome)>,
@@ -20,15 +29,15 @@ pub(super) struct SignedPage {
     batch: issue::SignedBatch,
 }
 
-/// Signs a page of pending rows ([`issue::sign_many`]: their status slots in one transaction,
-/// the signatures on `parallel` threads).
-pub(super) async fn sign_page(
+/// Opens a page of pending rows and reserves their awards ([`issue::reserve_many`]: the awards
+/// their keys already gave, in one query; the new ones' status slots, in one transaction). The
+/// database part of a page, run between pages.
+pub(super) async fn reserve_page(
     app: &App,
     class: &Arc<BadgeClass>,
     job: &BulkJob,
     page: &[PendingBulkRow],
-    parallel: usize,
-) -> Result<SignedPage, BulkError> {
+) -> Result<ReservedPage, BulkError> {
     let mut outcomes = Vec::with_capacity(page.len());
     let mut requests = Vec::new();
     let mut opened = Vec::new();
@@ -41,14 +50,33 @@ pub(super) async fn sign_page(
             Err(outcome) => outcomes.push((row.line, outcome)),
         }
     }
+    let batch = issue::reserve_many(&app.issuer, class, app.store.as_ref(), requests).await?;
+    Ok(ReservedPage {
+        outcomes,
+        opened,
+        batch,
+    })
+}
+
+/// Signs a reserved page's awards on `parallel` threads ([`issue::sign_reserved`]): CPU only.
+pub(super) async fn sign_page(
+    app: &App,
+    class: &Arc<BadgeClass>,
+    page: ReservedPage,
+    parallel: usize,
+) -> Result<SignedPage, BulkError> {
+    let ReservedPage {
+        outcomes,
+        opened,
+        batch,
+    } = page;
     // Every permit: bulk jobs take turns, a page at a time, and leave the cores to verification
     // traffic between pages.
     let _permits = ISSUING
         .acquire_many(MAX_CONCURRENT_AWARDS as u32)
         .await
         .map_err(|e| BulkError::Internal(e.to_string()))?;
-    let batch =
-        issue::sign_many(&app.issuer, class, app.store.as_ref(), requests, parallel).await?;
+    let batch = issue::sign_reserved(&app.issuer, class, batch, parallel).await?;
     Ok(SignedPage {
         outcomes,
         opened,

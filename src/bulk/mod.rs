@@ -47,7 +47,7 @@ use crate::store::{
 };
 
 pub use csv_rows::issue_row;
-use csv_rows::{SignedPage, sign_page, store_page};
+use csv_rows::{SignedPage, reserve_page, sign_page, store_page};
 pub use file::{FileProblem, MAX_BULK_BYTES, MAX_ROWS};
 
 /// Bulk awards signed at once in one process, whatever the number of jobs: signing is CPU-bound,
@@ -316,13 +316,25 @@ pub async fn run(
         if page.is_empty() && signed.is_none() {
             break;
         }
+        // The database part of the next page first (its slots), while nothing else writes: then
+        // its signing (CPU) and the previous page's storing (the database) run side by side.
+        let reserved = if page.is_empty() {
+            None
+        } else {
+            match reserve_page(app, &class, &job, &page).await {
+                Ok(reserved) => Some(reserved),
+                Err(e) => {
+                    tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
+                    return Err(e);
+                }
+            }
+        };
         let sign = async {
-            if page.is_empty() {
-                Ok(None)
-            } else {
-                sign_page(app, &class, &job, &page, concurrency)
+            match reserved {
+                None => Ok(None),
+                Some(reserved) => sign_page(app, &class, reserved, concurrency)
                     .await
-                    .map(Some)
+                    .map(Some),
             }
         };
         let finish = async {

@@ -8,17 +8,25 @@ use super::*;
 
 /// The OB 2.0 file of an award: `.png`/`.svg` baked (JWS when signed, the assertion when hosted),
 /// `.json` the hosted assertion, `.jwt` the signed one.
-pub(super) fn ob2_file(
+pub(super) async fn ob2_file(
     app: &App,
     award: &crate::store::Award,
     class: &crate::badge_class::BadgeClass,
     signed: bool,
     ext: &str,
 ) -> Result<Vec<u8>, String> {
-    let (Some(hosted), Some(jws)) = (&award.assertion_json, &award.assertion_jws) else {
-        return Err("Open Badges 2.0 needs the issuer's email: set CARNET_ISSUER_EMAIL".into());
+    let no_ob2 = || "Open Badges 2.0 needs the issuer's email: set CARNET_ISSUER_EMAIL".to_string();
+    let hosted = award.assertion_json.as_ref().ok_or_else(no_ob2)?;
+    let signed = signed || ext == "jwt";
+    let jws = if signed {
+        crate::issue::ob2_jws(&app.issuer, app.store.as_ref(), award)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(no_ob2)?
+    } else {
+        String::new()
     };
-    let text = if signed { jws } else { hosted };
+    let text = if signed { &jws } else { hosted };
     match ext {
         "png" => class
             .png_template

@@ -380,14 +380,23 @@ pub async fn run() -> ExitCode {
                     verification == VerificationArg::Signed,
                     &ext,
                 )
+                .await
             } else {
-                match ext.as_str() {
-                    "png" => crate::baked::png(&award, class, proof).map_err(|e| e.to_string()),
-                    "svg" => crate::baked::svg(&award, class, proof)
-                        .map(String::into_bytes)
-                        .map_err(|e| e.to_string()),
-                    "jwt" => Ok(award.credential_jwt.clone().into_bytes()),
-                    _ => Ok(award.credential_json.clone().into_bytes()),
+                let form = match ext.as_str() {
+                    "jwt" => Proof::Jwt,
+                    "json" => Proof::DataIntegrity,
+                    _ => proof,
+                };
+                match crate::baked::signed_form(&app.issuer, app.store.as_ref(), &award, form).await
+                {
+                    Err(e) => Err(e.to_string()),
+                    Ok(signed) => match ext.as_str() {
+                        "png" => crate::baked::png(class, &signed).map_err(|e| e.to_string()),
+                        "svg" => crate::baked::svg(class, form, signed)
+                            .map(String::into_bytes)
+                            .map_err(|e| e.to_string()),
+                        _ => Ok(signed.into_bytes()),
+                    },
                 }
             };
             match bytes.and_then(|b| {

@@ -9,9 +9,9 @@
 //! - the OB 2.0 `Endorsement` (CHECKLIST §1): `claim` {`id` = the award's OB 2.0 assertion,
 //!   `endorsementComment`}, `issuer` = the endorser's OB 2.0 Profile, hosted at its id;
 //! - an award re-signed with more endorsements: its credential (`endorsement[]`, a new Data
-//!   Integrity proof and VC-JWT through [`crate::issue::sign`]) and its OB 2.0 assertion (hosted
-//!   JSON and JWS, `endorsement` listing the hosted Endorsements), under the same id, status slot
-//!   and dates.
+//!   Integrity proof through [`crate::issue::sign_data_integrity`]) and its OB 2.0 hosted
+//!   assertion (`endorsement` listing the hosted Endorsements), under the same id, status slot
+//!   and dates; its RS256 forms (VC-JWT, OB 2.0 JWS) are signed again on their next download.
 //!
 //! Only the contexts carnet ships are needed: VC v2, OB 3.0.3 and the OB 3.0 extensions (for the
 //! `credentialSchema` type `1EdTechJsonSchemaValidator2019`), as in 1EdTech's
@@ -138,9 +138,10 @@ pub struct ToEmbed {
 #[derive(Debug, Clone)]
 pub struct Reissued {
     pub credential_json: String,
-    pub credential_jwt: String,
+    /// The RSA key that signs its RS256 forms on their first download
+    /// ([`crate::issue::vc_jwt`], [`crate::issue::ob2_jws`]).
+    pub rsa_kid: String,
     pub assertion_json: Option<String>,
-    pub assertion_jws: Option<String>,
 }
 
 /// The ids of the endorsements a credential already carries.
@@ -172,8 +173,9 @@ fn add_ob2_urls(doc: &mut Value, urls: &[String]) {
 }
 
 /// Re-signs an award with `added` endorsements appended to its credential's `endorsement[]`: a
-/// new proof and VC-JWT (same id, `validFrom`, status entry), and its OB 2.0 assertion (hosted
-/// JSON and JWS, the JWS signed again with the active RSA key) listing their hosted URLs.
+/// new proof (same id, `validFrom`, status entry), and its OB 2.0 hosted assertion listing their
+/// hosted URLs. Its RS256 forms are signed again on their next download, with the RSA key active
+/// now ([`Reissued::rsa_kid`]).
 pub fn reissue(
     issuer: &Issuer,
     award: &Award,
@@ -195,7 +197,7 @@ pub fn reissue(
     };
     list.extend(added.iter().map(|e| e.ob3.clone()));
     map.insert("endorsement".into(), Value::Array(list));
-    let signed = crate::issue::sign(issuer, &unsigned, now)
+    let signed = crate::issue::sign_data_integrity(issuer, &unsigned, now)
         .map_err(|e| DocumentError::Signing(e.to_string()))?;
     let urls: Vec<String> = added.iter().filter_map(|e| e.ob2_url.clone()).collect();
     let assertion_json = match &award.assertion_json {
@@ -206,29 +208,10 @@ pub fn reissue(
         }
         other => other.clone(),
     };
-    let assertion_jws = match &award.assertion_jws {
-        Some(jws) if !urls.is_empty() => {
-            let mut payload = crate::ob2::unverified_assertion(jws)
-                .map_err(|e| DocumentError::Stored(e.to_string()))?;
-            add_ob2_urls(&mut payload, &urls);
-            // signed again with the active key, which `creator` names from now on
-            let rsa = issuer.keys.active_rsa();
-            payload["verification"] = json!({
-                "type": "SignedBadge",
-                "creator": Ob2Urls::new(issuer).key(&rsa.kid),
-            });
-            Some(
-                crate::ob2::sign_assertion(&payload, rsa)
-                    .map_err(|e| DocumentError::Signing(e.to_string()))?,
-            )
-        }
-        other => other.clone(),
-    };
     Ok(Reissued {
-        credential_json: serde_json::to_string(&signed.json).map_err(stored)?,
-        credential_jwt: signed.jwt,
+        credential_json: serde_json::to_string(&signed).map_err(stored)?,
+        rsa_kid: issuer.keys.active_rsa().kid.clone(),
         assertion_json,
-        assertion_jws,
     })
 }
 

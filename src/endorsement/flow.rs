@@ -393,9 +393,8 @@ pub async fn sync_award(
                 &award.credential_json,
                 &AwardDocuments {
                     credential_json: reissued.credential_json,
-                    credential_jwt: reissued.credential_jwt,
+                    rsa_kid: reissued.rsa_kid,
                     assertion_json: reissued.assertion_json,
-                    assertion_jws: reissued.assertion_jws,
                     endorsements: missing.iter().map(|e| e.id).collect(),
                     actor: actor.to_owned(),
                 },

@@ -120,7 +120,7 @@ pub async fn assertion(
         .get_award(id)
         .await?
         .ok_or_else(|| AppError::not_found("no such assertion"))?;
-    let (Some(hosted), Some(jws)) = (&award.assertion_json, &award.assertion_jws) else {
+    let Some(hosted) = &award.assertion_json else {
         return Err(AppError::not_found(
             "this award has no Open Badges 2.0 form (its issuer had no email)",
         ));
@@ -150,6 +150,15 @@ pub async fn assertion(
             ))
             .field("verification"));
         }
+    };
+    // the signed assertion, signed on its first download (`issue::ob2_jws`)
+    let jws = if ext == "jws" || (signed && matches!(ext, "png" | "svg")) {
+        crate::issue::ob2_jws(&s.app.issuer, s.app.store.as_ref(), &award)
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?
+            .unwrap_or_default()
+    } else {
+        String::new()
     };
     let class = || {
         s.app.class(&award.badge_class_slug).ok_or_else(|| {

@@ -287,7 +287,9 @@ pub async fn credential(
         }
         "jwt" => Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            award.credential_jwt,
+            crate::issue::vc_jwt(&s.app.issuer, s.app.store.as_ref(), &award)
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))?,
         )
             .into_response()),
         "png" | "svg" => {
@@ -304,15 +306,19 @@ pub async fn credential(
                     AppError::bad_request(format!("proof=\"{p}\": use di or jwt")).field("proof")
                 })?,
             };
+            let signed =
+                crate::baked::signed_form(&s.app.issuer, s.app.store.as_ref(), &award, form)
+                    .await
+                    .map_err(|e| AppError::internal(e.to_string()))?;
             let (bytes, content_type) = if ext == "png" {
                 (
-                    crate::baked::png(&award, class, form)
+                    crate::baked::png(class, &signed)
                         .map_err(|e| AppError::internal(e.to_string()))?,
                     "image/png",
                 )
             } else {
                 (
-                    crate::baked::svg(&award, class, form)
+                    crate::baked::svg(class, form, signed)
                         .map_err(|e| AppError::internal(e.to_string()))?
                         .into_bytes(),
                     "image/svg+xml",

@@ -1,10 +1,13 @@
-//! Issuing many awards of one class at once (bulk awards): [`issue_many`] = [`sign_many`] (the
-//! checks, every status slot in one transaction, the signatures on several threads) then
-//! [`store_many`] (every award in ONE transaction). The same credentials as [`super::issue`].
+//! Issuing many awards of one class at once (bulk awards): [`issue_many`] = [`sign_many`] (=
+//! [`reserve_many`]: the awards already given, the checks, every status slot in one transaction;
+//! then [`sign_reserved`]: the signatures on several threads) then [`store_many`] (every award in
+//! ONE transaction). The same credentials as [`super::issue`].
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 
 use super::AwardRequest;
 use super::{Core, IssueError, Prepared, check_endorsements, prepare, save_class_version};
@@ -12,7 +15,7 @@ use crate::badge_class::BadgeClass;
 use crate::issuer::Issuer;
 use crate::recipient::hash_email;
 use crate::status::StatusPurpose;
-use crate::store::{Award, NewAward, Store, StoreError};
+use crate::store::{Award, NewAward, StatusSlot, Store, StoreError};
 
 /// Issues several awards of one class at once (bulk awards): the same checks and the same
 /// credentials as [`issue`], one by one, but with their status slots taken in one transaction,
@@ -38,8 +41,16 @@ pub struct SignedBatch {
     prepared: Vec<(usize, String, Prepared)>,
 }
 
-/// The first half of [`issue_many`]: checks, status slots, signatures; nothing stored but the
-/// slots.
+/// Requests checked by [`reserve_many`], with their status slots: what [`sign_reserved`] signs.
+pub struct ReservedBatch {
+    results: Vec<Option<Result<Award, IssueError>>>,
+    /// ((request index, recipient for the logs, what to build), its status slot).
+    todo: Vec<((usize, String, Core), StatusSlot)>,
+    now: DateTime<Utc>,
+}
+
+/// The first half of [`issue_many`]: [`reserve_many`] then [`sign_reserved`]; nothing stored but
+/// the slots.
 pub async fn sign_many(
     issuer: &Arc<Issuer>,
     class: &Arc<BadgeClass>,
@@ -47,14 +58,39 @@ pub async fn sign_many(
     requests: Vec<AwardRequest>,
     parallel: usize,
 ) -> Result<SignedBatch, StoreError> {
+    let reserved = reserve_many(issuer, class, store, requests).await?;
+    sign_reserved(issuer, class, reserved, parallel).await
+}
+
+/// The database part of [`sign_many`]: the awards already given under the requests' keys (one
+/// query), the checks, and the new awards' status slots (one transaction). Bulk awards run it
+/// between pages, so that signing a page (CPU) never waits for the database.
+pub async fn reserve_many(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    store: &dyn Store,
+    requests: Vec<AwardRequest>,
+) -> Result<ReservedBatch, StoreError> {
+    let keys: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    let existing: HashMap<String, Award> = store
+        .find_by_idempotency_keys(issuer.slug(), &keys)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.idempotency_key.clone().map(|k| (k, a)))
+        .collect();
     let mut results: Vec<Option<Result<Award, IssueError>>> = Vec::with_capacity(requests.len());
     let mut todo = Vec::new();
     let now = Utc::now();
     for (i, request) in requests.into_iter().enumerate() {
-        if let Some(key) = &request.idempotency_key
-            && let Some(existing) = store.find_by_idempotency_key(issuer.slug(), key).await?
+        if let Some(found) = request
+            .idempotency_key
+            .as_ref()
+            .and_then(|key| existing.get(key).cloned())
         {
-            results.push(Some(Ok(existing)));
+            results.push(Some(Ok(found)));
             continue;
         }
         if !class.rules.is_empty() {
@@ -89,9 +125,10 @@ pub async fn sign_many(
         ));
     }
     if todo.is_empty() {
-        return Ok(SignedBatch {
+        return Ok(ReservedBatch {
             results,
-            prepared: Vec::new(),
+            todo: Vec::new(),
+            now,
         });
     }
     let slots = store
@@ -101,11 +138,36 @@ pub async fn sign_many(
             u32::try_from(todo.len()).unwrap_or(u32::MAX),
         )
         .await?;
-    // Signing: `parallel` blocking tasks, each a share of the awards.
+    Ok(ReservedBatch {
+        results,
+        todo: todo.into_iter().zip(slots).collect(),
+        now,
+    })
+}
+
+/// The CPU part of [`sign_many`]: builds and signs the reserved awards on `parallel` blocking
+/// threads, each a share.
+pub async fn sign_reserved(
+    issuer: &Arc<Issuer>,
+    class: &Arc<BadgeClass>,
+    reserved: ReservedBatch,
+    parallel: usize,
+) -> Result<SignedBatch, StoreError> {
+    let ReservedBatch {
+        mut results,
+        todo,
+        now,
+    } = reserved;
+    if todo.is_empty() {
+        return Ok(SignedBatch {
+            results,
+            prepared: Vec::new(),
+        });
+    }
     let parallel = parallel.clamp(1, todo.len());
     let mut shares: Vec<Vec<_>> = (0..parallel).map(|_| Vec::new()).collect();
-    for (n, (item, slot)) in todo.into_iter().zip(slots).enumerate() {
-        shares[n % parallel].push((item, slot));
+    for (n, item) in todo.into_iter().enumerate() {
+        shares[n % parallel].push(item);
     }
     let mut tasks = tokio::task::JoinSet::new();
     for share in shares {

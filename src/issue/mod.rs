@@ -1,5 +1,6 @@
-//! Issuing an award: build the OB 3.0 credential from a badge class, sign it twice (Data Integrity
-//! eddsa-rdfc-2022 and VC-JWT RS256), and store both forms with the award in one transaction.
+//! Issuing an award: build the OB 3.0 credential from a badge class, sign it (Data Integrity
+//! eddsa-rdfc-2022), and store it with its OB 2.0 forms in one transaction. Its VC-JWT form
+//! (RS256) is signed on first download and stored then ([`vc_jwt`]).
 
 use std::sync::Arc;
 
@@ -13,14 +14,18 @@ use crate::keys::rfc3339;
 use crate::ob2;
 use crate::ob3::credential::{self, AwardDetails};
 use crate::ob3::recognition::{self, Recognised};
-use crate::proof::{data_integrity, vc_jwt};
+use crate::proof::data_integrity;
 use crate::recipient::{Email, HashedIdentity, hash_email};
 use crate::status::StatusPurpose;
 use crate::status_publisher;
 use crate::store::{Award, NewAward, StatusSlot, Store, StoreError};
 
+mod deferred;
 mod many;
-pub use many::{SignedBatch, issue_many, sign_many, store_many};
+pub use deferred::{ob2_jws, sign_ob2_jws, sign_vc_jwt, vc_jwt};
+pub use many::{
+    ReservedBatch, SignedBatch, issue_many, reserve_many, sign_many, sign_reserved, store_many,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -131,12 +136,24 @@ pub struct SignedCredential {
     pub jwt: String,
 }
 
-/// Signs a credential with the issuer's active keys (CPU-bound: call from a blocking context).
+/// Signs a credential in both forms with the issuer's active keys (CPU-bound: call from a
+/// blocking context).
 pub fn sign(
     issuer: &Issuer,
     unsigned: &Value,
     now: DateTime<Utc>,
 ) -> Result<SignedCredential, IssueError> {
+    let json = sign_data_integrity(issuer, unsigned, now)?;
+    let jwt = deferred::sign_vc_jwt(issuer, &issuer.keys.active_rsa().kid, unsigned)?;
+    Ok(SignedCredential { json, jwt })
+}
+
+/// The credential with its Data Integrity proof (eddsa-rdfc-2022), by the active Ed25519 key.
+pub fn sign_data_integrity(
+    issuer: &Issuer,
+    unsigned: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, IssueError> {
     let ed = issuer.keys.active_ed25519();
     let proof = data_integrity::sign_eddsa_rdfc_2022(
         unsigned,
@@ -147,45 +164,18 @@ pub fn sign(
     .map_err(|e| IssueError::Signing(e.to_string()))?;
     let mut json = unsigned.clone();
     json["proof"] = serde_json::json!([proof]);
-    let rsa = issuer.keys.active_rsa();
-    let signer = rsa
-        .signer()
-        .map_err(|e| IssueError::Signing(e.to_string()))?;
-    let jwt = vc_jwt::sign_rs256(unsigned, signer, &issuer.key_url(&rsa.kid))
-        .map_err(|e| IssueError::Signing(e.to_string()))?;
-    Ok(SignedCredential { json, jwt })
+    Ok(json)
 }
 
-/// The OB 2.0 forms of an award: the hosted assertion (JSON) and the signed one (compact JWS).
-/// `None` when the issuer has no email: Open Badges 2.0 requires one (a warning says so at start).
-pub fn ob2_forms(
-    issuer: &Issuer,
-    class: &BadgeClass,
-    award_id: Uuid,
-    recipient: &crate::recipient::HashedIdentity,
-    details: &AwardDetails,
-    issued_at: DateTime<Utc>,
-    ob3_credential_id: &str,
-) -> Result<Option<(String, String)>, IssueError> {
-    ob2_forms_with(
-        issuer,
-        class,
-        award_id,
-        recipient,
-        details,
-        issued_at,
-        ob3_credential_id,
-        None,
-    )
-}
-
-/// [`ob2_forms`] of an award that may be earned from a carnet: its assertion then names the
-/// BadgeClass of the class's référentiel version and carries the narrative first in its evidence.
+/// The OB 2.0 hosted assertion of an award, which may be earned from a carnet (its assertion
+/// then names the BadgeClass of the class's référentiel version and carries the narrative first
+/// in its evidence). Its signed form is derived from it on first download ([`ob2_jws`]). `None`
+/// when the issuer has no email: Open Badges 2.0 requires one (a warning says so at start).
 #[expect(
     clippy::too_many_arguments,
-    reason = "ob2_forms' arguments plus the recognised competences"
+    reason = "what an assertion is made of, and the recognised competences"
 )]
-pub fn ob2_forms_with(
+pub fn ob2_hosted(
     issuer: &Issuer,
     class: &BadgeClass,
     award_id: Uuid,
@@ -194,7 +184,7 @@ pub fn ob2_forms_with(
     issued_at: DateTime<Utc>,
     ob3_credential_id: &str,
     recognised: Option<&Recognised>,
-) -> Result<Option<(String, String)>, IssueError> {
+) -> Result<Option<String>, IssueError> {
     if issuer
         .settings
         .email
@@ -203,35 +193,22 @@ pub fn ob2_forms_with(
     {
         return Ok(None);
     }
-    let rsa = issuer.keys.active_rsa();
-    let parts = |verification| ob2::AssertionParts {
+    let parts = ob2::AssertionParts {
         award_id,
         recipient,
         details,
         issued_at,
-        verification,
+        verification: ob2::Verification::Hosted,
         ob3_credential_id,
     };
-    let err = |e: ob2::Ob2Error| IssueError::Signing(e.to_string());
-    let mut hosted =
-        ob2::assertion(issuer, class, &parts(ob2::Verification::Hosted)).map_err(err)?;
-    let mut signed = ob2::assertion(
-        issuer,
-        class,
-        &parts(ob2::Verification::Signed {
-            kid: rsa.kid.clone(),
-        }),
-    )
-    .map_err(err)?;
+    let mut hosted = ob2::assertion(issuer, class, &parts)
+        .map_err(|e: ob2::Ob2Error| IssueError::Signing(e.to_string()))?;
     if let Some(r) = recognised {
         let url = ob2::Ob2Urls::new(issuer)
             .badge_class_version(class, &recognition::edition_version(class, &r.referentiel));
-        let evidence = recognition::evidence(r);
-        ob2::recognise_assertion(&mut hosted, &url, &evidence);
-        ob2::recognise_assertion(&mut signed, &url, &evidence);
+        ob2::recognise_assertion(&mut hosted, &url, &recognition::evidence(r));
     }
-    let jws = ob2::sign_assertion(&signed, rsa).map_err(|e| IssueError::Signing(e.to_string()))?;
-    Ok(Some((serde_json::to_string(&hosted).expect("json"), jws)))
+    Ok(Some(serde_json::to_string(&hosted).expect("json")))
 }
 
 /// Issues an award: validates, builds, signs (off the async runtime) and stores it atomically.
@@ -387,8 +364,8 @@ fn prepare(
     );
     unsigned["credentialStatus"] = status_publisher::entry(issuer, StatusPurpose::Revocation, slot);
     let credential_id = credential::credential_url(&issuer.base_url, award_id);
-    let signed = sign(issuer, &unsigned, now)?;
-    let ob2 = ob2_forms_with(
+    let signed = sign_data_integrity(issuer, &unsigned, now)?;
+    let assertion_json = ob2_hosted(
         issuer,
         class,
         award_id,
@@ -398,7 +375,6 @@ fn prepare(
         &credential_id,
         recognised.as_ref(),
     )?;
-    let (assertion_json, assertion_jws) = ob2.unzip();
     // The assertion points at this version of the class: its document must stay servable.
     let class_version = assertion_json.is_some().then(|| match &recognised {
         None => (
@@ -419,12 +395,13 @@ fn prepare(
         recipient_salt: hashed.salt,
         recipient_name: details.recipient_name.clone(),
         credential_id,
-        credential_json: serde_json::to_string(&signed.json).expect("json"),
-        credential_jwt: signed.jwt,
+        credential_json: serde_json::to_string(&signed).expect("json"),
+        credential_jwt: None,
+        rsa_kid: Some(issuer.keys.active_rsa().kid.clone()),
         status_list: Some(slot.list),
         status_index: Some(slot.index),
         assertion_json,
-        assertion_jws,
+        assertion_jws: None,
         valid_from: now,
         valid_until: details.valid_until,
         issued_by: core.issued_by,

@@ -227,9 +227,10 @@ impl fmt::Display for InvitationProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwardDocuments {
     pub credential_json: String,
-    pub credential_jwt: String,
+    /// The RSA key that will sign the new documents' RS256 forms (VC-JWT, OB 2.0 signed
+    /// assertion) on their first download: the previous ones are dropped (migration 0009).
+    pub rsa_kid: String,
     pub assertion_json: Option<String>,
-    pub assertion_jws: Option<String>,
     /// The endorsements newly embedded (recorded in the "endorsed" event).
     pub endorsements: Vec<Uuid>,
     /// Who (an endorser, through their invitation; or the educator's approval).

@@ -68,15 +68,20 @@ pub struct NewAward {
     pub credential_id: String,
     /// The signed credential with its Data Integrity proof, byte for byte.
     pub credential_json: String,
-    /// The same credential as VC-JWT.
-    pub credential_jwt: String,
+    /// The same credential as VC-JWT, once signed: `None` until its first download (RS256 is
+    /// deterministic; see [`crate::issue::vc_jwt`]).
+    pub credential_jwt: Option<String>,
+    /// The issuer's RSA key that signs (or signed) the RS256 forms, VC-JWT and OB 2.0 signed
+    /// assertion; `None` for awards stored before migration 0009, signed at issue time.
+    pub rsa_kid: Option<String>,
     /// The credential's slot in its issuer's revocation status list, from
     /// [`Store::allocate_status_index`]: both set or both `None` (awards without a `credentialStatus`).
     pub status_list: Option<u32>,
     pub status_index: Option<u32>,
     /// The Open Badges 2.0 hosted Assertion (JSON, as served).
     pub assertion_json: Option<String>,
-    /// The Open Badges 2.0 signed Assertion (compact JWS).
+    /// The Open Badges 2.0 signed Assertion (compact JWS), once signed: `None` until its first
+    /// download ([`crate::issue::ob2_jws`]), or when there is no OB 2.0 form.
     pub assertion_jws: Option<String>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
@@ -84,6 +89,15 @@ pub struct NewAward {
     pub issued_by: String,
     /// Unique per issuer when present, so that a retried bulk award is not given twice.
     pub idempotency_key: Option<String>,
+}
+
+/// An award's forms signed RS256 on their first download (migration 0009).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rs256Form {
+    /// The OB 3.0 credential as VC-JWT (`credential_jwt`).
+    VcJwt,
+    /// The OB 2.0 signed assertion (`assertion_jws`).
+    Ob2Jws,
 }
 
 /// A stored award: what was asked for, plus what the store and later events added.
@@ -98,7 +112,8 @@ pub struct Award {
     pub recipient_name: Option<String>,
     pub credential_id: String,
     pub credential_json: String,
-    pub credential_jwt: String,
+    pub credential_jwt: Option<String>,
+    pub rsa_kid: Option<String>,
     pub status_list: Option<u32>,
     pub status_index: Option<u32>,
     pub assertion_json: Option<String>,
@@ -127,6 +142,7 @@ impl Award {
             credential_id: new.credential_id.clone(),
             credential_json: new.credential_json.clone(),
             credential_jwt: new.credential_jwt.clone(),
+            rsa_kid: new.rsa_kid.clone(),
             status_list: new.status_list,
             status_index: new.status_index,
             assertion_json: new.assertion_json.clone(),
@@ -639,6 +655,25 @@ pub trait Store: Send + Sync + 'static {
     /// class filter and batch digest exists, writes nothing and returns it
     /// ([`CreatedJob::Existing`]).
     async fn create_carnet_batch(&self, job: &NewCarnetBatch) -> Result<CreatedJob, StoreError>;
+
+    /// Stores an award's RS256 form, signed on its first download ([`crate::issue::vc_jwt`],
+    /// [`crate::issue::ob2_jws`]), if it has none yet; `false` when it already had one (then
+    /// nothing changes: a concurrent download signed the same bytes), when it has no OB 2.0 form,
+    /// or when the award is unknown.
+    async fn set_signed_form(
+        &self,
+        award_id: Uuid,
+        form: Rs256Form,
+        compact: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// [`Store::find_by_idempotency_key`] for many keys in one query (a bulk page): the awards
+    /// found, in no particular order; keys without an award are left out.
+    async fn find_by_idempotency_keys(
+        &self,
+        issuer_slug: &str,
+        keys: &[String],
+    ) -> Result<Vec<Award>, StoreError>;
 }
 
 /// Settings of a store that are not in its URL.

@@ -21,6 +21,7 @@ use super::{
 use crate::referentiel::Referentiel;
 use crate::referentiel::carnet::CarnetEntry;
 
+mod awards_batch;
 mod endorsements;
 mod jobs;
 mod referentiels;
@@ -35,7 +36,7 @@ macro_rules! award_columns {
          recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, \
          status_list, status_index, assertion_json, assertion_jws, \
          valid_from, valid_until, issued_by, idempotency_key, created_at, revoked_at, \
-         revocation_reason"
+         revocation_reason, rsa_kid"
     };
 }
 
@@ -143,6 +144,7 @@ fn award_from_row(row: &PgRow) -> Result<Award, StoreError> {
         credential_id: column(row, "credential_id")?,
         credential_json: column(row, "credential_json")?,
         credential_jwt: column(row, "credential_jwt")?,
+        rsa_kid: column(row, "rsa_kid")?,
         status_list: optional_u32_column(row, "status_list")?,
         status_index: optional_u32_column(row, "status_index")?,
         assertion_json: column(row, "assertion_json")?,
@@ -192,9 +194,9 @@ async fn insert_award_in(tx: &mut sqlx::PgConnection, new: &NewAward) -> Result<
          recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
          credential_jwt, status_list, status_index, assertion_json, assertion_jws, \
          valid_from, valid_until, issued_by, idempotency_key, created_at, \
-         revoked_at, revocation_reason) ",
+         revoked_at, revocation_reason, rsa_kid) ",
         "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21)"
+         $16, $17, $18, $19, $20, $21, $22)"
     ))
     .bind(award.id.to_string())
     .bind(&award.issuer_slug)
@@ -217,6 +219,7 @@ async fn insert_award_in(tx: &mut sqlx::PgConnection, new: &NewAward) -> Result<
     .bind(award.created_at)
     .bind(award.revoked_at)
     .bind(&award.revocation_reason)
+    .bind(&award.rsa_kid)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -289,29 +292,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let mut stored = Vec::with_capacity(awards.len());
-        for new in awards {
-            if let Some(key) = &new.idempotency_key {
-                // Another writer inserting the same key meanwhile makes the insert below fail
-                // (unique index): the whole call then fails with a conflict, nothing stored.
-                let taken: Option<(i32,)> = sqlx::query_as(
-                    "SELECT 1 FROM awards WHERE issuer_slug = $1 AND idempotency_key = $2",
-                )
-                .bind(&new.issuer_slug)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                if taken.is_some() {
-                    stored.push(None);
-                    continue;
-                }
-            }
-            stored.push(Some(insert_award_in(&mut tx, new).await?));
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(stored)
+        awards_batch::insert_awards(&self.pool, awards).await
     }
 
     async fn allocate_status_indices(
@@ -991,5 +972,49 @@ impl Store for PostgresStore {
         job: &super::NewCarnetBatch,
     ) -> Result<super::CreatedJob, StoreError> {
         jobs::create_carnet_batch(&self.pool, job).await
+    }
+
+    async fn set_signed_form(
+        &self,
+        award_id: Uuid,
+        form: super::Rs256Form,
+        compact: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = match form {
+            super::Rs256Form::VcJwt => {
+                "UPDATE awards SET credential_jwt = $1 WHERE id = $2::uuid AND credential_jwt IS NULL"
+            }
+            super::Rs256Form::Ob2Jws => {
+                "UPDATE awards SET assertion_jws = $1 WHERE id = $2::uuid AND assertion_jws IS NULL AND assertion_json IS NOT NULL"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(compact)
+            .bind(award_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn find_by_idempotency_keys(
+        &self,
+        issuer_slug: &str,
+        keys: &[String],
+    ) -> Result<Vec<Award>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE issuer_slug = $1 AND idempotency_key = ANY($2)"
+        ))
+        .bind(issuer_slug)
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(award_from_row).collect()
     }
 }

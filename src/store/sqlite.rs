@@ -40,9 +40,12 @@ macro_rules! award_columns {
          recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, \
          status_list, status_index, assertion_json, assertion_jws, \
          valid_from, valid_until, issued_by, idempotency_key, created_at, revoked_at, \
-         revocation_reason"
+         revocation_reason, rsa_kid"
     };
 }
+
+// after `award_columns!`, which it uses
+mod awards_batch;
 
 /// The columns of `status_lists`, in the order `status_list_from_row` reads them.
 macro_rules! status_list_columns {
@@ -207,7 +210,9 @@ fn award_from_row(row: &SqliteRow) -> Result<Award, StoreError> {
         recipient_name: column(row, "recipient_name")?,
         credential_id: column(row, "credential_id")?,
         credential_json: column(row, "credential_json")?,
-        credential_jwt: column(row, "credential_jwt")?,
+        // "" stands for "not signed yet" (migration 0009)
+        credential_jwt: Some(column::<String>(row, "credential_jwt")?).filter(|j| !j.is_empty()),
+        rsa_kid: column(row, "rsa_kid")?,
         status_list: optional_u32_column(row, "status_list")?,
         status_index: optional_u32_column(row, "status_index")?,
         assertion_json: column(row, "assertion_json")?,
@@ -258,7 +263,7 @@ async fn insert_award_in(
     sqlx::query(concat!(
         "INSERT INTO awards (",
         award_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(award.id.to_string())
     .bind(&award.issuer_slug)
@@ -269,7 +274,7 @@ async fn insert_award_in(
     .bind(&award.recipient_name)
     .bind(&award.credential_id)
     .bind(&award.credential_json)
-    .bind(&award.credential_jwt)
+    .bind(award.credential_jwt.as_deref().unwrap_or(""))
     .bind(award.status_list.map(i64::from))
     .bind(award.status_index.map(i64::from))
     .bind(&award.assertion_json)
@@ -281,6 +286,7 @@ async fn insert_award_in(
     .bind(to_text(award.created_at))
     .bind(award.revoked_at.map(to_text))
     .bind(&award.revocation_reason)
+    .bind(&award.rsa_kid)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -350,31 +356,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)?;
-        let mut stored = Vec::with_capacity(awards.len());
-        for new in awards {
-            if let Some(key) = &new.idempotency_key {
-                let taken: Option<(String,)> = sqlx::query_as(
-                    "SELECT id FROM awards WHERE issuer_slug = ? AND idempotency_key = ?",
-                )
-                .bind(&new.issuer_slug)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                if taken.is_some() {
-                    stored.push(None);
-                    continue;
-                }
-            }
-            stored.push(Some(insert_award_in(&mut tx, new).await?));
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(stored)
+        awards_batch::insert_awards(&self.pool, awards).await
     }
 
     async fn allocate_status_indices(
@@ -1079,5 +1061,52 @@ impl Store for SqliteStore {
         job: &super::NewCarnetBatch,
     ) -> Result<super::CreatedJob, StoreError> {
         jobs::create_carnet_batch(&self.pool, job).await
+    }
+
+    async fn set_signed_form(
+        &self,
+        award_id: Uuid,
+        form: super::Rs256Form,
+        compact: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = match form {
+            super::Rs256Form::VcJwt => {
+                "UPDATE awards SET credential_jwt = ? WHERE id = ? AND credential_jwt = ''"
+            }
+            super::Rs256Form::Ob2Jws => {
+                "UPDATE awards SET assertion_jws = ? WHERE id = ? AND assertion_jws IS NULL AND assertion_json IS NOT NULL"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(compact)
+            .bind(award_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn find_by_idempotency_keys(
+        &self,
+        issuer_slug: &str,
+        keys: &[String],
+    ) -> Result<Vec<Award>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // one JSON array parameter, whatever the number of keys (SQLite limits parameters)
+        let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            award_columns!(),
+            " FROM awards WHERE issuer_slug = ? AND idempotency_key IN \
+              (SELECT value FROM json_each(?))"
+        ))
+        .bind(issuer_slug)
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(award_from_row).collect()
     }
 }

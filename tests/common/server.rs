@@ -86,7 +86,8 @@ impl Server {
         s
     }
 
-    async fn start_with(dir: &Path, base: Option<&str>, extra: &[String]) -> Server {
+    /// A server whose data lives in `dir`, with these extra `carnet serve` arguments.
+    pub async fn start_with(dir: &Path, base: Option<&str>, extra: &[String]) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let base = base.map_or_else(|| addr.clone(), str::to_string);

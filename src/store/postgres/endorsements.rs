@@ -347,13 +347,13 @@ pub(super) async fn replace_award_documents(
     let now = to_micros(Utc::now());
     let mut tx = pool.begin().await.map_err(db_error)?;
     let credential_id: Option<String> = sqlx::query_scalar(
-        "UPDATE awards SET credential_json = $1, credential_jwt = $2, assertion_json = $3, \
-         assertion_jws = $4 WHERE id = $5::uuid AND credential_json = $6 RETURNING credential_id",
+        "UPDATE awards SET credential_json = $1, credential_jwt = NULL, rsa_kid = $2, \
+         assertion_json = $3, assertion_jws = NULL WHERE id = $4::uuid AND credential_json = $5 \
+         RETURNING credential_id",
     )
     .bind(&documents.credential_json)
-    .bind(&documents.credential_jwt)
+    .bind(&documents.rsa_kid)
     .bind(&documents.assertion_json)
-    .bind(&documents.assertion_jws)
     .bind(id.to_string())
     .bind(expected_credential_json)
     .fetch_optional(&mut *tx)

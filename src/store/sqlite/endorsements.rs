@@ -329,13 +329,13 @@ pub(super) async fn replace_award_documents(
     let now = to_text(to_micros(Utc::now()));
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
     let credential_id: Option<String> = sqlx::query_scalar(
-        "UPDATE awards SET credential_json = ?, credential_jwt = ?, assertion_json = ?, \
-         assertion_jws = ? WHERE id = ? AND credential_json = ? RETURNING credential_id",
+        "UPDATE awards SET credential_json = ?, credential_jwt = '', rsa_kid = ?, \
+         assertion_json = ?, assertion_jws = NULL WHERE id = ? AND credential_json = ? \
+         RETURNING credential_id",
     )
     .bind(&documents.credential_json)
-    .bind(&documents.credential_jwt)
+    .bind(&documents.rsa_kid)
     .bind(&documents.assertion_json)
-    .bind(&documents.assertion_jws)
     .bind(id.to_string())
     .bind(expected_credential_json)
     .fetch_optional(&mut *tx)
