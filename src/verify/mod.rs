@@ -408,7 +408,7 @@ impl Verifier {
 
         // Key: `kid` (resolved) or an embedded `jwk` (accepted with a warning: nothing ties it to the issuer).
         let key = if let Some(kid) = decoded.kid() {
-            match self.resolver.rsa_kid(kid).await {
+            match self.resolver.jwt_kid(kid).await {
                 Ok(k) => {
                     checks.push(key_check(kid, &k));
                     Some(k)

@@ -152,7 +152,7 @@ impl Resolver {
     }
 
     /// Resolves a VC-JWT `kid` to a JWK.
-    pub async fn rsa_kid(&self, kid: &str) -> Result<ResolvedKey, ResolveError> {
+    pub async fn jwt_kid(&self, kid: &str) -> Result<ResolvedKey, ResolveError> {
         if let Some(k) = self.local_key(kid) {
             return Ok(k);
         }
