@@ -30,13 +30,14 @@ pub(super) struct SignedPage {
 }
 
 /// Opens a page of pending rows and reserves their awards ([`issue::reserve_many`]: the awards
-/// their keys already gave, in one query; the new ones' status slots, in one transaction). The
-/// database part of a page, run between pages.
+/// their keys already gave, in one query; the new ones' status slots, from `slots`, which takes
+/// them a few pages ahead in one transaction). The database part of a page.
 pub(super) async fn reserve_page(
     app: &App,
     class: &Arc<BadgeClass>,
     job: &BulkJob,
     page: &[PendingBulkRow],
+    slots: &mut issue::SlotPool,
 ) -> Result<ReservedPage, BulkError> {
     let mut outcomes = Vec::with_capacity(page.len());
     let mut requests = Vec::new();
@@ -50,7 +51,8 @@ pub(super) async fn reserve_page(
             Err(outcome) => outcomes.push((row.line, outcome)),
         }
     }
-    let batch = issue::reserve_many(&app.issuer, class, app.store.as_ref(), requests).await?;
+    let batch =
+        issue::reserve_many(&app.issuer, class, app.store.as_ref(), requests, slots).await?;
     Ok(ReservedPage {
         outcomes,
         opened,

@@ -46,6 +46,7 @@ use crate::store::{
     NewBulkRow, NewRowContent, RowError, RowStatus, StoreError,
 };
 
+use crate::issue::SlotPool;
 pub use csv_rows::issue_row;
 use csv_rows::{SignedPage, reserve_page, sign_page, store_page};
 pub use file::{FileProblem, MAX_BULK_BYTES, MAX_ROWS};
@@ -304,58 +305,45 @@ pub async fn run(
             .ok_or(BulkError::NotFound(job_id))?,
     );
     progress(job.counts, job.awards);
-    // A pipeline of two pages: the next page is signed (CPU) while the previous one is stored
-    // and marked (the database).
-    let mut after = 0;
-    let mut signed: Option<SignedPage> = None;
-    loop {
-        let page = store.pending_bulk_rows(job_id, after, PAGE).await?;
-        if let Some(last) = page.last() {
+    // A pipeline: one side reserves (the database: one query, and a transaction every few pages
+    // for the status slots) and signs (the CPU) page after page; the other stores and marks
+    // them (the database), a page behind. Either side stopping stops the other.
+    let (to_store, mut signed_pages) = tokio::sync::mpsc::channel::<SignedPage>(1);
+    let produce = async {
+        let to_store = to_store;
+        let mut slots = SlotPool::ahead(PAGE * 3);
+        let mut after = 0;
+        loop {
+            let page = store.pending_bulk_rows(job_id, after, PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
             after = last.line;
+            let reserved = reserve_page(app, &class, &job, &page, &mut slots).await?;
+            let signed = sign_page(app, &class, reserved, concurrency).await?;
+            if to_store.send(signed).await.is_err() {
+                // the storing side stopped: its error is the one reported
+                return Ok(());
+            }
         }
-        if page.is_empty() && signed.is_none() {
-            break;
-        }
-        // The database part of the next page first (its slots), while nothing else writes: then
-        // its signing (CPU) and the previous page's storing (the database) run side by side.
-        let reserved = if page.is_empty() {
-            None
-        } else {
-            match reserve_page(app, &class, &job, &page).await {
-                Ok(reserved) => Some(reserved),
+    };
+    let consume = async {
+        while let Some(page) = signed_pages.recv().await {
+            let marked = match store_page(app, &class, &job, page).await {
+                Ok(marked) => marked,
                 Err(e) => {
-                    tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
+                    signed_pages.close();
                     return Err(e);
                 }
-            }
-        };
-        let sign = async {
-            match reserved {
-                None => Ok(None),
-                Some(reserved) => sign_page(app, &class, reserved, concurrency)
-                    .await
-                    .map(Some),
-            }
-        };
-        let finish = async {
-            match signed.take() {
-                Some(previous) => store_page(app, &class, &job, previous).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (next, finished) = tokio::join!(sign, finish);
-        let outcome = finished.and_then(|finished| Ok((finished, next?)));
-        let (finished, next) = match outcome {
-            Ok(both) => both,
-            Err(e) => {
-                tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
-                return Err(e);
-            }
-        };
-        if let Some(marked) = finished {
+            };
             progress(marked.counts, marked.awards);
         }
-        signed = next;
+        Ok::<(), BulkError>(())
+    };
+    let (produced, consumed) = tokio::join!(produce, consume);
+    if let Err(e) = consumed.and(produced) {
+        tracing::error!(bulk.job = %job_id, "bulk job {job_id} stopped (it will be resumed): {e}");
+        return Err(e);
     }
     let job = store
         .set_bulk_job_state(job_id, JobState::Done, None)

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -58,8 +58,49 @@ pub async fn sign_many(
     requests: Vec<AwardRequest>,
     parallel: usize,
 ) -> Result<SignedBatch, StoreError> {
-    let reserved = reserve_many(issuer, class, store, requests).await?;
+    let reserved = reserve_many(issuer, class, store, requests, &mut SlotPool::default()).await?;
     sign_reserved(issuer, class, reserved, parallel).await
+}
+
+/// Revocation status slots taken ahead for the next pages of a bulk job: one transaction for
+/// several pages, so that reserving a page seldom waits for the page being stored (SQLite has
+/// one writer). Slots taken and never used (at most `ahead`, when the job ends or stops) stay
+/// unused: a list's bit that no credential names.
+#[derive(Debug, Default)]
+pub struct SlotPool {
+    slots: VecDeque<StatusSlot>,
+    ahead: u32,
+}
+
+impl SlotPool {
+    /// A pool that takes `ahead` slots more than asked whenever it runs short.
+    pub fn ahead(ahead: u32) -> Self {
+        SlotPool {
+            slots: VecDeque::new(),
+            ahead,
+        }
+    }
+
+    /// `n` slots of the issuer's revocation lists, taken from the store when the pool has too few.
+    async fn take(
+        &mut self,
+        issuer: &Issuer,
+        store: &dyn Store,
+        n: usize,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        if self.slots.len() < n {
+            let missing = u32::try_from(n - self.slots.len()).unwrap_or(u32::MAX);
+            let more = store
+                .allocate_status_indices(
+                    issuer.slug(),
+                    StatusPurpose::Revocation,
+                    missing.saturating_add(self.ahead),
+                )
+                .await?;
+            self.slots.extend(more);
+        }
+        Ok(self.slots.drain(..n).collect())
+    }
 }
 
 /// The database part of [`sign_many`]: the awards already given under the requests' keys (one
@@ -70,6 +111,7 @@ pub async fn reserve_many(
     class: &Arc<BadgeClass>,
     store: &dyn Store,
     requests: Vec<AwardRequest>,
+    slots: &mut SlotPool,
 ) -> Result<ReservedBatch, StoreError> {
     let keys: Vec<String> = requests
         .iter()
@@ -131,13 +173,7 @@ pub async fn reserve_many(
             now,
         });
     }
-    let slots = store
-        .allocate_status_indices(
-            issuer.slug(),
-            StatusPurpose::Revocation,
-            u32::try_from(todo.len()).unwrap_or(u32::MAX),
-        )
-        .await?;
+    let slots = slots.take(issuer, store, todo.len()).await?;
     Ok(ReservedBatch {
         results,
         todo: todo.into_iter().zip(slots).collect(),

@@ -24,7 +24,8 @@ mod deferred;
 mod many;
 pub use deferred::{ob2_jws, sign_ob2_jws, sign_vc_jwt, vc_jwt};
 pub use many::{
-    ReservedBatch, SignedBatch, issue_many, reserve_many, sign_many, sign_reserved, store_many,
+    ReservedBatch, SignedBatch, SlotPool, issue_many, reserve_many, sign_many, sign_reserved,
+    store_many,
 };
 
 #[derive(Debug, thiserror::Error)]
