@@ -14,6 +14,7 @@
 //! PostgreSQL keeps no more; both backends then return exactly what they were given.
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
+mod batch;
 mod endorsements;
 mod jobs;
 pub mod postgres;

@@ -5,15 +5,14 @@
 //! same keys meanwhile makes an INSERT fail (unique index): the whole call then fails with a
 //! conflict, nothing stored.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::Utc;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::{db_error, int4};
-use crate::store::{
-    Award, AwardEventKind, NewAward, StatusPurpose, StatusSlot, StoreError, issued_event_detail,
-};
+use crate::store::batch::{Split, highest_slots, keys_by_issuer, split};
+use crate::store::{Award, AwardEventKind, NewAward, StatusPurpose, StatusSlot, StoreError};
 
 /// Awards per INSERT statement: 64 × 22 parameters, far below PostgreSQL's limit (65,535).
 const ROWS_PER_INSERT: usize = 64;
@@ -24,22 +23,8 @@ pub(super) async fn insert_awards(
     awards: &[NewAward],
 ) -> Result<Vec<Option<Award>>, StoreError> {
     let mut tx = pool.begin().await.map_err(db_error)?;
-    let mut taken = taken_keys(&mut tx, awards).await?;
-    let now = Utc::now();
-    let mut stored = Vec::with_capacity(awards.len());
-    let mut new_rows: Vec<(Award, String)> = Vec::with_capacity(awards.len());
-    for new in awards {
-        // taken before, or earlier in this batch
-        if let Some(key) = &new.idempotency_key
-            && !taken.insert((new.issuer_slug.clone(), key.clone()))
-        {
-            stored.push(None);
-            continue;
-        }
-        let award = Award::from_new(new, now);
-        stored.push(Some(award.clone()));
-        new_rows.push((award, issued_event_detail(new)));
-    }
+    let taken = taken_keys(&mut tx, awards).await?;
+    let Split { stored, new_rows } = split(awards, taken, Utc::now());
     check_slots_allocated(&mut tx, new_rows.iter().map(|(a, _)| a)).await?;
     for chunk in new_rows.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Postgres>::new(
@@ -104,14 +89,8 @@ async fn taken_keys(
     tx: &mut sqlx::PgConnection,
     awards: &[NewAward],
 ) -> Result<HashSet<(String, String)>, StoreError> {
-    let mut by_issuer: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for a in awards {
-        if let Some(key) = &a.idempotency_key {
-            by_issuer.entry(&a.issuer_slug).or_default().push(key);
-        }
-    }
     let mut taken = HashSet::new();
-    for (issuer, keys) in by_issuer {
+    for (issuer, keys) in keys_by_issuer(awards) {
         let found: Vec<String> = sqlx::query_scalar(
             "SELECT idempotency_key FROM awards WHERE issuer_slug = $1 \
              AND idempotency_key = ANY($2)",
@@ -132,15 +111,7 @@ async fn check_slots_allocated(
     tx: &mut sqlx::PgConnection,
     awards: impl Iterator<Item = &Award>,
 ) -> Result<(), StoreError> {
-    // the highest slot asked for in each (issuer, list)
-    let mut highest: BTreeMap<(&str, u32), u32> = BTreeMap::new();
-    for a in awards {
-        if let (Some(list), Some(index)) = (a.status_list, a.status_index) {
-            let top = highest.entry((&a.issuer_slug, list)).or_insert(index);
-            *top = (*top).max(index);
-        }
-    }
-    for ((issuer, list), index) in highest {
+    for ((issuer, list), index) in highest_slots(awards) {
         let next: Option<i32> = sqlx::query_scalar(
             "SELECT next_index FROM status_lists \
              WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
