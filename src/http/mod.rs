@@ -8,6 +8,7 @@ mod api;
 mod bulk;
 mod endorse_page;
 mod endorsements;
+mod evidence_access;
 mod html;
 mod ob2;
 mod openapi;
@@ -146,11 +147,14 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             "/api/v1/badge-requests/{id}/resubmit",
             post(requests::resubmit),
         )
-        .route("/evidence/{id}", get(requests::serve_evidence))
-        .route("/api/v1/evidence/{id}/shares", post(requests::create_share))
+        .route("/evidence/{id}", get(evidence_access::serve_evidence))
+        .route(
+            "/api/v1/evidence/{id}/shares",
+            post(evidence_access::create_share),
+        )
         .route(
             "/api/v1/evidence/{id}/shares/{share}",
-            axum::routing::delete(requests::revoke_share),
+            axum::routing::delete(evidence_access::revoke_share),
         )
         .route("/api/v1/bulk-awards/{job}", get(bulk::get))
         .route("/api/v1/carnet-batches", post(bulk::submit_carnets))
