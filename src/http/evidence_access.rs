@@ -48,21 +48,7 @@ pub async fn serve_evidence(
             .map_err(store_error)?
             .ok_or_else(not_found)?;
     }
-    let (file, content) = s
-        .app
-        .store
-        .evidence_content(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(not_found)?;
-    // the issuer's token opens only its own requests' files
-    s.app
-        .store
-        .get_badge_request(file.request_id)
-        .await
-        .map_err(store_error)?
-        .filter(|r| r.issuer_slug == s.app.issuer.slug())
-        .ok_or_else(not_found)?;
+    let (file, content) = own_evidence(&s, id).await?;
     let mut resp = content.into_response();
     let h = resp.headers_mut();
     let value = |v: &str| HeaderValue::from_str(v).map_err(|_| AppError::internal("header"));
@@ -75,11 +61,14 @@ pub async fn serve_evidence(
     Ok(resp)
 }
 
-/// Checks that the evidence file exists and belongs to one of this issuer's requests (several
-/// institutions may share one database).
-async fn own_evidence(s: &HttpState, id: Uuid) -> Result<(), AppError> {
+/// The evidence file and its content, if it exists and belongs to one of this issuer's requests
+/// (several institutions may share one database).
+async fn own_evidence(
+    s: &HttpState,
+    id: Uuid,
+) -> Result<(crate::store::EvidenceFile, Vec<u8>), AppError> {
     let not_found = || AppError::not_found("no such evidence file");
-    let (file, _) = s
+    let (file, content) = s
         .app
         .store
         .evidence_content(id)
@@ -93,7 +82,7 @@ async fn own_evidence(s: &HttpState, id: Uuid) -> Result<(), AppError> {
         .map_err(store_error)?
         .filter(|r| r.issuer_slug == s.app.issuer.slug())
         .ok_or_else(not_found)?;
-    Ok(())
+    Ok((file, content))
 }
 
 /// `POST /api/v1/evidence/{id}/shares`: a share link (the token is shown once).
