@@ -8,6 +8,7 @@ use crate::badge_class::{self, BadgeClass, BadgeClassError};
 use crate::config::{Config, ConfigError};
 use crate::issuer::Issuer;
 use crate::keys::{self, KeyError};
+use crate::own_documents::OwnDocuments;
 use crate::status_publisher::StatusPublisher;
 use crate::store::{self, Store, StoreError};
 use crate::verify::Verifier;
@@ -39,6 +40,8 @@ pub struct App {
     pub verifier: Arc<Verifier>,
     /// The issuer's signed status lists (OB 3.0 revocation).
     pub status: Arc<StatusPublisher>,
+    /// The documents of this instance's awards, read from the store (routes and verifier).
+    pub own: Arc<OwnDocuments>,
 }
 
 impl App {
@@ -80,9 +83,16 @@ impl App {
         }
         let fetcher = Arc::new(Fetcher::new(config.fetch_policy()));
         let status = Arc::new(StatusPublisher::new(issuer.clone(), store.clone()));
+        let classes = Arc::new(classes);
+        let own = Arc::new(OwnDocuments {
+            issuer: issuer.clone(),
+            store: store.clone(),
+            classes: classes.clone(),
+        });
         let verifier = Arc::new(
             Verifier::new(Resolver::new(vec![issuer.clone()], Some(fetcher)))
-                .with_local(status.clone()),
+                .with_local(status.clone())
+                .with_own(own.clone()),
         );
         if issuer.settings.email.is_none() {
             tracing::warn!(
@@ -92,10 +102,11 @@ impl App {
         Ok(App {
             config: Arc::new(config),
             issuer,
-            classes: Arc::new(classes),
+            classes,
             store,
             verifier,
             status,
+            own,
         })
     }
 

@@ -24,6 +24,7 @@ pub mod jsonld;
 pub mod keys;
 pub mod ob2;
 pub mod ob3;
+pub mod own_documents;
 pub mod proof;
 pub mod recipient;
 pub mod referentiel;

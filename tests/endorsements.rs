@@ -824,7 +824,7 @@ async fn a_class_that_requires_endorsements_is_not_approved_before_they_are_in()
 }
 
 #[tokio::test]
-async fn a_tampered_endorsement_makes_the_badge_invalid_even_when_the_issuer_signs_again() {
+async fn a_tampered_endorsement_is_shown_not_verified_even_when_the_issuer_signs_again() {
     let s = Server::new().await;
     let award = s.issue().await;
     let award_id = award["id"].as_str().unwrap().to_owned();
@@ -858,10 +858,15 @@ async fn a_tampered_endorsement_makes_the_badge_invalid_even_when_the_issuer_sig
     let mut unsigned = tampered.clone();
     unsigned.as_object_mut().unwrap().remove("proof");
     let resigned = carnet::issue::sign(&s.app.issuer, &unsigned, Utc::now()).unwrap();
-    let report = s
-        .verify(JSON, serde_json::to_vec(&resigned.json).unwrap(), None)
-        .await;
-    assert_eq!(report["verdict"], "invalid", "{report:#}");
+    let resigned_bytes = serde_json::to_vec(&resigned.json).unwrap();
+    // the strict profile: the failing endorsement decides
+    let strict = s.verify_strict(JSON, resigned_bytes.clone()).await;
+    assert_eq!(strict["verdict"], "invalid", "{strict:#}");
+    assert_eq!(strict["deciding"], "endorsement", "{strict:#}");
+    // the default profile: the badge is authentic and in force, its own signature covers the
+    // endorsement, which is shown as not verified
+    let report = s.verify(JSON, resigned_bytes, None).await;
+    assert_eq!(report["verdict"], "valid", "{report:#}");
     assert!(
         check(&report, "proof")
             .iter()
@@ -885,10 +890,16 @@ async fn a_tampered_endorsement_makes_the_badge_invalid_even_when_the_issuer_sig
     moved.as_object_mut().unwrap().remove("proof");
     moved["endorsement"] = json!([credential["endorsement"][0]]);
     let resigned = carnet::issue::sign(&s.app.issuer, &moved, Utc::now()).unwrap();
-    let report = s
-        .verify(JSON, serde_json::to_vec(&resigned.json).unwrap(), None)
-        .await;
-    assert_eq!(report["verdict"], "invalid", "{report:#}");
+    let resigned_bytes = serde_json::to_vec(&resigned.json).unwrap();
+    let strict = s.verify_strict(JSON, resigned_bytes.clone()).await;
+    assert_eq!(strict["verdict"], "invalid", "{strict:#}");
+    let report = s.verify(JSON, resigned_bytes, None).await;
+    assert_eq!(report["verdict"], "valid", "{report:#}");
+    assert_eq!(
+        check(&report, "endorsement")[0]["status"],
+        "fail",
+        "{report:#}"
+    );
     assert!(
         check(&report, "endorsement")[0]["message"]["en"]
             .as_str()

@@ -3,14 +3,22 @@
 //! Source: 1EdTech/digital-credentials-public-validator @38254719cf0a,
 //! `inspector-vc/src/test/resources/ob30/` (OB30Tests.java, Endorsement30Tests.java).
 //!
+//! The table holds under the strict profile (`carnet verify --strict`), which judges by 1EdTech's
+//! rules. Under the default profile, which judges whether a badge is authentic and in force and
+//! reports data-model departures as warnings, the outcomes are the same except for the samples in
+//! [`DEFAULT_PROFILE_DIFFERS`] — none today: each `simple-err-*` sample was edited after signing
+//! into a type or property no context defines, which strict JSON-LD expansion drops, so it is not
+//! covered by the signature (`jsonld` decides), or breaks its key, dates or proof; none departs
+//! from the data model alone.
+//!
 //! The verifier runs offline: the samples' issuers (example.com, ...) are not reachable, so keys
 //! come from did:key or from the `#z6Mk…` / `#zDna…` fragment (reported with a warning, not confirmed).
 
 use std::path::{Path, PathBuf};
 
-use carnet::verify::Verifier;
-use carnet::verify::report::{Report, Status, Verdict};
+use carnet::verify::report::{Profile, Report, Status, Verdict};
 use carnet::verify::resolve::Resolver;
+use carnet::verify::{Options, Verifier};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -95,6 +103,10 @@ const TABLE: &[(&str, Expect)] = &[
     ),
 ];
 
+/// Samples whose outcome differs under the default profile, and why. Every other sample gets the
+/// same verdict in both profiles.
+const DEFAULT_PROFILE_DIFFERS: &[(&str, Expect, &str)] = &[];
+
 /// The 1EdTech status list, answered from the sample folder instead of GitHub.
 struct SampleDocuments(PathBuf);
 
@@ -155,27 +167,41 @@ async fn every_1edtech_ob3_sample_gets_its_expected_outcome() {
     let verifier = Verifier::new(Resolver::new(vec![], None))
         .with_local(std::sync::Arc::new(SampleDocuments(dir.clone())));
     let mut wrong = Vec::new();
-    for (file, expect) in TABLE {
+    for (file, strict_expect) in TABLE {
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let report = verifier.verify_bytes(&bytes, None).await;
-        let ok = match expect {
-            Expect::Valid => report.verdict == Verdict::Valid,
-            Expect::Warning => report.verdict == Verdict::Valid && report.has_warnings(),
-            Expect::Invalid => report.verdict == Verdict::Invalid,
-        };
-        eprintln!(
-            "{} {file}: expected {expect:?}, got {:?}{}\n      {}",
-            if ok { "ok  " } else { "FAIL" },
-            report.verdict,
-            if report.has_warnings() {
-                " (with warnings)"
-            } else {
-                ""
-            },
-            describe(&report)
-        );
-        if !ok {
-            wrong.push(*file);
+        let default_expect = DEFAULT_PROFILE_DIFFERS
+            .iter()
+            .find(|(f, _, _)| f == file)
+            .map_or(*strict_expect, |(_, e, _)| *e);
+        for (profile, expect) in [
+            (Profile::Strict, *strict_expect),
+            (Profile::Default, default_expect),
+        ] {
+            let options = Options {
+                recipient: None,
+                profile,
+            };
+            let report = verifier.verify_bytes_with(&bytes, options).await;
+            let ok = match expect {
+                Expect::Valid => report.verdict == Verdict::Valid,
+                Expect::Warning => report.verdict == Verdict::Valid && report.has_warnings(),
+                Expect::Invalid => report.verdict == Verdict::Invalid,
+            };
+            eprintln!(
+                "{} {profile:?} {file}: expected {expect:?}, got {:?}{} (deciding: {:?})\n      {}",
+                if ok { "ok  " } else { "FAIL" },
+                report.verdict,
+                if report.has_warnings() {
+                    " (with warnings)"
+                } else {
+                    ""
+                },
+                report.deciding,
+                describe(&report)
+            );
+            if !ok {
+                wrong.push(format!("{file} ({profile:?})"));
+            }
         }
     }
     assert!(

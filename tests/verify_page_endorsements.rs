@@ -159,7 +159,7 @@ async fn each_endorsement_is_shown_with_its_check_and_what_carnet_did_not_check(
     assert!(!paul.contains("Organisation"), "{paul}");
     assert!(!fr.contains("<b>Durand"));
     // each one's check, and the page stays within its budget
-    assert!(fr.contains("(endorsement)"));
+    assert!(fr.contains("(endorsement, endorsement[0])"), "{fr}");
     let without_image = fr.len()
         - fr.find("base64,")
             .map_or(0, |i| fr[i..].find('"').unwrap_or(0));

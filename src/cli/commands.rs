@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::*;
+use crate::verify::report::{Section, reason};
 
 /// The OB 2.0 file of an award: `.png`/`.svg` baked (JWS when signed, the assertion when hosted),
 /// `.json` the hosted assertion, `.jwt` the signed one.
@@ -170,6 +171,7 @@ pub(super) async fn run_verify(
     json: bool,
     lang: Lang,
     offline: bool,
+    profile: Profile,
 ) -> ExitCode {
     let bytes = match read_bounded(file) {
         Ok(b) => b,
@@ -179,7 +181,11 @@ pub(super) async fn run_verify(
         Ok(v) => v,
         Err(code) => return code,
     };
-    let report = verifier.verify_bytes(&bytes, recipient.as_deref()).await;
+    let options = crate::verify::Options {
+        recipient: recipient.as_deref(),
+        profile,
+    };
+    let report = verifier.verify_bytes_with(&bytes, options).await;
     if json {
         println!(
             "{}",
@@ -195,17 +201,48 @@ pub(super) async fn run_verify(
     }
 }
 
+/// The report as a person reads it: the verdict, the check that decided it, then every check by
+/// section (authenticity, in force, conformance, endorsements).
 pub(super) fn print_report(report: &Report, lang: Lang) {
     let fr = lang == Lang::Fr;
-    let headline = match (report.verdict, fr) {
-        (Verdict::Valid, true) => "✔ Ce badge est authentique et valable.",
-        (Verdict::Valid, false) => "✔ This badge is authentic and valid.",
-        (Verdict::Invalid, true) => "✘ Ce badge n'est pas valable.",
-        (Verdict::Invalid, false) => "✘ This badge is not valid.",
-        (Verdict::Indeterminate, true) => "? carnet n'a pas pu vérifier ce badge.",
-        (Verdict::Indeterminate, false) => "? carnet could not check this badge.",
+    let headline = match (report.verdict, report.reason, fr) {
+        (Verdict::Valid, _, true) => "✔ Ce badge est authentique et valable.",
+        (Verdict::Valid, _, false) => "✔ This badge is authentic and valid.",
+        (Verdict::Invalid, Some(reason::REVOKED), true) => {
+            "✘ Ce badge a été retiré par son émetteur."
+        }
+        (Verdict::Invalid, Some(reason::REVOKED), false) => {
+            "✘ This badge was withdrawn by its issuer."
+        }
+        (Verdict::Invalid, Some(reason::SUSPENDED), true) => {
+            "✘ Ce badge est suspendu par son émetteur."
+        }
+        (Verdict::Invalid, Some(reason::SUSPENDED), false) => {
+            "✘ This badge is suspended by its issuer."
+        }
+        (Verdict::Invalid, Some(reason::EXPIRED), true) => {
+            "✘ Ce badge n'est plus valable : il a expiré."
+        }
+        (Verdict::Invalid, Some(reason::EXPIRED), false) => {
+            "✘ This badge is no longer valid: it expired."
+        }
+        (Verdict::Invalid, _, true) => "✘ Ce badge n'est pas valable.",
+        (Verdict::Invalid, _, false) => "✘ This badge is not valid.",
+        (Verdict::Indeterminate, _, true) => "? carnet n'a pas pu vérifier ce badge.",
+        (Verdict::Indeterminate, _, false) => "? carnet could not check this badge.",
     };
     println!("{headline}");
+    if let Some(c) = report.deciding_check() {
+        let msg = if fr { &c.message.fr } else { &c.message.en };
+        println!(
+            "  {} {msg}",
+            if fr {
+                "Ce qui décide :"
+            } else {
+                "What decides:"
+            }
+        );
+    }
     if let Some(s) = &report.summary {
         if let Some(n) = s.achievement_name.as_ref().or(s.name.as_ref()) {
             println!("  Badge: {n}");
@@ -214,12 +251,29 @@ pub(super) fn print_report(report: &Report, lang: Lang) {
             println!("  {}: {i}", if fr { "Donné par" } else { "Issued by" });
         }
     }
+    let mut section = None;
     for c in &report.checks {
-        let mark = match c.status {
-            Status::Pass => "ok",
-            Status::Fail => "ÉCHEC",
-            Status::Warn => "attention",
-            Status::Unknown => "?",
+        if section != Some(c.section) {
+            section = Some(c.section);
+            let title = match (c.section, fr) {
+                (Section::Authenticity, true) => "Authenticité",
+                (Section::Authenticity, false) => "Authenticity",
+                (Section::InForce, true) => "En vigueur",
+                (Section::InForce, false) => "In force",
+                (Section::Conformance, true) => "Conformité à la norme",
+                (Section::Conformance, false) => "Conformance to the standard",
+                (Section::Endorsement, true) => "Recommandations",
+                (Section::Endorsement, false) => "Endorsements",
+            };
+            println!("{title}");
+        }
+        let mark = match (c.status, fr) {
+            (Status::Pass, _) => "ok",
+            (Status::Fail, true) => "ÉCHEC",
+            (Status::Fail, false) => "FAILED",
+            (Status::Warn, true) => "attention",
+            (Status::Warn, false) => "warning",
+            (Status::Unknown, _) => "?",
         };
         let msg = if fr { &c.message.fr } else { &c.message.en };
         let path = c

@@ -24,7 +24,7 @@ use crate::config::{ServeSettings, Settings};
 use crate::issue::{AwardRequest, issue};
 use crate::ob3::credential::AwardDetails;
 use crate::recipient::Email;
-use crate::verify::report::{Report, Status, Verdict};
+use crate::verify::report::{Profile, Report, Status, Verdict};
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +92,10 @@ enum Command {
         /// Never use the network (keys of other issuers are then "could not check").
         #[arg(long)]
         offline: bool,
+        /// Judge by the 1EdTech rules: a departure from the Open Badges data model makes the
+        /// badge invalid (by default it is a warning, and only authenticity and validity decide).
+        #[arg(long)]
+        strict: bool,
     },
     /// Bake a signed credential (JSON or JWT file) into a PNG or SVG image.
     Bake {
@@ -424,7 +428,24 @@ pub async fn run() -> ExitCode {
             json,
             lang,
             offline,
-        } => run_verify(&cli.settings, &file, recipient, json, lang, offline).await,
+            strict,
+        } => {
+            let profile = if strict {
+                Profile::Strict
+            } else {
+                Profile::Default
+            };
+            run_verify(
+                &cli.settings,
+                &file,
+                recipient,
+                json,
+                lang,
+                offline,
+                profile,
+            )
+            .await
+        }
         Command::Bake {
             credential,
             image,

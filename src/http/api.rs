@@ -15,6 +15,8 @@ use crate::issue::{AwardRequest, IssueError, issue};
 use crate::ob3::credential::AwardDetails;
 use crate::recipient::Email;
 use crate::store::Award;
+use crate::verify::Options;
+use crate::verify::report::Profile;
 
 pub(super) fn body_error(e: BytesRejection) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -187,6 +189,9 @@ pub struct VerifyQuery {
     /// The email the badge should have been given to (prefer the `X-Recipient-Email` header: query
     /// strings end up in logs).
     recipient: Option<String>,
+    /// `default` (authentic and in force is valid; data-model deviations are warnings) or
+    /// `strict` (the 1EdTech rules: a conformance failure makes the badge invalid).
+    profile: Option<String>,
 }
 
 /// `POST /api/v1/verify`: the body is a PNG, an SVG, a JSON credential or a compact JWS.
@@ -197,6 +202,12 @@ pub async fn verify(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
+    let profile: Profile = match q.profile.as_deref() {
+        None => Profile::Default,
+        Some(p) => p
+            .parse()
+            .map_err(|e: String| AppError::bad_request(e).field("profile"))?,
+    };
     let body = body.map_err(body_error)?;
     if body.is_empty() {
         return Err(AppError::bad_request(
@@ -239,18 +250,18 @@ pub async fn verify(
     // credential or a baked image), as a QR code gives it.
     if let Some(link) = link_request(mime, &body)? {
         recipient = recipient.or(link.recipient);
-        let report = s
-            .app
-            .verifier
-            .verify_url(&link.url, recipient.as_deref())
-            .await;
+        let options = Options {
+            recipient: recipient.as_deref(),
+            profile,
+        };
+        let report = s.app.verifier.verify_url_with(&link.url, options).await;
         return Ok(axum::Json(report).into_response());
     }
-    let report = s
-        .app
-        .verifier
-        .verify_bytes(&body, recipient.as_deref())
-        .await;
+    let options = Options {
+        recipient: recipient.as_deref(),
+        profile,
+    };
+    let report = s.app.verifier.verify_bytes_with(&body, options).await;
     Ok(axum::Json(report).into_response())
 }
 

@@ -2,14 +2,18 @@
 //! credentials), the issuing API (bearer token) and the verification endpoint.
 //!
 //! Errors use one JSON shape, RFC 9457 problem details:
-//! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`.
+//! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`;
+//! outside `/api/`, a browser gets them as a page in its language (`error_page.rs`).
 
 mod api;
 mod bulk;
+mod credential_page;
 mod endorse_page;
 mod endorsements;
+mod error_page;
 mod evidence_access;
 mod html;
+mod i18n;
 mod ob2;
 mod openapi;
 mod proposals;
@@ -191,6 +195,11 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler failed").into_response()
         }))
+        // every error, the panic's included: a page for browsers, problem JSON for programs
+        .layer(axum::middleware::from_fn_with_state(
+            html::Site::of(&state),
+            error_page::negotiate,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -285,13 +294,9 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
-/// Does the client prefer HTML (a browser) over JSON?
+/// Does the client prefer HTML (a browser) over JSON? The same rule as the error pages.
 pub fn wants_html(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    accept.contains("text/html") && !accept.contains("json")
+    error_page::prefers_html(headers)
 }
 
 /// Serves until `shutdown` resolves.

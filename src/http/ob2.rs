@@ -6,13 +6,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::public::{check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState};
 use crate::bake::{self, Keyword, SvgPayload};
 use crate::ob2::{self, Ob2Error, Ob2Urls};
+use crate::own_documents::OwnError;
 
 const OB2_JSON: &str = "application/ld+json";
 
@@ -53,18 +53,8 @@ pub async fn revocation_list(
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     check_issuer(&s, &slug)?;
-    let revoked: Vec<ob2::RevokedAward> = s
-        .app
-        .store
-        .revoked_awards(&slug)
-        .await?
-        .into_iter()
-        .map(|r| ob2::RevokedAward {
-            award_id: r.id,
-            reason: r.reason,
-        })
-        .collect();
-    let mut resp = json_ld(ob2::revocation_list(&s.app.issuer, &revoked), OB2_JSON);
+    let list = s.app.own.ob2_revocation_list().await.map_err(own_error)?;
+    let mut resp = json_ld(list, OB2_JSON);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(resp)
@@ -74,26 +64,24 @@ pub async fn badge_class(
     State(s): State<HttpState>,
     Path((slug, version)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    if let Some(class) = s.app.class(&slug)
-        && ob2::badge_class_version(class) == version
-    {
-        return Ok(json_ld(ob2::badge_class(&s.app.issuer, class), OB2_JSON));
-    }
-    // An older wording an award was issued under.
-    let kept = s
+    let doc = s
         .app
-        .store
-        .badge_class_version(s.app.issuer.slug(), &slug, &version)
-        .await?;
-    let doc: Value = kept
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| AppError::internal(e.to_string()))?
+        .own
+        .ob2_badge_class(&slug, &version)
+        .await
+        .map_err(own_error)?
         .ok_or_else(|| {
             AppError::not_found(format!("no version {version} of badge class \"{slug}\""))
         })?;
     Ok(json_ld(doc, OB2_JSON))
+}
+
+fn own_error(e: OwnError) -> AppError {
+    match e {
+        OwnError::Store(e) => e.into(),
+        OwnError::Ob2(e) => ob2_error(e),
+        OwnError::Stored(e) => AppError::internal(e),
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]

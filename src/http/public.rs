@@ -3,13 +3,16 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::html::{escape, markdown, page};
+use super::error_page::prefers_html;
+use super::html::{PageRequest, Shell, markdown, render};
+use super::i18n::Lang;
 use super::{AppError, HttpState, wants_html};
-use crate::ob3::credential::{achievement, achievement_id};
+use crate::badge_class::BadgeClass;
+use crate::ob3::credential::achievement;
 
 pub(super) fn json_ld(value: Value, content_type: &'static str) -> Response {
     with_json_ld_headers(axum::Json(value).into_response(), content_type)
@@ -30,26 +33,43 @@ fn with_json_ld_headers(mut resp: Response, content_type: &'static str) -> Respo
     resp
 }
 
-pub async fn home(State(s): State<HttpState>) -> Html<String> {
-    let issuer = &s.app.issuer;
-    let mut classes = String::new();
-    for c in s.app.classes.values() {
-        classes.push_str(&format!(
-            "<li><a href=\"{}\">{}</a></li>",
-            escape(&achievement_id(&issuer.base_url, c)),
-            escape(&c.name)
-        ));
-    }
-    Html(page(
-        "fr",
-        "carnet",
-        &format!(
-            "<h1>{}</h1><p>Cette institution donne des badges numériques (Open Badges).</p>\
-             <h2>Les badges</h2><ul>{classes}</ul><p><a href=\"{}\">Qui donne ces badges ?</a></p>",
-            escape(&issuer.settings.name),
-            escape(&issuer.id())
-        ),
-    ))
+/// A badge class in a list: its page, its name and the language it is written in.
+struct ClassLink {
+    path: String,
+    name: String,
+    language: String,
+}
+
+fn class_links(s: &HttpState) -> Vec<ClassLink> {
+    s.app
+        .classes
+        .values()
+        .map(|c| ClassLink {
+            path: format!("/badge-classes/{}", c.slug),
+            name: c.name.clone(),
+            language: c.language.clone(),
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    shell: Shell,
+    description: Option<String>,
+    classes: Vec<ClassLink>,
+}
+
+/// `GET /`: who this institution is, its badges, and where to verify one.
+pub async fn home(State(s): State<HttpState>, page: PageRequest) -> Response {
+    render(
+        StatusCode::OK,
+        &HomePage {
+            shell: page.shell(&s, page.lang.msg("home.title")),
+            description: s.app.issuer.settings.description.clone(),
+            classes: class_links(&s),
+        },
+    )
 }
 
 pub async fn health(State(s): State<HttpState>) -> Result<axum::Json<Value>, AppError> {
@@ -71,34 +91,50 @@ pub(super) fn check_issuer(s: &HttpState, slug: &str) -> Result<(), AppError> {
     }
 }
 
+#[derive(askama::Template)]
+#[template(path = "issuer.html")]
+struct IssuerPage {
+    shell: Shell,
+    image: Option<String>,
+    logo_alt: String,
+    description: Option<String>,
+    website: Option<String>,
+    email: Option<String>,
+    classes: Vec<ClassLink>,
+    did: String,
+    did_document: String,
+    jwks: String,
+    ob2_profile: String,
+}
+
+/// `GET /issuers/{slug}`: the Profile (and controller document) for programs; for a browser, who
+/// the institution is and its badges, then where its public keys are.
 pub async fn issuer_profile(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, AppError> {
     check_issuer(&s, &slug)?;
     let issuer = &s.app.issuer;
-    if wants_html(&headers) {
+    if prefers_html(&headers) {
         let st = &issuer.settings;
-        let mut body = format!("<h1>{}</h1>", escape(&st.name));
-        if let Some(d) = &st.description {
-            body.push_str(&format!("<p>{}</p>", escape(d)));
-        }
-        if let Some(u) = &st.url {
-            body.push_str(&format!("<p>Site : <a href=\"{0}\">{0}</a></p>", escape(u)));
-        }
-        if let Some(e) = &st.email {
-            body.push_str(&format!(
-                "<p>Contact : <a href=\"mailto:{0}\">{0}</a></p>",
-                escape(e)
-            ));
-        }
-        body.push_str(&format!(
-            "<p class=\"note\">Clés publiques : <a href=\"{}\">document DID</a>, <a href=\"{}\">JWKS</a>.</p>",
-            escape(&issuer.did_document_url()),
-            escape(&format!("{}/.well-known/jwks.json", issuer.base_url))
+        return Ok(render(
+            StatusCode::OK,
+            &IssuerPage {
+                shell: page.shell(&s, st.name.clone()),
+                image: st.image.clone(),
+                logo_alt: page.lang.fill("issuer.logo_alt", &[("name", &st.name)]),
+                description: st.description.clone(),
+                website: st.url.clone(),
+                email: st.email.clone(),
+                classes: class_links(&s),
+                did: issuer.did(),
+                did_document: issuer.did_document_url(),
+                jwks: format!("{}/.well-known/jwks.json", issuer.base_url),
+                ob2_profile: format!("{}/ob2/issuers/{}", issuer.base_url, issuer.slug()),
+            },
         ));
-        return Ok(Html(page("fr", &st.name, &body)).into_response());
     }
     Ok(json_ld(issuer.profile_document(), "application/ld+json"))
 }
@@ -124,66 +160,65 @@ pub async fn key(
     Ok(json_ld(jwk, "application/jwk+json"))
 }
 
+#[derive(askama::Template)]
+#[template(path = "badge_class.html")]
+struct BadgeClassPage<'a> {
+    shell: Shell,
+    class: &'a BadgeClass,
+    /// The class's language when the page is in the other one (`lang` on its name).
+    other_lang: Option<&'a str>,
+    image: String,
+    image_alt: &'a str,
+    // the class's Markdown texts, as HTML (escaped by `markdown`)
+    for_whom: String,
+    description: String,
+    criteria: String,
+    evidence: String,
+    /// Each award rule: its anchor (the credential's alignments point to it) and its sentence.
+    rules: Vec<(String, String)>,
+}
+
+/// `GET /badge-classes/{slug}`: the Achievement for programs; for a browser, what the badge
+/// shows, for whom, what to do, and the competences it recognises.
 pub async fn badge_class(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, AppError> {
     let class = s
         .app
         .class(&slug)
         .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
     let base = &s.app.issuer.base_url;
-    if wants_html(&headers) {
-        let mut body = format!(
-            "<h1>{}</h1><img src=\"{}/image.png\" alt=\"{}\">\
-             <h2>Pour qui ?</h2>{}<h2>Ce que le badge montre</h2>{}<h2 id=\"criteria\">Ce que je dois faire</h2>{}\
-             <h2>Les preuves</h2>{}<h2>Qui peut me recommander ?</h2><ul>{}</ul>",
-            escape(&class.name),
-            escape(&achievement_id(base, class)),
-            escape(class.image_caption.as_deref().unwrap_or(&class.name)),
-            markdown(&class.for_whom),
-            markdown(&class.description),
-            markdown(&class.criteria),
-            markdown(&class.evidence_expected),
-            class
-                .endorsers
-                .iter()
-                .map(|w| format!("<li>{}</li>", escape(w)))
-                .collect::<String>(),
-        );
-        if !class.alignments.is_empty() {
-            body.push_str("<h2>Compétences liées</h2><ul>");
-            for (i, a) in class.alignments.iter().enumerate() {
-                body.push_str(&format!(
-                    "<li id=\"alignment-{}\">{} {} : {}{}</li>",
-                    i + 1,
-                    escape(&a.framework),
-                    escape(a.target_code.as_deref().unwrap_or("")),
-                    escape(&a.target_name),
-                    a.level
-                        .as_ref()
-                        .map(|l| format!(" ({})", escape(l)))
-                        .unwrap_or_default()
-                ));
-            }
-            body.push_str("</ul>");
-        }
-        if !class.rules.is_empty() {
-            body.push_str("<h2>Les compétences reconnues</h2><ul>");
-            for rule in &class.rules {
-                body.push_str(&format!(
-                    "<li id=\"{}\">{}</li>",
-                    escape(&crate::ob3::recognition::competence_anchor(
-                        &rule.referentiel,
-                        &rule.competence
-                    )),
-                    escape(&rule_sentence(rule))
-                ));
-            }
-            body.push_str("</ul>");
-        }
-        return Ok(Html(page(&class.language, &class.name, &body)).into_response());
+    if prefers_html(&headers) {
+        return Ok(render(
+            StatusCode::OK,
+            &BadgeClassPage {
+                shell: page.shell(&s, class.name.clone()),
+                class,
+                other_lang: Some(class.language.as_str()).filter(|l| *l != page.lang.code()),
+                image: format!("/badge-classes/{}/image.png", class.slug),
+                image_alt: class.image_caption.as_deref().unwrap_or(&class.name),
+                for_whom: markdown(&class.for_whom),
+                description: markdown(&class.description),
+                criteria: markdown(&class.criteria),
+                evidence: markdown(&class.evidence_expected),
+                rules: class
+                    .rules
+                    .iter()
+                    .map(|rule| {
+                        (
+                            crate::ob3::recognition::competence_anchor(
+                                &rule.referentiel,
+                                &rule.competence,
+                            ),
+                            rule_sentence(page.lang, rule),
+                        )
+                    })
+                    .collect(),
+            },
+        ));
     }
     let mut doc = json!({"@context": [crate::issuer::VC_V2_CONTEXT, crate::issuer::OB3_CONTEXT]});
     for (k, v) in achievement(base, class).as_object().expect("object") {
@@ -193,30 +228,29 @@ pub async fn badge_class(
     Ok(json_ld(doc, "application/ld+json"))
 }
 
-/// A rule in one sentence: « Référentiel rectec, compétence 1 : au moins « cercle-2 », réponse
+/// A rule in one sentence: « Référentiel rectec, compétence 1, niveau cercle-2 au moins, réponse
 /// « je fais », validée par un jury. »
-fn rule_sentence(rule: &crate::award_rules::Rule) -> String {
+fn rule_sentence(lang: Lang, rule: &crate::award_rules::Rule) -> String {
     use crate::referentiel::carnet::{Answer, Recognition};
-    let mut text = format!(
-        "Référentiel {}{}, compétence {}",
-        rule.referentiel,
-        rule.version
-            .as_ref()
-            .map(|v| format!(" (version {v})"))
-            .unwrap_or_default(),
-        rule.competence
+    let mut text = lang.fill(
+        "class.rule.referentiel",
+        &[("referentiel", &rule.referentiel)],
     );
-    if let Some(level) = &rule.minimum_level {
-        text.push_str(&format!(", niveau {level} au moins"));
+    if let Some(v) = &rule.version {
+        text.push_str(&lang.fill("class.rule.version", &[("version", v)]));
     }
-    text.push_str(match rule.answer {
-        Answer::JeFaisEnPartie => ", réponse « je fais » ou « je fais en partie »",
-        _ => ", réponse « je fais »",
-    });
-    text.push_str(match rule.recognition {
-        Recognition::Declared => ", validée par un jury ou déclarée.",
-        Recognition::Validated => ", validée par un jury.",
-    });
+    text.push_str(&lang.fill("class.rule.competence", &[("competence", &rule.competence)]));
+    if let Some(level) = &rule.minimum_level {
+        text.push_str(&lang.fill("class.rule.level", &[("level", level)]));
+    }
+    text.push_str(lang.msg(match rule.answer {
+        Answer::JeFaisEnPartie => "class.rule.answer_partial",
+        _ => "class.rule.answer_full",
+    }));
+    text.push_str(lang.msg(match rule.recognition {
+        Recognition::Declared => "class.rule.declared",
+        Recognition::Validated => "class.rule.validated",
+    }));
     text
 }
 
@@ -247,6 +281,7 @@ pub async fn credential(
     Path(file): Path<String>,
     query: Result<Query<ImageQuery>, QueryRejection>,
     headers: HeaderMap,
+    page: super::html::PageRequest,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
     let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
@@ -279,11 +314,15 @@ pub async fn credential(
         "html" => {
             let v: Value = serde_json::from_str(&award.credential_json)
                 .map_err(|e| AppError::internal(e.to_string()))?;
-            Ok(Html(credential_page(
+            let class_href = class.map(|c| format!("/badge-classes/{}", c.slug));
+            Ok(super::credential_page::render_page(
+                &page,
+                &super::html::Site::of(&s),
+                &award,
                 &v,
-                &format!("{}/credentials/{}", s.app.issuer.base_url, award.id),
+                &crate::ob3::credential::credential_url(&s.app.issuer.base_url, award.id),
+                class_href,
             ))
-            .into_response())
         }
         "jwt" => Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -324,7 +363,7 @@ pub async fn credential(
                     "image/svg+xml",
                 )
             };
-            Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+            Ok(cacheable_image(&headers, content_type, bytes))
         }
         _ => Err(AppError::not_found(
             "unknown format: use .json, .jwt, .png or .svg",
@@ -332,73 +371,37 @@ pub async fn credential(
     }
 }
 
-/// A plain page for people who open a credential's link: what the badge is, who gave it, when, and
-/// the files to download. Short sentences (FALC), French.
-fn credential_page(cred: &Value, base: &str) -> String {
-    let text = |p: &str| cred.pointer(p).and_then(Value::as_str).unwrap_or("");
-    let date = |p: &str| {
-        chrono::DateTime::parse_from_rfc3339(text(p))
-            .map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_default()
-    };
-    let name = cred
-        .pointer("/credentialSubject/identifier")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|i| i.get("identityType").and_then(Value::as_str) == Some("name"))
-        .and_then(|i| i.get("identityHash").and_then(Value::as_str));
-    let mut body = format!(
-        "<h1>{}</h1><img src=\"{base}.png\" alt=\"{}\">",
-        escape(text("/name")),
-        escape(text("/credentialSubject/achievement/image/caption"))
+/// A badge image with its cache headers: kept an hour, then revalidated by its `ETag` (an
+/// endorsement re-signs the badge, so the image may change; a withdrawal does not change it, the
+/// status list says it).
+fn cacheable_image(headers: &HeaderMap, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&bytes);
+    let etag = format!(
+        "\"{}\"",
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
-    body.push_str(&format!(
-        "<p>Ce badge a été donné{} par <strong>{}</strong> le {}.</p>",
-        name.map(|n| format!(" à <strong>{}</strong>", escape(n)))
-            .unwrap_or_default(),
-        escape(text("/issuer/name")),
-        date("/validFrom")
-    ));
-    if cred.get("validUntil").is_some() {
-        body.push_str(&format!(
-            "<p>Il est valable jusqu'au {}.</p>",
-            date("/validUntil")
-        ));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
     }
-    body.push_str(&format!(
-        "<h2>Ce que j'ai montré</h2>{}",
-        markdown(text("/credentialSubject/achievement/criteria/narrative"))
-    ));
-    for evidence in cred
-        .get("evidence")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let title = evidence
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("La preuve");
-        body.push_str(&format!("<h2>{}</h2>", escape(title)));
-        if let Some(n) = evidence.get("narrative").and_then(Value::as_str) {
-            body.push_str(&markdown(n));
-        }
-        if let Some(u) = evidence.get("id").and_then(Value::as_str) {
-            body.push_str(&format!(
-                "<p><a href=\"{0}\">Voir la preuve</a></p>",
-                escape(u)
-            ));
-        }
-    }
-    body.push_str(&format!(
-        "<h2>Télécharger</h2><ul><li><a href=\"{base}.png\">L'image du badge (PNG)</a></li>\
-         <li><a href=\"{base}.svg\">L'image du badge (SVG)</a></li>\
-         <li><a href=\"{base}.json\">Le badge signé (JSON, Open Badges 3.0)</a></li>\
-         <li><a href=\"{base}.jwt\">Le badge signé (JWT)</a></li></ul>\
-         <p class=\"note\">Pour vérifier ce badge : <code>POST /api/v1/verify</code> avec l'image.</p>"
-    ));
-    page("fr", text("/name"), &body)
+    resp
 }
 
 /// `GET /issuers/{slug}/status/{purpose}/{list}`: the signed BitstringStatusListCredential.

@@ -8,7 +8,7 @@ use super::verify_page::Lang;
 use crate::endorsement::MAX_RECOMMENDATION;
 use crate::endorsement::profile::{declared, made_by_carnet};
 use crate::verify::report::{
-    Check, EndorsementSummary, Report, Status, Summary, Verdict, check_id, reason,
+    Check, EndorsementSummary, Profile, Report, Section, Status, Summary, Verdict, check_id, reason,
 };
 
 /// The plain sentence that opens the answer, and the CSS class of its box.
@@ -24,12 +24,8 @@ pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
         (None, Lang::Fr) => format!("{fr} son émetteur"),
         (None, Lang::En) => format!("{en} its issuer"),
     };
-    let failed_with = |r: &str| {
-        report
-            .checks
-            .iter()
-            .find(|c| c.status == Status::Fail && c.reason == Some(r))
-    };
+    let deciding = report.deciding_check();
+    let decided_by = |r: &str| report.reason == Some(r);
     match report.verdict {
         Verdict::Valid => {
             let mut s = lang
@@ -70,55 +66,48 @@ pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
             (s, "valid")
         }
         Verdict::Invalid => {
-            let s = if failed_with(reason::REVOKED).is_some() {
+            let s = if decided_by(reason::REVOKED) {
                 format!(
                     "{}. {}",
                     by_issuer("Ce badge a été retiré par", "This badge was withdrawn by"),
                     lang.t("Il n'est plus valable.", "It is no longer valid.")
                 )
-            } else if failed_with(reason::SUSPENDED).is_some() {
+            } else if decided_by(reason::SUSPENDED) {
                 format!(
                     "{} {}",
                     by_issuer("Ce badge est suspendu par", "This badge is suspended by"),
                     lang.t("pour le moment.", "for now.")
                 )
-            } else if failed_with(reason::EXPIRED).is_some() {
-                match summary
-                    .valid_until
-                    .as_deref()
-                    .and_then(|d| long_date(lang, d))
-                {
-                    Some(d) => match lang {
-                        Lang::Fr => format!("Ce badge n'est plus valable depuis le {d}."),
-                        Lang::En => format!("This badge is no longer valid: it expired on {d}."),
-                    },
-                    None => lang
-                        .t(
-                            "Ce badge n'est plus valable : sa date de fin est passée.",
-                            "This badge is no longer valid: it has expired.",
-                        )
-                        .into(),
-                }
-            } else if failed_with(reason::NOT_YET_VALID).is_some() {
+            } else if decided_by(reason::EXPIRED) {
+                expired_sentence(lang, summary.valid_until.as_deref())
+            } else if decided_by(reason::NOT_YET_VALID) {
                 lang.t(
                     "Ce badge n'est pas encore valable.",
                     "This badge is not valid yet.",
                 )
                 .into()
-            } else if failed_with(reason::RECIPIENT_MISMATCH).is_some() {
+            } else if decided_by(reason::RECIPIENT_MISMATCH) {
                 lang.t(
                     "Ce badge n'a pas été donné à cette adresse email.",
                     "This badge was not given to this email address.",
                 )
                 .into()
-            } else if report
-                .checks
-                .iter()
-                .any(|c| c.status == Status::Fail && c.id == crate::verify::report::check_id::PARSE)
-            {
+            } else if deciding.is_some_and(|c| c.id == check_id::PARSE) {
                 lang.t(
                     "Ce n'est pas un badge que nous pouvons lire.",
                     "This is not a badge we can read.",
+                )
+                .into()
+            } else if deciding.is_some_and(|c| c.section == Section::Conformance) {
+                lang.t(
+                    "Ce badge ne suit pas les règles de la norme Open Badges.",
+                    "This badge does not follow the rules of the Open Badges standard.",
+                )
+                .into()
+            } else if deciding.is_some_and(|c| c.section == Section::Endorsement) {
+                lang.t(
+                    "Une recommandation de ce badge n'a pas pu être vérifiée.",
+                    "An endorsement of this badge could not be verified.",
                 )
                 .into()
             } else {
@@ -132,8 +121,8 @@ pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
         }
         Verdict::Indeterminate => (
             lang.t(
-                "Nous n'avons pas pu tout vérifier. Le détail est plus bas.",
-                "We could not check everything. The details are below.",
+                "Nous n'avons pas pu tout vérifier. Nous ne pouvons pas dire si ce badge est authentique.",
+                "We could not check everything. We cannot say whether this badge is authentic.",
             )
             .into(),
             "indeterminate",
@@ -141,8 +130,24 @@ pub fn verdict_sentence(lang: Lang, report: &Report) -> (String, &'static str) {
     }
 }
 
+/// « Ce badge n'est plus valable depuis le 3 mars 2025. »
+pub(super) fn expired_sentence(lang: Lang, valid_until: Option<&str>) -> String {
+    match valid_until.and_then(|d| long_date(lang, d)) {
+        Some(d) => match lang {
+            Lang::Fr => format!("Ce badge n'est plus valable depuis le {d}."),
+            Lang::En => format!("This badge is no longer valid: it expired on {d}."),
+        },
+        None => lang
+            .t(
+                "Ce badge n'est plus valable : sa date de fin est passée.",
+                "This badge is no longer valid: it has expired.",
+            )
+            .into(),
+    }
+}
+
 /// `2026-11-22T10:00:00Z` → « 22 novembre 2026 » / "22 November 2026".
-fn long_date(lang: Lang, date: &str) -> Option<String> {
+pub(super) fn long_date(lang: Lang, date: &str) -> Option<String> {
     const FR: [&str; 12] = [
         "janvier",
         "février",
@@ -188,7 +193,7 @@ pub(super) fn answer(
     let (sentence, class) = verdict_sentence(lang, report);
     let mut out = format!(
         r#"<h1>{title}</h1>
-<section class="verdict {class}" aria-labelledby="verdict"><h2 id="verdict">{heading}</h2><p>{sentence}</p></section>
+<section class="verdict {class}" aria-labelledby="verdict"><h2 id="verdict">{heading}</h2><p>{sentence}</p>{why}</section>
 "#,
         title = lang.t("Résultat de la vérification", "Verification result"),
         heading = match report.verdict {
@@ -197,12 +202,13 @@ pub(super) fn answer(
             Verdict::Indeterminate => lang.t("? Vérification incomplète", "? Incomplete check"),
         },
         sentence = escape(&sentence),
+        why = deciding_line(lang, report),
     );
     if let Some(summary) = &report.summary {
         out.push_str(&badge_details(lang, summary, uploaded_image));
         out.push_str(&endorsements(lang, &summary.endorsements, &report.checks));
     }
-    out.push_str(&checks_details(lang, &report.checks));
+    out.push_str(&checks_details(lang, report));
     if let Some(url) = url {
         // Check the recipient of a badge reached by link (the email goes in a POST, not the URL).
         out.push_str(&format!(
@@ -498,9 +504,52 @@ fn is_web(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 
-fn checks_details(lang: Lang, checks: &[Check]) -> String {
-    let mut items = String::new();
-    for c in checks {
+/// What decided a verdict that is not « valid », in the verdict box: the signature, the
+/// revocation, the expiry... as its check says it.
+fn deciding_line(lang: Lang, report: &Report) -> String {
+    let Some(c) = report.deciding_check() else {
+        return String::new();
+    };
+    format!(
+        r#"<p class="why"><strong>{}</strong> {}</p>"#,
+        lang.t("Pourquoi :", "Why:"),
+        escape(match lang {
+            Lang::Fr => &c.message.fr,
+            Lang::En => &c.message.en,
+        })
+    )
+}
+
+/// Every check, by section, folded under « Informations techniques »: the verdict and what
+/// decided it come first, the details after.
+fn checks_details(lang: Lang, report: &Report) -> String {
+    let mut out = String::new();
+    let mut open: Option<Section> = None;
+    for c in &report.checks {
+        if open != Some(c.section) {
+            if open.is_some() {
+                out.push_str("</ul>");
+            }
+            open = Some(c.section);
+            out.push_str(&format!(
+                "<h3>{}</h3><ul class=\"checks\">",
+                match c.section {
+                    Section::Authenticity => lang.t(
+                        "Est-il authentique ? (lecture, signature, clé)",
+                        "Is it authentic? (reading, signature, key)"
+                    ),
+                    Section::InForce => lang.t(
+                        "Est-il valable aujourd'hui ? (retrait, dates, personne)",
+                        "Is it in force? (withdrawal, dates, person)"
+                    ),
+                    Section::Conformance => lang.t(
+                        "Suit-il la norme Open Badges à la lettre ?",
+                        "Does it follow the Open Badges standard to the letter?"
+                    ),
+                    Section::Endorsement => lang.t("Les recommandations", "The endorsements"),
+                }
+            ));
+        }
         let (mark, word) = match c.status {
             Status::Pass => ("✔", lang.t("réussi", "passed")),
             Status::Fail => ("✘", lang.t("échec", "failed")),
@@ -511,16 +560,34 @@ fn checks_details(lang: Lang, checks: &[Check]) -> String {
             Lang::Fr => &c.message.fr,
             Lang::En => &c.message.en,
         };
-        items.push_str(&format!(
-            r#"<li><span aria-hidden="true">{mark}</span> <strong>{word}</strong>{colon}{msg} <span class="hint">({id})</span></li>"#,
+        let path = c
+            .path
+            .as_deref()
+            .map(|p| format!(", {}", escape(p)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            r#"<li><span aria-hidden="true">{mark}</span> <strong>{word}</strong>{colon}{msg} <span class="hint">({id}{path})</span></li>"#,
             colon = lang.t(" : ", ": "),
             msg = escape(msg),
             id = escape(c.id),
         ));
     }
+    if open.is_some() {
+        out.push_str("</ul>");
+    }
+    let profile = match report.profile {
+        Profile::Default => lang.t(
+            "Le badge est jugé sur son authenticité et sa validité ; un écart à la norme est signalé sans changer le résultat.",
+            "The badge is judged on whether it is authentic and in force; a departure from the standard is reported without changing the result.",
+        ),
+        Profile::Strict => lang.t(
+            "Le badge est jugé selon les règles strictes de 1EdTech : un écart à la norme le rend non valable.",
+            "The badge is judged by 1EdTech's strict rules: a departure from the standard makes it not valid.",
+        ),
+    };
     format!(
-        r#"<details><summary>{}</summary><ul class="checks">{items}</ul></details>"#,
-        lang.t("Le détail des vérifications", "Details of each check")
+        r#"<details class="technical"><summary>{}</summary><p class="hint">{profile}</p>{out}</details>"#,
+        lang.t("Informations techniques", "Technical information")
     )
 }
 

@@ -18,47 +18,8 @@ use super::html::escape;
 use super::verify_answer::answer;
 use crate::verify::MAX_URL_BYTES;
 
-/// The two languages of the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Fr,
-    En,
-}
-
-impl Lang {
-    /// `lang=fr|en` if given; otherwise the browser's first preference if it is English; else French.
-    pub fn pick(param: Option<&str>, headers: &HeaderMap) -> Lang {
-        match param.map(str::trim) {
-            Some("en") => return Lang::En,
-            Some("fr") => return Lang::Fr,
-            _ => {}
-        }
-        let first = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if first.starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Fr
-        }
-    }
-    pub(super) fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-    pub(super) fn t<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Fr => fr,
-            Lang::En => en,
-        }
-    }
-}
+/// The two languages of the page (moved to `super::i18n`, where every page finds it).
+pub use super::i18n::Lang;
 
 #[derive(Debug, Deserialize)]
 pub struct VerifyPageQuery {

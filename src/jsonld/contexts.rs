@@ -17,6 +17,11 @@ const SHIPPED: &[(&str, &str)] = &[
         "https://www.w3.org/2018/credentials/v1",
         include_str!("contexts/credentials-v1.jsonld"),
     ),
+    // W3C CCG StatusList2021 (the status list before Bitstring Status List, still issued by the DCC tools)
+    (
+        "https://w3id.org/vc/status-list/2021/v1",
+        include_str!("contexts/status-list-2021-v1.jsonld"),
+    ),
     // Data Integrity, suites, keys
     (
         "https://w3id.org/security/data-integrity/v1",

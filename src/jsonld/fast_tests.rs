@@ -549,6 +549,87 @@ fn rich_credential_and_its_proof_configurations_take_the_fast_path() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// StatusList2021 (context `https://w3id.org/vc/status-list/2021/v1`), in the shapes the DCC stack signs
+// (`tests/interop/dcc_status_list_2021.mjs`): the list credential and an OB 3.0 credential pointing at it, VC 1.1.
+
+const VC1: &str = "https://www.w3.org/2018/credentials/v1";
+const STATUS_LIST_2021: &str = "https://w3id.org/vc/status-list/2021/v1";
+const DI2: &str = "https://w3id.org/security/data-integrity/v2";
+
+fn status_list_2021_documents() -> Vec<(String, Value)> {
+    let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let proof = json!({
+        "type": "DataIntegrityProof", "created": "2026-01-02T03:04:05Z", "cryptosuite": "eddsa-rdfc-2022",
+        "verificationMethod": format!("{did}#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z5vgFc7fJ2Nz8GQtM4cTbPgZQ1W2R6pNQvJ4pyA6Zqk2QwXr3Vv2"
+    });
+    let list = json!({
+        "@context": [VC1, STATUS_LIST_2021, DI2],
+        "id": "https://status.example.org/lists/revocation",
+        "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "credentialSubject": {
+            "id": "https://status.example.org/lists/revocation#list", "type": "StatusList2021",
+            "encodedList": "H4sIAAAAAAAAA-3OMQEAMAgAoNlkUYxmdF8beAgJqHww_O0AAAAAAAAAAAAAAAAAAADARdFi0MEFAEAAAA",
+            "statusPurpose": "revocation"
+        },
+        "issuer": did,
+        "issuanceDate": "2026-01-02T03:04:05Z",
+        "proof": proof.clone()
+    });
+    let entry = |index: Value| {
+        json!({"id": "https://status.example.org/lists/revocation#4242", "type": "StatusList2021Entry",
+               "statusPurpose": "revocation", "statusListIndex": index,
+               "statusListCredential": "https://status.example.org/lists/revocation"})
+    };
+    let mut credential = vc(json!({
+        "@context": [VC1, OB303, STATUS_LIST_2021, DI2],
+        "issuer": {"id": did, "type": ["Profile"], "name": "DCC test issuer"},
+        "validFrom": null,
+        "issuanceDate": "2024-01-01T00:00:00Z",
+        "credentialStatus": entry(json!("4242")),
+        "proof": proof
+    }));
+    let mut docs = vec![
+        ("StatusList2021Credential".to_string(), list.clone()),
+        (
+            "OB 3.0 with a StatusList2021Entry".to_string(),
+            credential.clone(),
+        ),
+    ];
+    // The DCC status service writes the index as a number.
+    credential["credentialStatus"] = entry(json!(4242));
+    docs.push(("numeric statusListIndex".into(), credential.clone()));
+    // VC 2.0 with the StatusList2021 context after it.
+    let mut v2 = vc(json!({"@context": [VC2, OB303, STATUS_LIST_2021]}));
+    v2["credentialStatus"] = entry(json!("4242"));
+    docs.push(("VC 2.0 with a StatusList2021Entry".into(), v2));
+    for (name, doc) in [("list", &list), ("credential", &credential)] {
+        let proof = crate::proof::data_integrity::proofs(doc)[0].clone();
+        docs.push((
+            format!("{name} proof configuration"),
+            proof_configuration(&proof, doc),
+        ));
+    }
+    docs
+}
+
+#[test]
+fn status_list_2021_documents_take_the_fast_path() {
+    for (name, doc) in status_list_2021_documents() {
+        assert_fast(&name, &doc);
+    }
+    // Without the context, the StatusList2021 terms are undefined, on both paths.
+    let (_, mut list) = status_list_2021_documents().swap_remove(0);
+    list["@context"] = json!([VC1, DI2]);
+    assert_refused("list without its context", &list, undefined);
+    // An entry term the context does not define for StatusList2021Entry.
+    let (_, mut credential) = status_list_2021_documents().swap_remove(1);
+    credential["credentialStatus"]["statusSize"] = json!(1);
+    assert_refused("undefined entry term", &credential, undefined);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Strictness: whatever the slow path refuses, the fast path does not answer.
 
 fn vc(extra: Value) -> Value {

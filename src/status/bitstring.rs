@@ -169,22 +169,33 @@ pub fn decode(encoded: &str, limits: &DecodeLimits) -> Result<Bitstring, StatusE
     let body = encoded
         .strip_prefix('u')
         .ok_or(StatusError::NotMultibaseBase64Url)?;
-    // DEFLATE never grows data by more than a few bytes per 64 KiB block, so a GZIP stream that inflates to at most
-    // `max_bytes` has a base64 form well under twice that: a longer one is refused before decoding it.
-    if body.len() / 2 > limits.max_bytes.saturating_add(1024) {
+    refuse_oversized(body, limits)?;
+    let compressed = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|e| StatusError::Base64(e.to_string()))?;
+    expand(&compressed, limits)
+}
+
+/// Refuses, before decoding it, a base64 text whose GZIP stream cannot inflate within `limits.max_bytes`.
+///
+/// DEFLATE never grows data by more than a few bytes per 64 KiB block, so a GZIP stream that inflates to at most
+/// `max_bytes` has a base64 form well under twice that: a longer one is refused before decoding it.
+pub(super) fn refuse_oversized(base64: &str, limits: &DecodeLimits) -> Result<(), StatusError> {
+    if base64.len() / 2 > limits.max_bytes.saturating_add(1024) {
         return Err(StatusError::TooLarge {
             limit: limits.max_bytes,
         });
     }
-    let compressed = URL_SAFE_NO_PAD
-        .decode(body)
-        .map_err(|e| StatusError::Base64(e.to_string()))?;
+    Ok(())
+}
+
+/// The rest of the expansion, once base64 is decoded: inflates the GZIP stream under `limits.max_bytes` and checks
+/// the minimum number of entries. Shared with StatusList2021, whose bits are the same.
+pub(super) fn expand(compressed: &[u8], limits: &DecodeLimits) -> Result<Bitstring, StatusError> {
     if compressed.is_empty() {
-        return Err(StatusError::Gzip(
-            "no data after the multibase prefix".into(),
-        ));
+        return Err(StatusError::Gzip("no compressed data".into()));
     }
-    let bits = Bitstring::from_bytes(inflate_bounded(&compressed, limits.max_bytes)?);
+    let bits = Bitstring::from_bytes(inflate_bounded(compressed, limits.max_bytes)?);
     if bits.len() < limits.min_entries {
         return Err(StatusError::TooShort {
             entries: bits.len(),

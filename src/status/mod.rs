@@ -4,11 +4,15 @@
 //!   (§2.1 `encodedList`, §3.2 bitstring generation and expansion), the status-list credential carnet publishes
 //!   for an issuer (§2.2 `BitstringStatusListCredential`) and the `credentialStatus` entry each OB 3.0 credential
 //!   carries (§2.1 `BitstringStatusListEntry`).
+//! - [`status_list_2021`]: the W3C CCG StatusList2021, the list Bitstring Status List grew from, which the DCC tools
+//!   still issue: read only (carnet verifies such lists, it never publishes one). The same bits, another
+//!   `encodedList` form (no multibase prefix).
 //!
 //! Which index an award gets is decided by the store (`Store::allocate_status_index`): indexes are never reused,
 //! so that revoking one award can never withdraw another.
 
 pub mod bitstring;
+pub mod status_list_2021;
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,6 +83,9 @@ pub enum StatusError {
     NotMultibaseBase64Url,
     #[error("encodedList is not valid base64url without padding: {0}")]
     Base64(String),
+    /// StatusList2021's `encodedList` (base64 of either alphabet, padded or not).
+    #[error("encodedList is not valid base64 (RFC 4648): {0}")]
+    NotBase64(String),
     #[error("encodedList is not a valid GZIP stream: {0}")]
     Gzip(String),
     /// Refused before inflating further: a small `encodedList` may expand to gigabytes (a "zip bomb").

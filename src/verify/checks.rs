@@ -29,7 +29,55 @@ pub(super) fn first_context(cred: &Value) -> Option<&str> {
     }
 }
 
+/// The types that make a credential an Open Badge (OB 3.0 §8.1, and the endorsement of §8.4).
+const OPEN_BADGE_TYPES: [&str; 3] = [
+    "OpenBadgeCredential",
+    "AchievementCredential",
+    "EndorsementCredential",
+];
+
+fn types(cred: &Value) -> Vec<&str> {
+    match cred.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+/// What the document is, by its most specific type.
+pub(super) fn kind(cred: &Value) -> Option<String> {
+    let types = types(cred);
+    types
+        .iter()
+        .rev()
+        .find(|t| **t != "VerifiableCredential")
+        .or(types.first())
+        .map(|t| t.to_string())
+}
+
 pub(super) fn conformance_checks(cred: &Value, checks: &mut Vec<Check>) {
+    let types = types(cred);
+    if types.contains(&"VerifiableCredential")
+        && !types.iter().any(|t| OPEN_BADGE_TYPES.contains(t))
+    {
+        // A signed credential of another kind: judged on its signature, issuer and dates; the
+        // Open Badges data model does not apply to it, so its rules are not listed one by one.
+        let list = types.join(", ");
+        checks.push(
+            Check::fail(
+                id::CONFORMANCE,
+                format!(
+                    "Ce document n'est pas un badge Open Badges : c'est une attestation numérique signée d'un autre genre (type : {list}). Sa signature, son émetteur et ses dates ont été vérifiés comme pour un badge."
+                ),
+                format!(
+                    "This document is not an Open Badge: it is a signed digital credential of another kind (type: {list}). Its signature, issuer and dates were checked as for a badge."
+                ),
+            )
+            .at("type")
+            .because(report::reason::NOT_AN_OPEN_BADGE),
+        );
+        return;
+    }
     let problems = conformance::check_credential(cred);
     let failed = problems.iter().any(|c| c.status == report::Status::Fail);
     checks.extend(problems);
@@ -69,7 +117,9 @@ pub(super) fn canon_failure(e: &CanonError) -> Check {
             format!(
                 "The context {url} is unknown to carnet: it was not fetched, so the badge could not be checked."
             ),
-        ),
+        )
+        // without the context, the signature cannot be checked
+        .in_section(report::Section::Authenticity),
         CanonError::UndefinedTerm(t) => Check::fail(
             id::JSONLD,
             format!("Le badge contient un terme que ses contextes ne définissent pas : {t}."),
@@ -184,6 +234,9 @@ pub(super) fn controller_check(cred: &Value, key: &ResolvedKey) -> Check {
     }
 }
 
+/// The JWT claims that repeat the credential (VC-JOSE-COSE §3.1.2, and VC-JWT 1.1 §6.3.1 for the
+/// `vc` shape): `iss`, `jti` and `sub` must match it. The date claims are judged with the dates
+/// (`date_checks`).
 pub(super) fn claims_checks(payload: &Value, cred: &Value, checks: &mut Vec<Check>) {
     let mut mismatch = |claim: &str, expected: Option<&str>, what: &str| {
         let got = payload.get(claim);
@@ -205,22 +258,54 @@ pub(super) fn claims_checks(payload: &Value, cred: &Value, checks: &mut Vec<Chec
             .and_then(Value::as_str),
         "credentialSubject.id",
     );
-    let date = |k: &str| {
-        cred.get(k)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|d| d.timestamp())
-    };
-    for (claim, field) in [("nbf", "validFrom"), ("exp", "validUntil")] {
-        if let (Some(got), Some(want)) = (payload.get(claim).and_then(Value::as_i64), date(field))
-            && got != want
-        {
-            checks.push(Check::fail(
-                id::PROOF,
-                format!("La revendication JWT « {claim} » ne correspond pas à {field}."),
-                format!("The JWT claim \"{claim}\" does not match {field}."),
-            ));
+}
+
+/// A JWT NumericDate claim (`nbf`, `exp`): seconds since the epoch, fractions allowed (RFC 7519
+/// §2). `Some(Err)` when present but unreadable.
+fn claim_date(claims: Option<&Value>, claim: &str) -> Option<Result<DateTime<Utc>, String>> {
+    let v = claims?.get(claim)?;
+    Some(
+        v.as_f64()
+            .filter(|s| s.is_finite())
+            .and_then(|s| DateTime::from_timestamp(s.floor() as i64, 0))
+            .ok_or_else(|| format!("JWT {claim}")),
+    )
+}
+
+/// One end of the validity window, from the credential's date and the JWT claim, each honoured on
+/// its own: when both exist and disagree, the stricter wins (`later` picks the later date for a
+/// start, the earlier for an end) and a warning says so.
+fn window_end(
+    field: Option<Result<DateTime<Utc>, String>>,
+    claim: Option<Result<DateTime<Utc>, String>>,
+    names: (&str, &str),
+    later: bool,
+    checks: &mut Vec<Check>,
+) -> Option<Result<DateTime<Utc>, String>> {
+    match (field, claim) {
+        (Some(Ok(a)), Some(Ok(b))) if a.timestamp() != b.timestamp() => {
+            let (field, claim) = names;
+            checks.push(
+                Check::warn(
+                    id::CONFORMANCE,
+                    format!(
+                        "La revendication JWT « {claim} » ({}) ne correspond pas à {field} ({}) : la date la plus stricte compte.",
+                        b.format("%d/%m/%Y %H:%M"),
+                        a.format("%d/%m/%Y %H:%M")
+                    ),
+                    format!(
+                        "The JWT claim \"{claim}\" ({}) does not match {field} ({}): the stricter date counts.",
+                        b.format("%Y-%m-%d %H:%M"),
+                        a.format("%Y-%m-%d %H:%M")
+                    ),
+                )
+                .at(claim),
+            );
+            Some(Ok(if later == (a > b) { a } else { b }))
         }
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e)),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
     }
 }
 
@@ -234,9 +319,25 @@ pub(super) fn date_of(cred: &Value, keys: &[&str]) -> Option<Result<DateTime<Utc
     )
 }
 
-pub(super) fn date_checks(cred: &Value, checks: &mut Vec<Check>) {
+/// The validity window against the clock: `validFrom` / `issuanceDate` and `validUntil` /
+/// `expirationDate`, and for a VC-JWT its `nbf` and `exp` claims too.
+pub(super) fn date_checks(cred: &Value, claims: Option<&Value>, checks: &mut Vec<Check>) {
     let now = Utc::now();
-    match date_of(cred, &["validFrom", "issuanceDate"]) {
+    let from = window_end(
+        date_of(cred, &["validFrom", "issuanceDate"]),
+        claim_date(claims, "nbf"),
+        ("validFrom", "nbf"),
+        true,
+        checks,
+    );
+    let until = window_end(
+        date_of(cred, &["validUntil", "expirationDate"]),
+        claim_date(claims, "exp"),
+        ("validUntil", "exp"),
+        false,
+        checks,
+    );
+    match from {
         Some(Ok(from)) if from > now => checks.push(
             Check::fail(
                 id::VALID_FROM,
@@ -266,7 +367,7 @@ pub(super) fn date_checks(cred: &Value, checks: &mut Vec<Check>) {
         )),
         None => {}
     }
-    match date_of(cred, &["validUntil", "expirationDate"]) {
+    match until {
         Some(Ok(until)) if until < now => checks.push(
             Check::fail(
                 id::VALID_UNTIL,
@@ -349,11 +450,12 @@ pub(super) fn recipient_check(cred: &Value, candidate: &str, checks: &mut Vec<Ch
 
 pub(super) fn finish(
     cred: &Value,
+    claims: Option<&Value>,
     mut checks: Vec<Check>,
     summary: Summary,
     recipient: Option<&str>,
 ) -> Report {
-    date_checks(cred, &mut checks);
+    date_checks(cred, claims, &mut checks);
     if let Some(r) = recipient {
         recipient_check(cred, r, &mut checks);
     }
@@ -416,6 +518,7 @@ pub(super) fn summary(cred: &Value, format: &str) -> Summary {
         .collect();
     Summary {
         format: format.to_string(),
+        kind: kind(cred),
         credential_id: s("/id"),
         name: t("/name"),
         issuer_id: issuer_id(cred).map(str::to_string),

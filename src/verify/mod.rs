@@ -7,6 +7,7 @@ mod checks;
 mod endorsements;
 pub mod fetch;
 pub mod ob2;
+pub mod own;
 pub mod report;
 pub mod resolve;
 pub mod status;
@@ -35,6 +36,24 @@ fn looks_like_svg(body: &[u8]) -> bool {
 /// Largest JSON document accepted (bytes).
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
+/// What a verification is asked for besides the badge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// The recipient's identifier (an email), compared with the badge's hashed identity.
+    pub recipient: Option<&'a str>,
+    pub profile: report::Profile,
+}
+
+impl<'a> Options<'a> {
+    /// The default profile, with an optional recipient.
+    pub fn recipient(recipient: Option<&'a str>) -> Self {
+        Self {
+            recipient,
+            profile: report::Profile::Default,
+        }
+    }
+}
+
 pub struct Verifier {
     /// The Open Badges 2.0 verifier (validator-core steps), sharing the HTTP client.
     pub ob2: ob2::Ob2Verifier,
@@ -44,6 +63,8 @@ pub struct Verifier {
     pub local: Option<status::SharedLocalDocuments>,
     /// Status lists already verified (see `status::StatusListCache`).
     status_lists: status::StatusListCache,
+    /// This instance's badges and OB 2.0 documents, read from its store (see `own.rs`).
+    own: Option<own::SharedOwnDocuments>,
 }
 
 /// The key a Data Integrity proof is checked with, by cryptosuite.
@@ -67,7 +88,22 @@ impl Verifier {
             limits: Limits::default(),
             local: None,
             status_lists: status::StatusListCache::default(),
+            own: None,
         }
+    }
+
+    /// Answers this instance's own badges and OB 2.0 documents from its store, never over HTTP.
+    pub fn with_own(mut self, own: own::SharedOwnDocuments) -> Self {
+        let web: std::sync::Arc<dyn ob2::DocumentSource> = match self.resolver.fetcher_handle() {
+            Some(f) => std::sync::Arc::new(ob2::FetcherSource::new(f)),
+            None => std::sync::Arc::new(ob2::OfflineSource),
+        };
+        self.ob2 = ob2::Ob2Verifier::new(std::sync::Arc::new(own::OwnFirst {
+            own: own.clone(),
+            web,
+        }));
+        self.own = Some(own);
+        self
     }
 
     /// Answers carnet's own documents (status lists) without HTTP.
@@ -76,8 +112,132 @@ impl Verifier {
         self
     }
 
-    /// Verifies a badge given as bytes: a PNG or SVG image, a JSON credential or a compact JWS.
+    /// Verifies a badge given as bytes (a PNG or SVG image, a JSON credential or a compact JWS)
+    /// under the default profile.
     pub async fn verify_bytes(&self, input: &[u8], recipient: Option<&str>) -> Report {
+        self.verify_bytes_with(input, Options::recipient(recipient))
+            .await
+    }
+
+    /// Verifies a badge given as bytes, with a recipient and a profile.
+    pub async fn verify_bytes_with(&self, input: &[u8], options: Options<'_>) -> Report {
+        self.read_bytes(input, options.recipient)
+            .await
+            .judged(options.profile)
+    }
+
+    /// Verifies the badge a link points to under the default profile (see [`Self::verify_url_with`]).
+    pub async fn verify_url(&self, url: &str, recipient: Option<&str>) -> Report {
+        self.verify_url_with(url, Options::recipient(recipient))
+            .await
+    }
+
+    /// Verifies the badge a link points to, with a recipient and a profile.
+    pub async fn verify_url_with(&self, url: &str, options: Options<'_>) -> Report {
+        self.read_url(url, options.recipient)
+            .await
+            .judged(options.profile)
+    }
+
+    /// A badge this instance withdrew: its status check says when and why, from the store (the
+    /// status list holds only a bit).
+    async fn explain_withdrawal(&self, cred: &Value, checks: &mut [Check]) {
+        let Some(own) = &self.own else { return };
+        let Some(check) = checks
+            .iter_mut()
+            .find(|c| c.reason == Some(report::reason::REVOKED))
+        else {
+            return;
+        };
+        let Some(id) = cred.get("id").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(w) = own.withdrawal(id).await else {
+            return;
+        };
+        let (fr_reason, en_reason) = match &w.reason {
+            Some(r) => (
+                format!(" Raison donnée : {r}"),
+                format!(" Reason given: {r}"),
+            ),
+            None => (String::new(), String::new()),
+        };
+        check.message = report::Message::new(
+            format!(
+                "Ce badge a été retiré par son émetteur le {}.{fr_reason}",
+                w.at.format("%d/%m/%Y")
+            ),
+            format!(
+                "This badge was withdrawn by its issuer on {}.{en_reason}",
+                w.at.format("%Y-%m-%d")
+            ),
+        );
+    }
+
+    /// One of this instance's own badges, read from its store: what its route would answer.
+    async fn own_document(&self, url: &str) -> Option<fetch::Document> {
+        let own = self.own.as_ref()?.get(url).await?;
+        let body = match own.body {
+            ob2::Body::Json(v) => serde_json::to_vec(&v).unwrap_or_default(),
+            ob2::Body::Bytes(b) => b,
+            ob2::Body::Empty => Vec::new(),
+        };
+        Some(fetch::Document {
+            status: own.status,
+            content_type: None,
+            body,
+        })
+    }
+
+    /// The badge a link points to, from the web.
+    async fn fetch_badge(&self, url: &str) -> Result<fetch::Document, Report> {
+        let Some(fetcher) = self.resolver.fetcher_handle() else {
+            return Err(Report::from_checks(
+                vec![Check::unknown(
+                    id::PARSE,
+                    "Ce vérificateur ne va pas sur Internet : donnez le badge lui-même (image, JSON ou JWT).",
+                    "This verifier does not go online: give the badge itself (image, JSON or JWT).",
+                )],
+                None,
+            ));
+        };
+        fetcher.get_document(url, URL_ACCEPT).await.map_err(|e| {
+            Report::from_checks(
+                vec![Check::unknown(
+                    id::PARSE,
+                    format!("Le badge n'a pas pu être obtenu à l'adresse {url} ({e})."),
+                    format!("The badge could not be obtained from {url} ({e})."),
+                )],
+                None,
+            )
+        })
+    }
+
+    /// Verifies a credential given as text (JSON or compact JWS) under the default profile.
+    pub async fn verify_text(
+        &self,
+        text: &str,
+        container: &str,
+        recipient: Option<&str>,
+    ) -> Report {
+        self.verify_text_with(text, container, Options::recipient(recipient))
+            .await
+    }
+
+    /// Verifies a credential given as text (JSON or compact JWS), with a recipient and a profile.
+    pub async fn verify_text_with(
+        &self,
+        text: &str,
+        container: &str,
+        options: Options<'_>,
+    ) -> Report {
+        self.read_text(text, container, options.recipient)
+            .await
+            .judged(options.profile)
+    }
+
+    /// The checks of a badge given as bytes, judged under the strict profile.
+    async fn read_bytes(&self, input: &[u8], recipient: Option<&str>) -> Report {
         let trimmed = trim_ascii(input);
         // Open Badges 2.0 (and 1.x) text: a URL, an assertion JSON or a signed assertion.
         if let Ok(text) = std::str::from_utf8(trimmed)
@@ -89,7 +249,7 @@ impl Verifier {
             let Ok(text) = std::str::from_utf8(trimmed) else {
                 return parse_failure("le texte n'est pas en UTF-8", "the text is not UTF-8");
             };
-            return self.verify_text(text, "text", recipient).await;
+            return self.read_text(text, "text", recipient).await;
         }
         match bake::unbake(input, &self.limits) {
             Ok(baked) => {
@@ -105,7 +265,7 @@ impl Verifier {
                 if baked.keyword == Keyword::Ob2Assertion {
                     return self.ob2.verify_text(&text, format, recipient).await;
                 }
-                self.verify_text(&text, format, recipient).await
+                self.read_text(&text, format, recipient).await
             }
             Err(e) => parse_failure(
                 &format!("l'image n'a pas pu être lue : {e}"),
@@ -114,12 +274,12 @@ impl Verifier {
         }
     }
 
-    /// Verifies the badge a link points to (what a QR code on a printed CV holds): a hosted
+    /// The checks of the badge a link points to (what a QR code on a printed CV holds): a hosted
     /// OB 2.0 assertion, or an OB 3.0 credential (JSON or JWT) or a baked image served there. The
     /// link is fetched through the one safe HTTP client; an OB 2.0 assertion is then verified by
     /// the validator-core steps, which fetch it again from its own id as hosted verification
     /// requires.
-    pub async fn verify_url(&self, url: &str, recipient: Option<&str>) -> Report {
+    async fn read_url(&self, url: &str, recipient: Option<&str>) -> Report {
         let url = url.trim();
         if url.len() > MAX_URL_BYTES {
             return parse_failure("le lien est trop long", "the link is too long");
@@ -130,28 +290,12 @@ impl Verifier {
                 "the link must start with https://",
             );
         }
-        let Some(fetcher) = self.resolver.fetcher_handle() else {
-            return Report::from_checks(
-                vec![Check::unknown(
-                    id::PARSE,
-                    "Ce vérificateur ne va pas sur Internet : donnez le badge lui-même (image, JSON ou JWT).",
-                    "This verifier does not go online: give the badge itself (image, JSON or JWT).",
-                )],
-                None,
-            );
-        };
-        let doc = match fetcher.get_document(url, URL_ACCEPT).await {
-            Ok(doc) => doc,
-            Err(e) => {
-                return Report::from_checks(
-                    vec![Check::unknown(
-                        id::PARSE,
-                        format!("Le badge n'a pas pu être obtenu à l'adresse {url} ({e})."),
-                        format!("The badge could not be obtained from {url} ({e})."),
-                    )],
-                    None,
-                );
-            }
+        let doc = match self.own_document(url).await {
+            Some(doc) => doc,
+            None => match self.fetch_badge(url).await {
+                Ok(doc) => doc,
+                Err(report) => return report,
+            },
         };
         let text = std::str::from_utf8(trim_ascii(&doc.body)).ok();
         // A withdrawn OB 2.0 assertion answers 410 Gone: the OB 2.0 steps report it.
@@ -170,10 +314,10 @@ impl Verifier {
         }
         match text {
             Some(t) if t.starts_with('{') || vc_jwt::looks_like_compact_jws(t) => {
-                self.verify_text(t, "url", recipient).await
+                self.read_text(t, "url", recipient).await
             }
             _ if doc.body.starts_with(bake::png::SIGNATURE) || looks_like_svg(&doc.body) => {
-                Box::pin(self.verify_bytes(&doc.body, recipient)).await
+                Box::pin(self.read_bytes(&doc.body, recipient)).await
             }
             _ => parse_failure(
                 &format!(
@@ -188,13 +332,7 @@ impl Verifier {
         }
     }
 
-    /// Verifies a credential given as text (JSON or compact JWS).
-    pub async fn verify_text(
-        &self,
-        text: &str,
-        container: &str,
-        recipient: Option<&str>,
-    ) -> Report {
+    async fn read_text(&self, text: &str, container: &str, recipient: Option<&str>) -> Report {
         let text = text.trim();
         if vc_jwt::looks_like_compact_jws(text) {
             return self.verify_jwt(text, container, recipient).await;
@@ -217,8 +355,9 @@ impl Verifier {
                 }
                 self.verify_embedded(&v, &mut checks).await;
                 checks.extend(self.status_checks(&v).await);
+                self.explain_withdrawal(&v, &mut checks).await;
                 checks.extend(self.endorsement_checks(&v).await);
-                finish(&v, checks, summary, recipient)
+                finish(&v, None, checks, summary, recipient)
             }
             Ok(_) => parse_failure("le JSON n'est pas un objet", "the JSON is not an object"),
             Err(e) => parse_failure(
@@ -493,12 +632,11 @@ impl Verifier {
                 (None, None) => {}
             }
         }
-        if !nested {
-            claims_checks(&decoded.payload, &cred, &mut checks);
-        }
+        claims_checks(&decoded.payload, &cred, &mut checks);
         checks.extend(self.status_checks(&cred).await);
+        self.explain_withdrawal(&cred, &mut checks).await;
         checks.extend(self.endorsement_checks(&cred).await);
-        finish(&cred, checks, summary, recipient)
+        finish(&cred, Some(&decoded.payload), checks, summary, recipient)
     }
 }
 
@@ -521,7 +659,9 @@ fn clr_checks(unsigned: bool) -> Vec<Check> {
         "Ce document est un relevé CLR 2.0 (ClrCredential), pas un badge Open Badges : carnet ne vérifie que les badges Open Badges 2.0 et 3.0, ni ce relevé ni sa signature n'ont été vérifiés. Vérifiez-le avec un outil qui connaît le format CLR, ou vérifiez un à un les badges qu'il contient.",
         "This document is a CLR 2.0 record (ClrCredential), not an Open Badge: carnet verifies Open Badges 2.0 and 3.0 only, so neither this record nor its signature was checked. Check it with a tool that knows CLR, or check the badges it holds one by one.",
     )
-    .at("type")];
+    .at("type")
+    // its signature was not checked: the question left open is whether it is authentic
+    .in_section(report::Section::Authenticity)];
     if unsigned {
         checks.push(Check::fail(
             id::PROOF,

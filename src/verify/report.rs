@@ -33,11 +33,72 @@ impl Message {
     }
 }
 
+/// The question a check answers. An employer asks them in this order: is the badge authentic
+/// (read, signed with a key its issuer controls, not changed)? Is it in force (not withdrawn,
+/// within its dates, given to this person)? Only then: does it follow the standard to the letter?
+/// Embedded endorsements are judged on their own: one that fails is shown as not verified on that
+/// endorsement, and the badge's own signature still covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Authenticity,
+    InForce,
+    Conformance,
+    Endorsement,
+}
+
+impl Section {
+    /// The section a check id belongs to; a check may be moved with [`Check::in_section`] (an
+    /// unknown context is a `context` check that stops the signature from being checked).
+    pub fn of(id: &str) -> Section {
+        match id {
+            // `extension`: an OB 2.0 extension checked against its schema
+            check_id::CONFORMANCE | check_id::CONTEXT | "extension" => Section::Conformance,
+            // `revocation`: OB 2.0 revocation list or hosted `410 Gone`
+            "revocation"
+            | check_id::VALID_FROM
+            | check_id::VALID_UNTIL
+            | check_id::RECIPIENT
+            | check_id::STATUS => Section::InForce,
+            check_id::ENDORSEMENT => Section::Endorsement,
+            _ => Section::Authenticity,
+        }
+    }
+}
+
+/// How strictly a badge is judged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Authentic and in force is `valid`; a departure from the OB 2.0 / 3.0 data model is a
+    /// warning, as the DCC verifier (Learner Credential Wallet, VerifierPlus) judges.
+    #[default]
+    Default,
+    /// For issuers checking their own output against the 1EdTech rules: a conformance failure or
+    /// a failing embedded endorsement makes the badge `invalid`.
+    Strict,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "default" => Ok(Profile::Default),
+            "strict" => Ok(Profile::Strict),
+            other => Err(format!(
+                "unknown profile \"{other}\": use default or strict"
+            )),
+        }
+    }
+}
+
 /// One check of the report. `id` comes from a small stable vocabulary (see `CheckId`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     pub id: &'static str,
     pub status: Status,
+    /// Which question the check answers (see [`Section`]).
+    pub section: Section,
     /// JSON path of the property concerned, when there is one (e.g. `credentialSubject.type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -53,6 +114,7 @@ impl Check {
         Self {
             id,
             status,
+            section: Section::of(id),
             path: None,
             reason: None,
             message,
@@ -61,6 +123,11 @@ impl Check {
     /// Tags a failure with a stable reason from [`reason`].
     pub fn because(mut self, reason: &'static str) -> Self {
         self.reason = Some(reason);
+        self
+    }
+    /// Moves the check to another section than its id's.
+    pub fn in_section(mut self, section: Section) -> Self {
+        self.section = section;
         self
     }
     pub fn at(mut self, path: impl Into<String>) -> Self {
@@ -105,6 +172,8 @@ pub mod check_id {
     pub const RECIPIENT: &str = "recipient";
     /// One embedded endorsement (`endorsement[i]`): its proof, key, issuer and dates.
     pub const ENDORSEMENT: &str = "endorsement";
+    /// The credential's status (status list bit, revocation list, hosted `410 Gone`).
+    pub const STATUS: &str = "status";
 }
 
 /// The stable vocabulary of failure reasons a check may carry.
@@ -119,6 +188,9 @@ pub mod reason {
     pub const NOT_YET_VALID: &str = "not_yet_valid";
     /// The badge was not given to the identifier the verifier supplied.
     pub const RECIPIENT_MISMATCH: &str = "recipient_mismatch";
+    /// A signed credential that is not an Open Badge (a plain `VerifiableCredential`...): the
+    /// Open Badges rules do not apply to it.
+    pub const NOT_AN_OPEN_BADGE: &str = "not_an_open_badge";
 }
 
 /// Overall verdict.
@@ -134,6 +206,16 @@ pub enum Verdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub verdict: Verdict,
+    /// The profile the verdict was reached under.
+    pub profile: Profile,
+    /// The id of the check that decided an `invalid` or `indeterminate` verdict (`proof`,
+    /// `status`, `validUntil`...); absent when the badge is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deciding: Option<&'static str>,
+    /// That check's reason, when it has one (`revoked`, `expired`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// Every check, grouped by section: authenticity, in force, conformance, endorsements.
     pub checks: Vec<Check>,
     /// Short facts about the badge for display (name, issuer, dates); absent when unreadable.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +225,10 @@ pub struct Report {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub format: String,
+    /// What the document is, by its most specific type (`OpenBadgeCredential`,
+    /// `VerifiableCredential`, `Assertion`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,21 +332,91 @@ pub fn safe_image(v: Option<&serde_json::Value>) -> Option<String> {
 }
 
 impl Report {
-    /// Builds a report; the verdict follows from the checks: any `Fail` makes it invalid,
-    /// otherwise any `Unknown` makes it indeterminate, otherwise it is valid (warnings allowed).
+    /// Builds a report under the strict profile: any `Fail` makes it invalid, otherwise any
+    /// `Unknown` makes it indeterminate, otherwise it is valid (warnings allowed). The verifier's
+    /// entry points then judge it under the profile asked for ([`Report::judged`]).
     pub fn from_checks(checks: Vec<Check>, summary: Option<Summary>) -> Self {
-        let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
-            Verdict::Invalid
-        } else if checks.iter().any(|c| c.status == Status::Unknown) {
-            Verdict::Indeterminate
-        } else {
-            Verdict::Valid
-        };
         Self {
-            verdict,
+            verdict: Verdict::Valid,
+            profile: Profile::Strict,
+            deciding: None,
+            reason: None,
             checks,
             summary,
         }
+        .judged(Profile::Strict)
+    }
+
+    /// The report judged under `profile`. Under the default profile a conformance failure becomes
+    /// a warning that says which standard the badge does not follow exactly, and an endorsement
+    /// that fails is shown as not verified without deciding the verdict. Checks are grouped by
+    /// section, and the deciding check is named: the first one that counts, in the order
+    /// authenticity (parse, proof, key...), in force (status before dates), conformance.
+    pub fn judged(mut self, profile: Profile) -> Self {
+        if profile == Profile::Default {
+            let standard = match &self.summary {
+                Some(s) if s.format.contains("ob2") => "Open Badges 2.0",
+                _ => "Open Badges 3.0",
+            };
+            for c in &mut self.checks {
+                if c.section == Section::Conformance && c.status == Status::Fail {
+                    c.status = Status::Warn;
+                    if c.reason != Some(reason::NOT_AN_OPEN_BADGE) {
+                        c.message = Message::new(
+                            format!(
+                                "Ce badge ne suit pas exactement la norme {standard} : {}",
+                                lower_first(&c.message.fr)
+                            ),
+                            format!(
+                                "This badge does not follow the {standard} standard exactly: {}",
+                                lower_first(&c.message.en)
+                            ),
+                        );
+                    }
+                }
+            }
+        } else {
+            for c in &mut self.checks {
+                if c.reason == Some(reason::NOT_AN_OPEN_BADGE) && c.status == Status::Warn {
+                    c.status = Status::Fail;
+                }
+            }
+        }
+        self.checks.sort_by_key(|c| c.section);
+        let counts = |c: &&Check| profile == Profile::Strict || c.section != Section::Endorsement;
+        let decisive = |status: Status| {
+            self.checks
+                .iter()
+                .filter(counts)
+                .filter(|c| c.status == status)
+                .min_by_key(|c| (c.section, priority(c.id)))
+        };
+        let (verdict, deciding) = match (decisive(Status::Fail), decisive(Status::Unknown)) {
+            (Some(c), _) => (Verdict::Invalid, Some(c)),
+            (None, Some(c)) => (Verdict::Indeterminate, Some(c)),
+            (None, None) => (Verdict::Valid, None),
+        };
+        self.verdict = verdict;
+        self.deciding = deciding.map(|c| c.id);
+        self.reason = deciding.and_then(|c| c.reason);
+        self.profile = profile;
+        self
+    }
+
+    /// The check that decided the verdict (absent when valid).
+    pub fn deciding_check(&self) -> Option<&Check> {
+        let wanted = match self.verdict {
+            Verdict::Valid => return None,
+            Verdict::Invalid => Status::Fail,
+            Verdict::Indeterminate => Status::Unknown,
+        };
+        let counts =
+            |c: &&Check| self.profile == Profile::Strict || c.section != Section::Endorsement;
+        self.checks
+            .iter()
+            .filter(counts)
+            .filter(|c| c.status == wanted)
+            .min_by_key(|c| (c.section, priority(c.id)))
     }
 
     pub fn has_warnings(&self) -> bool {
@@ -269,6 +425,38 @@ impl Report {
 
     pub fn failed(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|c| c.status == Status::Fail)
+    }
+}
+
+/// Within a section, which check decides first: a badge that cannot be read, then its signature,
+/// then its key; a withdrawn badge before an expired one.
+fn priority(id: &str) -> u8 {
+    match id {
+        check_id::PARSE => 0,
+        check_id::PROOF => 1,
+        check_id::JSONLD => 2,
+        check_id::CONTEXT => 3,
+        check_id::KEY => 4,
+        check_id::CONTROLLER => 5,
+        check_id::STATUS => 10,
+        check_id::VALID_UNTIL => 11,
+        check_id::VALID_FROM => 12,
+        check_id::RECIPIENT => 13,
+        _ => 20,
+    }
+}
+
+/// « Le champ… » → « le champ… », for a message that follows a colon; an acronym (`OB`, `JSON`)
+/// keeps its capitals.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && !b.is_uppercase() => a
+            .to_lowercase()
+            .chain(std::iter::once(b))
+            .chain(chars)
+            .collect(),
+        _ => s.to_string(),
     }
 }
 
@@ -293,5 +481,103 @@ mod tests {
             Report::from_checks(vec![unknown, fail, pass], None).verdict,
             Verdict::Invalid
         );
+    }
+
+    fn conformance_failure() -> Check {
+        Check::fail(
+            check_id::CONFORMANCE,
+            "Issuer.image doit être un objet Image.",
+            "Issuer.image must be an Image object.",
+        )
+        .at("issuer.image")
+    }
+
+    #[test]
+    fn conformance_decides_only_under_the_strict_profile() {
+        let checks = vec![
+            conformance_failure(),
+            Check::pass(check_id::PROOF, "ok", "ok"),
+        ];
+        let strict = Report::from_checks(checks.clone(), None);
+        assert_eq!(strict.verdict, Verdict::Invalid);
+        assert_eq!(strict.deciding, Some(check_id::CONFORMANCE));
+        let default = Report::from_checks(checks, None).judged(Profile::Default);
+        assert_eq!(default.verdict, Verdict::Valid);
+        assert_eq!(default.deciding, None);
+        let warned = &default.checks[1];
+        assert_eq!(warned.status, Status::Warn);
+        assert_eq!(
+            warned.message.fr,
+            "Ce badge ne suit pas exactement la norme Open Badges 3.0 : issuer.image doit être un objet Image."
+        );
+        assert_eq!(warned.path.as_deref(), Some("issuer.image"));
+    }
+
+    #[test]
+    fn the_signature_decides_before_the_data_model_and_revocation_before_expiry() {
+        let checks = vec![
+            conformance_failure(),
+            Check::fail(check_id::VALID_UNTIL, "expiré", "expired").because(reason::EXPIRED),
+            Check::fail(check_id::STATUS, "retiré", "revoked").because(reason::REVOKED),
+            Check::fail(check_id::CONTROLLER, "autre", "other"),
+            Check::fail(check_id::PROOF, "modifié", "changed"),
+        ];
+        for profile in [Profile::Default, Profile::Strict] {
+            let r = Report::from_checks(checks.clone(), None).judged(profile);
+            assert_eq!(r.deciding, Some(check_id::PROOF), "{profile:?}");
+            assert_eq!(r.checks[0].section, Section::Authenticity);
+            assert_eq!(
+                r.checks.last().map(|c| c.section),
+                Some(Section::Conformance)
+            );
+        }
+        let in_force = Report::from_checks(checks[..3].to_vec(), None).judged(Profile::Default);
+        assert_eq!(in_force.deciding, Some(check_id::STATUS));
+        assert_eq!(in_force.reason, Some(reason::REVOKED));
+        let expired = Report::from_checks(checks[..2].to_vec(), None).judged(Profile::Default);
+        assert_eq!(expired.reason, Some(reason::EXPIRED));
+        assert_eq!(
+            expired.deciding_check().map(|c| c.id),
+            Some(check_id::VALID_UNTIL)
+        );
+    }
+
+    #[test]
+    fn a_failing_endorsement_does_not_decide_by_default() {
+        let checks = vec![
+            Check::pass(check_id::PROOF, "ok", "ok"),
+            Check::fail(check_id::ENDORSEMENT, "non vérifiée", "not verified").at("endorsement[0]"),
+        ];
+        let r = Report::from_checks(checks.clone(), None).judged(Profile::Default);
+        assert_eq!(r.verdict, Verdict::Valid);
+        assert_eq!(r.checks[1].status, Status::Fail, "shown as not verified");
+        assert_eq!(Report::from_checks(checks, None).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn a_credential_that_is_not_an_open_badge_is_said_so_plainly() {
+        let plain = Check::fail(
+            check_id::CONFORMANCE,
+            "Ce document n'est pas un badge.",
+            "Not a badge.",
+        )
+        .because(reason::NOT_AN_OPEN_BADGE);
+        let r = Report::from_checks(vec![plain.clone()], None).judged(Profile::Default);
+        assert_eq!(r.verdict, Verdict::Valid);
+        assert_eq!(r.checks[0].message.fr, "Ce document n'est pas un badge.");
+        assert_eq!(r.checks[0].status, Status::Warn);
+        assert_eq!(
+            Report::from_checks(vec![plain], None).verdict,
+            Verdict::Invalid
+        );
+    }
+
+    #[test]
+    fn profiles_are_read_from_their_names() {
+        assert_eq!("strict".parse::<Profile>(), Ok(Profile::Strict));
+        assert_eq!(" default ".parse::<Profile>(), Ok(Profile::Default));
+        assert!("lax".parse::<Profile>().is_err());
+        assert_eq!(lower_first("JSON mal formé"), "JSON mal formé");
+        assert_eq!(lower_first("Le champ"), "le champ");
     }
 }

@@ -1,6 +1,10 @@
 //! Credential status of OB 3.0 credentials (CHECKLIST §5 `credentialStatus`, §8 step 4):
-//! W3C `BitstringStatusListEntry` (the status-list credential is fetched, its own proof verified,
-//! its issuer compared, the bit read) and the 1EdTech `1EdTechRevocationList`.
+//! W3C `BitstringStatusListEntry` and its predecessor, the CCG `StatusList2021Entry` that the DCC
+//! tools still issue (for both: the status-list credential is fetched, its own proof verified,
+//! its issuer compared, its purpose compared, the bit read), and the 1EdTech `1EdTechRevocationList`.
+//! The two status lists differ only in their type names and in `encodedList` (a multibase `u`
+//! before the base64url for Bitstring, none for StatusList2021: `crate::status`); they share the
+//! fetch, the cache, the checks and the messages.
 //!
 //! A list that cannot be fetched, or whose proof does not hold, gives "status unknown"
 //! (`indeterminate`), never "not revoked".
@@ -13,7 +17,8 @@ use serde_json::Value;
 
 use super::Verifier;
 use super::report::{Check, Status};
-use crate::status::bitstring::{DecodeLimits, decode};
+use crate::status::bitstring::{Bitstring, DecodeLimits};
+use crate::status::{StatusError, StatusPurpose, status_list_2021};
 
 /// The check id of status checks.
 pub const STATUS: &str = "status";
@@ -31,6 +36,53 @@ fn unknown(fr: String, en: String) -> Check {
     Check::unknown(STATUS, fr, en)
 }
 
+/// Which status list a status-list credential is, read from its types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListFormat {
+    /// W3C Bitstring Status List v1.0 (`BitstringStatusListCredential`); also any list that does
+    /// not say it is a StatusList2021 one, as before StatusList2021 was read.
+    Bitstring,
+    /// CCG StatusList2021: `StatusList2021Credential` whose subject is a `StatusList2021`.
+    StatusList2021,
+}
+
+impl ListFormat {
+    fn of(list: &Value) -> ListFormat {
+        let has = |v: Option<&Value>, name: &str| match v {
+            Some(Value::String(s)) => s == name,
+            Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(name)),
+            _ => false,
+        };
+        let subject = list.get("credentialSubject");
+        if has(list.get("type"), status_list_2021::CREDENTIAL_TYPE)
+            && has(
+                subject.and_then(|s| s.get("type")),
+                status_list_2021::LIST_TYPE,
+            )
+        {
+            ListFormat::StatusList2021
+        } else {
+            ListFormat::Bitstring
+        }
+    }
+
+    /// The list credential's type, as the messages name it.
+    fn credential_type(self) -> &'static str {
+        match self {
+            ListFormat::Bitstring => "BitstringStatusListCredential",
+            ListFormat::StatusList2021 => status_list_2021::CREDENTIAL_TYPE,
+        }
+    }
+
+    fn decode(self, encoded: &str) -> Result<Bitstring, StatusError> {
+        let limits = DecodeLimits::default();
+        match self {
+            ListFormat::Bitstring => crate::status::bitstring::decode(encoded, &limits),
+            ListFormat::StatusList2021 => status_list_2021::decode(encoded, &limits),
+        }
+    }
+}
+
 /// A status-list credential whose proof held, decoded.
 struct VerifiedList {
     /// The proof value it was verified with: carnet's own lists are re-signed at each change, so
@@ -38,7 +90,8 @@ struct VerifiedList {
     proof_value: String,
     issuer: String,
     purpose: String,
-    bits: Arc<crate::status::bitstring::Bitstring>,
+    format: ListFormat,
+    bits: Arc<Bitstring>,
     verified_at: Instant,
     ttl: Duration,
 }
@@ -166,7 +219,8 @@ impl Verifier {
             .and_then(|s| s.get("encodedList"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let bits = decode(encoded, &DecodeLimits::default()).map_err(|e| {
+        let format = ListFormat::of(&list);
+        let bits = format.decode(encoded).map_err(|e| {
             unknown(
                 format!("Statut inconnu : la liste {url} est illisible ({e})."),
                 format!("Status unknown: the list {url} cannot be read ({e})."),
@@ -191,6 +245,7 @@ impl Verifier {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
+                format,
                 bits: Arc::new(bits),
                 verified_at: Instant::now(),
                 ttl,
@@ -209,8 +264,12 @@ impl Verifier {
         for entry in entries {
             match entry.get("type").and_then(Value::as_str) {
                 Some("BitstringStatusListEntry") => {
-                    out.push(self.bitstring_entry(cred, entry).await)
+                    out.push(self.list_entry(cred, entry, ListFormat::Bitstring).await)
                 }
+                Some(status_list_2021::ENTRY_TYPE) => out.push(
+                    self.list_entry(cred, entry, ListFormat::StatusList2021)
+                        .await,
+                ),
                 Some("1EdTechRevocationList") => {
                     out.push(self.revocation_list_1edtech(cred, entry).await)
                 }
@@ -230,11 +289,22 @@ impl Verifier {
         out
     }
 
-    async fn bitstring_entry(&self, cred: &Value, entry: &Value) -> Check {
+    /// A `BitstringStatusListEntry` or a `StatusList2021Entry` (`format` says which list it needs).
+    async fn list_entry(&self, cred: &Value, entry: &Value, format: ListFormat) -> Check {
         let purpose = entry
             .get("statusPurpose")
             .and_then(Value::as_str)
             .unwrap_or("");
+        // StatusList2021 names `revocation` and `suspension` and leaves other purposes open: carnet
+        // cannot tell what a set bit would mean, so such an entry is reported and not judged, as an
+        // unknown status type is.
+        if format == ListFormat::StatusList2021 && purpose.parse::<StatusPurpose>().is_err() {
+            return Check::warn(
+                STATUS,
+                format!("Cet usage de statut n'est pas pris en charge : « {purpose} »."),
+                format!("This status purpose is not supported: \"{purpose}\"."),
+            );
+        }
         let index = match entry.get("statusListIndex") {
             Some(Value::String(s)) => s.parse::<usize>().ok(),
             Some(Value::Number(n)) => n.as_u64().map(|n| n as usize),
@@ -254,6 +324,13 @@ impl Verifier {
             Ok(l) => l,
             Err(check) => return check,
         };
+        if list.format != format {
+            let expected = format.credential_type();
+            return unknown(
+                format!("Statut inconnu : la liste {url} n'est pas une {expected}."),
+                format!("Status unknown: the list {url} is not a {expected}."),
+            );
+        }
         // The list must be a credential of the same issuer, for the entry's purpose.
         if list.issuer != super::checks::issuer_id(cred).unwrap_or("-") {
             return unknown(
@@ -348,5 +425,201 @@ impl Verifier {
                 "The badge was not withdrawn by its issuer.",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use ed25519_dalek::SigningKey;
+    use serde_json::json;
+
+    use super::*;
+    use crate::proof::data_integrity::sign_eddsa_rdfc_2022;
+    use crate::proof::multikey::ed25519_public_multibase;
+    use crate::status::bitstring::{self, MIN_ENTRIES};
+    use crate::verify::report::reason;
+    use crate::verify::resolve::Resolver;
+
+    const LISTS: &str = "https://status.example.org/lists";
+
+    struct Documents(HashMap<String, Value>);
+
+    #[async_trait::async_trait]
+    impl LocalDocuments for Documents {
+        async fn get(&self, url: &str) -> Option<Value> {
+            self.0.get(url).cloned()
+        }
+    }
+
+    /// A did:key issuer: (its DID, its key).
+    fn issuer() -> (String, SigningKey) {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let multibase = ed25519_public_multibase(&key.verifying_key());
+        (format!("did:key:{multibase}"), key)
+    }
+
+    fn signed(mut doc: Value) -> Value {
+        let (did, key) = issuer();
+        let vm = format!("{did}#{}", did.trim_start_matches("did:key:"));
+        doc["proof"] = sign_eddsa_rdfc_2022(&doc, &key, &vm, "2026-01-02T03:04:05Z").unwrap();
+        doc
+    }
+
+    /// A StatusList2021Credential at `{LISTS}/{name}` (VC 1.1, as `@digitalbazaar/vc-status-list` makes them).
+    fn list_2021(name: &str, purpose: &str, encoded_list: &str) -> (String, Value) {
+        let url = format!("{LISTS}/{name}");
+        let list = json!({
+            "@context": ["https://www.w3.org/2018/credentials/v1", status_list_2021::CONTEXT,
+                         "https://w3id.org/security/data-integrity/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", "StatusList2021Credential"],
+            "issuer": issuer().0,
+            "issuanceDate": "2026-01-02T03:04:05Z",
+            "credentialSubject": {"id": format!("{url}#list"), "type": "StatusList2021",
+                                  "statusPurpose": purpose, "encodedList": encoded_list}
+        });
+        (url, signed(list))
+    }
+
+    /// The verifier, with these lists as local documents (no HTTP).
+    fn verifier(lists: Vec<(String, Value)>) -> Verifier {
+        Verifier::new(Resolver::new(vec![], None))
+            .with_local(Arc::new(Documents(lists.into_iter().collect())))
+    }
+
+    fn credential(kind: &str, purpose: &str, list: &str, index: Value) -> Value {
+        json!({
+            "issuer": {"id": issuer().0, "type": ["Profile"]},
+            "credentialStatus": {"id": format!("{LISTS}/{list}#{index}"), "type": kind,
+                                 "statusPurpose": purpose, "statusListIndex": index,
+                                 "statusListCredential": format!("{LISTS}/{list}")}
+        })
+    }
+
+    fn one(mut checks: Vec<Check>) -> Check {
+        assert_eq!(checks.len(), 1, "{checks:#?}");
+        checks.remove(0)
+    }
+
+    #[test]
+    fn the_list_format_comes_from_both_types() {
+        let (_, list) = list_2021("r", "revocation", "x");
+        assert_eq!(ListFormat::of(&list), ListFormat::StatusList2021);
+        let mut half = list.clone();
+        half["credentialSubject"]["type"] = json!("BitstringStatusList");
+        assert_eq!(ListFormat::of(&half), ListFormat::Bitstring);
+        let mut array = list;
+        array["credentialSubject"]["type"] = json!(["StatusList2021"]);
+        assert_eq!(ListFormat::of(&array), ListFormat::StatusList2021);
+        assert_eq!(ListFormat::of(&json!({})), ListFormat::Bitstring);
+    }
+
+    #[tokio::test]
+    async fn a_status_list_2021_entry_reads_its_bit() {
+        let bits = Bitstring::with_set(MIN_ENTRIES, [5]).unwrap();
+        let encoded = bitstring::encode(&bits)[1..].to_string();
+        let v = verifier(vec![
+            list_2021("r", "revocation", &encoded),
+            list_2021("s", "suspension", &encoded),
+        ]);
+        let kind = status_list_2021::ENTRY_TYPE;
+        let check = |purpose: &'static str, list: &'static str, index: Value| {
+            let cred = credential(kind, purpose, list, index);
+            let v = &v;
+            async move { one(v.status_checks(&cred).await) }
+        };
+        let clear = check("revocation", "r", json!("6")).await;
+        assert_eq!((clear.status, clear.reason), (Status::Pass, None));
+        let revoked = check("revocation", "r", json!(5)).await;
+        assert_eq!(
+            (revoked.status, revoked.reason),
+            (Status::Fail, Some(reason::REVOKED))
+        );
+        let suspended = check("suspension", "s", json!("5")).await;
+        assert_eq!(
+            (suspended.status, suspended.reason),
+            (Status::Fail, Some(reason::SUSPENDED))
+        );
+        // The entry's purpose must be the list's.
+        let mismatch = check("suspension", "r", json!("5")).await;
+        assert_eq!(mismatch.status, Status::Unknown, "{mismatch:?}");
+        // A purpose StatusList2021 leaves to others is not judged.
+        let other = check("message", "r", json!("5")).await;
+        assert_eq!(other.status, Status::Warn, "{other:?}");
+        let outside = check("revocation", "r", json!(MIN_ENTRIES)).await;
+        assert_eq!(outside.status, Status::Fail, "{outside:?}");
+    }
+
+    #[tokio::test]
+    async fn each_entry_reads_only_its_own_list_format() {
+        let bits = Bitstring::new(0);
+        let (_, multibase_list) = list_2021("u", "revocation", &bitstring::encode(&bits));
+        let lists = vec![
+            list_2021("plain", "revocation", &bitstring::encode(&bits)[1..]),
+            (format!("{LISTS}/u"), multibase_list),
+        ];
+        let v = verifier(lists);
+        // A StatusList2021 list read for a BitstringStatusListEntry.
+        let cred = credential(
+            "BitstringStatusListEntry",
+            "revocation",
+            "plain",
+            json!("1"),
+        );
+        let check = one(v.status_checks(&cred).await);
+        assert_eq!(check.status, Status::Unknown);
+        assert!(
+            check
+                .message
+                .en
+                .contains("is not a BitstringStatusListCredential"),
+            "{check:?}"
+        );
+        // A StatusList2021 list with a multibase `encodedList`: not what StatusList2021 writes.
+        let cred = credential(status_list_2021::ENTRY_TYPE, "revocation", "u", json!("1"));
+        let check = one(v.status_checks(&cred).await);
+        assert_eq!(check.status, Status::Unknown);
+        assert!(check.message.en.contains("cannot be read"), "{check:?}");
+    }
+
+    #[tokio::test]
+    async fn a_status_list_2021_entry_needs_a_status_list_2021_credential() {
+        // carnet's own kind of list (BitstringStatusListCredential), signed by the same issuer.
+        let url = format!("{LISTS}/bitstring");
+        let list = bitstring::BitstringStatusListCredential::new(
+            &url,
+            bitstring::StatusListIssuer::Id(issuer().0),
+            StatusPurpose::Revocation,
+            &Bitstring::new(0),
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        let v = verifier(vec![(url, signed(list.to_json()))]);
+        let bitstring_entry = credential(
+            "BitstringStatusListEntry",
+            "revocation",
+            "bitstring",
+            json!("1"),
+        );
+        assert_eq!(
+            one(v.status_checks(&bitstring_entry).await).status,
+            Status::Pass
+        );
+        let entry_2021 = credential(
+            status_list_2021::ENTRY_TYPE,
+            "revocation",
+            "bitstring",
+            json!("1"),
+        );
+        let check = one(v.status_checks(&entry_2021).await);
+        assert_eq!(check.status, Status::Unknown);
+        assert!(
+            check
+                .message
+                .en
+                .contains("is not a StatusList2021Credential"),
+            "{check:?}"
+        );
     }
 }

@@ -206,6 +206,16 @@ impl Server {
         self.request(Some(body), "/api/v1/verify", &headers).await
     }
 
+    /// Posts a badge to the verifier under the strict profile and returns its report.
+    pub async fn verify_strict(&self, content_type: &str, body: Vec<u8>) -> Value {
+        let headers = [("content-type", content_type)];
+        let r = self
+            .request(Some(body), "/api/v1/verify?profile=strict", &headers)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
     /// Posts a badge to the verifier and returns its report (always 200).
     pub async fn verify(&self, content_type: &str, body: Vec<u8>, email: Option<&str>) -> Value {
         let r = self.verify_raw(content_type, body, email).await;

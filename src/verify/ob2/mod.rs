@@ -470,6 +470,7 @@ fn summary(subject: &Value, badge: Option<&Node>, issuer: Option<&Node>, format:
     let criteria = badge_v.and_then(|b| b.get("criteria"));
     Summary {
         format: format.to_string(),
+        kind: Some("Assertion".to_string()),
         credential_id: s(Some(subject), "id"),
         name: s(badge_v, "name").or_else(|| s(Some(subject), "name")),
         issuer_id: s(issuer_v, "id")
