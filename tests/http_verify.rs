@@ -377,10 +377,12 @@ async fn too_many_verifications_from_one_address_get_a_clear_429() {
         .parse()
         .expect("Retry-After seconds");
     assert!((1..=10).contains(&wait), "{wait}");
-    // The page shares the budget and answers in words.
-    let page = s.get("/verify").await;
+    // The page shares the budget and answers a browser in words, saying how long to wait.
+    let page = s.get_html("/verify").await;
     assert_eq!(page.status, 429);
+    assert!(page.header("content-type").starts_with("text/html"));
     assert!(page.text().contains("Attendez"), "{}", page.text());
+    assert!(page.header("retry-after").parse::<u64>().is_ok());
     // Other pages are not limited.
     assert_eq!(s.get("/health").await.status, 200);
     s.shutdown().await;

@@ -141,7 +141,7 @@ async fn each_endorsement_is_shown_with_its_check_and_what_carnet_did_not_check(
         "<p>Rôle déclaré : Tutrice de stage.</p>",
         "<p>Organisation déclarée : Restaurant Le Bon Goût.</p>",
         "<p>carnet a écrit ce que cette personne a déclaré.</p>",
-        "<p>carnet n'a pas vérifié son identité.</p>",
+        "<p>carnet n&#39;a pas vérifié son identité.</p>",
         "<blockquote><p>Léa prépare son poste avant le service.</p><p>Elle suit la fiche recette.</p></blockquote>",
         "<strong>Vérification réussie.</strong> La recommandation de Sophie Martin est authentique",
         "/endorsers/",
@@ -154,7 +154,7 @@ async fn each_endorsement_is_shown_with_its_check_and_what_carnet_did_not_check(
         "{sophie}"
     );
     // no organisation declared: no line for it; the name is escaped
-    let paul = article(&fr, "Paul &lt;b&gt;Durand&lt;/b&gt;");
+    let paul = article(&fr, "Paul &#60;b&#62;Durand&#60;/b&#62;");
     assert!(paul.contains("<p>Rôle déclaré : Commis.</p>"), "{paul}");
     assert!(!paul.contains("Organisation"), "{paul}");
     assert!(!fr.contains("<b>Durand"));
@@ -175,7 +175,7 @@ async fn each_endorsement_is_shown_with_its_check_and_what_carnet_did_not_check(
         "<p>carnet wrote down what this person declared.</p>",
         "<p>carnet did not check who this person is.</p>",
         "<strong>Check passed.</strong> The endorsement by Sophie Martin is authentic",
-        ">This person's profile</a>",
+        ">This person&#39;s profile</a>",
     ] {
         assert!(sophie.contains(shown), "{shown}: {sophie}");
     }
@@ -210,7 +210,7 @@ async fn a_profile_carnet_did_not_make_gets_no_such_sentence_and_a_forgery_shows
         "{sophie}"
     );
     // the other one is still carnet's, and still checks
-    let paul = article(&html, "Paul &lt;b&gt;Durand&lt;/b&gt;");
+    let paul = article(&html, "Paul &#60;b&#62;Durand&#60;/b&#62;");
     assert!(paul.contains("carnet a écrit"), "{paul}");
     assert!(
         paul.contains("<strong>Vérification réussie.</strong>"),

@@ -221,9 +221,19 @@ async fn html_page(site: &Site, page: &PageRequest, path: &str, response: Respon
     let lang = page.lang;
     let kind = kind_of(status, path);
     let code = status.as_u16().to_string();
+    // how long to wait, when the server said it (`Retry-After` in seconds)
+    let wait = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|_| kind == "too_many");
     let error = ErrorPage {
         shell: page.shell_for(site, lang.msg(&format!("error.{kind}.title")).to_string()),
-        text: lang.msg(&format!("error.{kind}.text")).to_string(),
+        text: match wait {
+            Some(seconds) => lang.fill("error.too_many.wait", &[("seconds", &seconds.to_string())]),
+            None => lang.msg(&format!("error.{kind}.text")).to_string(),
+        },
         reason: reason
             .filter(|r| !r.trim().is_empty())
             .map(|r| lang.fill("error.reason", &[("reason", r.trim())])),

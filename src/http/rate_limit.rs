@@ -118,43 +118,19 @@ pub async fn limit(
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     match limiter.check(client, Instant::now()) {
         Ok(()) => next.run(request).await,
-        Err(wait) => too_many(request.uri().path(), request.headers(), wait),
+        Err(wait) => too_many(wait),
     }
 }
 
-fn too_many(path: &str, headers: &HeaderMap, wait: Duration) -> Response {
+/// `429` with `Retry-After`; a browser gets it as a page in its language (`error_page`).
+fn too_many(wait: Duration) -> Response {
     let seconds = wait.as_secs() + 1;
-    let mut resp = if path.starts_with("/api/") {
-        AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many verifications from your address: try again in {seconds} s"),
-        )
-        .into_response()
-    } else {
-        let en = super::verify_page::Lang::pick(None, headers) == super::verify_page::Lang::En;
-        let (lang, title, text) = if en {
-            (
-                "en",
-                "Please wait",
-                format!(
-                    "You have verified many badges in a short time. Please wait {seconds} seconds, then try again."
-                ),
-            )
-        } else {
-            (
-                "fr",
-                "Merci de patienter",
-                format!(
-                    "Vous avez vérifié beaucoup de badges en peu de temps. Attendez {seconds} secondes, puis réessayez."
-                ),
-            )
-        };
-        let body = format!(
-            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
-        );
-        (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(body)).into_response()
-    };
+    let mut resp = AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many verifications from your address: try again in {seconds} s"),
+    )
+    .into_response();
     if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }

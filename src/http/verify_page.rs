@@ -8,69 +8,63 @@
 //! stored, logged, or put back in the page.
 
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use askama::Template;
+
 use super::HttpState;
-use super::html::escape;
-use super::verify_answer::answer;
+use super::html::{PageRequest, Shell, render};
+use super::verify_answer::{AnswerView, answer};
 use crate::verify::MAX_URL_BYTES;
+use crate::verify::report::Report;
 
 /// The two languages of the page (moved to `super::i18n`, where every page finds it).
 pub use super::i18n::Lang;
 
 #[derive(Debug, Deserialize)]
 pub struct VerifyPageQuery {
-    lang: Option<String>,
     url: Option<String>,
 }
 
 /// `GET /verify[?url=...][&lang=en]`: the form, or the answer for a link.
 pub async fn get(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    page: PageRequest,
     query: Result<Query<VerifyPageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).ok();
-    let lang = Lang::pick(q.as_ref().and_then(|q| q.lang.as_deref()), &headers);
     let url = q
         .and_then(|q| q.url)
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty());
     let Some(url) = url else {
-        return page(lang, StatusCode::OK, &form(lang, None));
+        return form_page(&s, &page, StatusCode::OK, None);
     };
     if url.len() > MAX_URL_BYTES {
-        let msg = lang.t("Ce lien est trop long.", "This link is too long.");
-        return page(lang, StatusCode::BAD_REQUEST, &form(lang, Some(msg)));
+        return form_page(&s, &page, StatusCode::BAD_REQUEST, Some("verify.too_long"));
     }
     let report = s.app.verifier.verify_url(&url, None).await;
-    page(
-        lang,
-        StatusCode::OK,
-        &answer(lang, &report, None, Some(&url)),
-    )
+    answer_page(&s, &page, &report, None, Some(&url))
 }
 
 /// `POST /verify` (multipart form): `file` (PNG, SVG, JSON or JWT file), or `badge` (a link, JSON
 /// or a JWT as text), optional `recipient` (email), `lang`.
 pub async fn post(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    mut page: PageRequest,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let mut lang = Lang::pick(None, &headers);
     let mut form_in = match read_form(multipart).await {
         Ok(f) => f,
         Err(problem) => {
-            let msg = problem.message(lang);
-            return page(lang, problem.status(), &form(lang, Some(&msg)));
+            return form_page(&s, &page, problem.status(), Some(problem.message()));
         }
     };
-    if let Some(l) = form_in.lang.as_deref() {
-        lang = Lang::pick(Some(l), &headers);
+    if let Some(l) = form_in.lang.as_deref().and_then(Lang::parse) {
+        page.lang = l;
     }
     let recipient = form_in
         .recipient
@@ -104,18 +98,10 @@ pub async fn post(
             (report, None, None)
         }
         (None, None) => {
-            let msg = lang.t(
-                "Choisissez l'image du badge, ou collez son lien ou son texte.",
-                "Choose the badge image, or paste its link or its text.",
-            );
-            return page(lang, StatusCode::BAD_REQUEST, &form(lang, Some(msg)));
+            return form_page(&s, &page, StatusCode::BAD_REQUEST, Some("verify.empty"));
         }
     };
-    page(
-        lang,
-        StatusCode::OK,
-        &answer(lang, &report, image.as_deref(), url.as_deref()),
-    )
+    answer_page(&s, &page, &report, image.as_deref(), url.as_deref())
 }
 
 #[derive(Debug, Default)]
@@ -138,20 +124,11 @@ impl FormProblem {
             FormProblem::Malformed => StatusCode::BAD_REQUEST,
         }
     }
-    fn message(&self, lang: Lang) -> String {
+    /// The key of the message that says it.
+    fn message(&self) -> &'static str {
         match self {
-            FormProblem::TooLarge => lang
-                .t(
-                    "Ce fichier est trop gros. Un badge pèse en général moins de 1 Mo.",
-                    "This file is too large. A badge usually weighs less than 1 MB.",
-                )
-                .into(),
-            FormProblem::Malformed => lang
-                .t(
-                    "Le formulaire n'a pas pu être lu. Réessayez.",
-                    "The form could not be read. Please try again.",
-                )
-                .into(),
+            FormProblem::TooLarge => "verify.too_large",
+            FormProblem::Malformed => "verify.malformed",
         }
     }
 }
@@ -214,33 +191,52 @@ fn image_data_uri(file: &[u8]) -> Option<String> {
     ))
 }
 
-fn page(lang: Lang, status: StatusCode, body: &str) -> Response {
-    let title = lang.t("Vérifier un badge", "Verify a badge");
-    let other = match lang {
-        Lang::Fr => r#"<a href="/verify?lang=en" lang="en" hreflang="en">English</a>"#,
-        Lang::En => r#"<a href="/verify?lang=fr" lang="fr" hreflang="fr">Français</a>"#,
+#[derive(Template)]
+#[template(path = "verify_form.html")]
+struct FormPage {
+    shell: Shell,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "verify_answer.html")]
+struct AnswerPage {
+    shell: Shell,
+    a: AnswerView,
+}
+
+/// The form, with the message `error` (a catalogue key) above it when there is one.
+fn form_page(
+    s: &HttpState,
+    page: &PageRequest,
+    status: StatusCode,
+    error: Option<&'static str>,
+) -> Response {
+    let lang = page.lang;
+    let body = FormPage {
+        shell: page.shell(s, lang.msg("verify.title")),
+        error: error.map(|key| lang.msg(key)),
     };
-    let html = format!(
-        r#"<!doctype html>
-<html lang="{code}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – carnet</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<header><nav aria-label="{nav}"><a href="/verify?lang={code}">{title}</a> · {other}</nav></header>
-<main id="main">
-{body}
-</main>
-</body>
-</html>
-"#,
-        code = lang.code(),
-        nav = lang.t("Langue et accueil", "Language and home"),
-    );
-    let mut resp = (status, Html(html)).into_response();
+    with_headers(render(status, &body))
+}
+
+fn answer_page(
+    s: &HttpState,
+    page: &PageRequest,
+    report: &Report,
+    image: Option<&str>,
+    url: Option<&str>,
+) -> Response {
+    let lang = page.lang;
+    let body = AnswerPage {
+        shell: page.shell(s, lang.msg("verify.answer.title")),
+        a: answer(lang, report, image, url),
+    };
+    with_headers(render(StatusCode::OK, &body))
+}
+
+/// No script, no framing, nothing kept: the answer may hold a person's name.
+fn with_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -257,74 +253,4 @@ fn page(lang: Lang, status: StatusCode, body: &str) -> Response {
         header::HeaderValue::from_static("no-store"),
     );
     resp
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;font-size:1.25rem;line-height:1.6;max-width:46rem;margin:0 auto;padding:1rem;color:#111;background:#fff}\
-h1{font-size:2rem;line-height:1.25}h2{font-size:1.5rem;margin-top:2rem}\
-a{color:#0645ad}a:focus,button:focus,input:focus,textarea:focus,summary:focus{outline:3px solid #b35c00;outline-offset:2px}\
-label{display:block;font-weight:bold;margin-top:1.25rem}\
-input,textarea,button{font:inherit}textarea,input[type=email]{width:100%;box-sizing:border-box;border:2px solid #333;padding:.5rem}\
-input[type=file]{padding:.5rem 0}\
-button{margin-top:1.5rem;padding:.75rem 1.5rem;background:#1a4d8f;color:#fff;border:0;border-radius:.3rem;cursor:pointer}\
-.hint{font-size:1rem;color:#333;margin:.25rem 0}\
-.verdict{border:4px solid;padding:1rem;border-radius:.5rem}.verdict h2{margin-top:0}\
-.valid{border-color:#1b6e20;background:#eef8ee}.invalid{border-color:#a30000;background:#fdeeee}.indeterminate{border-color:#8a5a00;background:#fff6e0}\
-.badge img{max-width:12rem;height:auto}dl dt{font-weight:bold;margin-top:.75rem}dl dd{margin-left:0}\
-.checks li{margin:.5rem 0}.error{color:#a30000;font-weight:bold}";
-
-fn form(lang: Lang, error: Option<&str>) -> String {
-    let error = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
-    format!(
-        r#"<h1>{title}</h1>
-<p>{intro}</p>
-{error}
-<form method="post" action="/verify" enctype="multipart/form-data">
-<input type="hidden" name="lang" value="{code}">
-<label for="file">{file_label}</label>
-<p class="hint" id="file-hint">{file_hint}</p>
-<input type="file" id="file" name="file" accept="image/png,image/svg+xml,.png,.svg,.json,.jwt,.txt" aria-describedby="file-hint">
-<label for="badge">{text_label}</label>
-<p class="hint" id="badge-hint">{text_hint}</p>
-<textarea id="badge" name="badge" rows="4" aria-describedby="badge-hint"></textarea>
-<label for="recipient">{email_label}</label>
-<p class="hint" id="recipient-hint">{email_hint}</p>
-<input type="email" id="recipient" name="recipient" autocomplete="off" aria-describedby="recipient-hint">
-<button type="submit">{submit}</button>
-</form>
-<p class="hint">{about}</p>"#,
-        code = lang.code(),
-        title = lang.t("Vérifier un badge", "Verify a badge"),
-        intro = lang.t(
-            "Vous avez reçu un badge ? Vérifiez ici qu'il est vrai, qui l'a donné, et s'il est toujours valable.",
-            "Did you receive a badge? Check here that it is real, who gave it, and whether it still holds."
-        ),
-        file_label = lang.t("1. Choisissez l'image du badge", "1. Choose the badge image"),
-        file_hint = lang.t(
-            "Un fichier PNG ou SVG. Vous pouvez aussi le glisser ici.",
-            "A PNG or SVG file. You can also drop it here."
-        ),
-        text_label = lang.t(
-            "Ou collez le lien du badge, ou son texte",
-            "Or paste the badge's link, or its text"
-        ),
-        text_hint = lang.t(
-            "Un lien qui commence par https://, ou le texte JSON ou JWT du badge.",
-            "A link starting with https://, or the badge's JSON or JWT text."
-        ),
-        email_label = lang.t(
-            "2. Adresse email de la personne (si vous voulez)",
-            "2. The person's email address (optional)"
-        ),
-        email_hint = lang.t(
-            "Pour vérifier que le badge a été donné à cette personne. L'adresse n'est pas gardée.",
-            "To check that the badge was given to this person. The address is not kept."
-        ),
-        submit = lang.t("Vérifier le badge", "Verify the badge"),
-        about = lang.t(
-            "Ce service vérifie les Open Badges 2.0 et 3.0 de tous les émetteurs.",
-            "This service verifies Open Badges 2.0 and 3.0 from any issuer."
-        ),
-    )
 }

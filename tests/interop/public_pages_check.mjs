@@ -8,27 +8,36 @@
 // html-has-lang and image-alt: the engine and the rendering work). Then, for each width and
 // each page, in a context whose viewport is that wide (and whose locale is the page's language):
 //   1. opens the URL (an error status is expected for error pages: it is recorded, not a failure);
+//      with "fill", types those values into those fields, then clicks "submit" and waits for the
+//      page the form answers (its status is the one recorded): a page reached by a POST;
 //   2. opens every <details> (their content is checked too);
 //   3. measures sideways scrolling: document.documentElement.scrollWidth against
 //      window.innerWidth, and names the elements that stick out on the right;
-//   4. reads <html lang>, <title>, the <h1>s and whether there is a <main>;
+//   4. reads <html lang>, <title>, the <h1>s, whether there is a <main>, and the start of the
+//      text of <main> as the browser renders it (innerText, after the <details> are opened);
 //   5. runs axe-core (WCAG 2.0 and 2.1, A and AA, plus best practices);
 //   6. with "screenshots": saves a full-page PNG named NAME-WIDTH.png in that folder.
+// "parallel" views are checked at once (each in its own context of the one browser).
 //
 // usage: node public_pages_check.mjs JSON
 //   JSON = {"pages": [{"name": "home-fr", "url": "http://127.0.0.1:8080/?lang=fr"}, ...],
 //           "widths": [320, 390, 1280],            (default: [320, 390, 1280])
+//           "main_text": 200,                      (optional: how many characters of <main>'s
+//                                                   text to report; default 0, none)
+//           "parallel": 2,                         (optional: views at once; default 2)
 //           "screenshots": "/some/folder",         (optional)
 //           "chromium": "/usr/bin/chromium",       (optional)
 //           "timeout_ms": 30000}                   (optional, each browser step)
-//   A page may also say "locale" (default: from ?lang= in its URL, else fr-FR).
+//   A page may also say "locale" (default: from ?lang= in its URL, else fr-FR), "main_text" (for
+//   that page), and "fill": {"CSS selector": "value", ...} with "submit": "CSS selector".
 //
 // Prints one JSON line:
 //   {"ok": bool, "results": [{"name", "url", "width", "status", "html_lang", "title",
-//     "h1": ["..."], "has_main": bool, "scroll_width": n, "inner_width": n,
-//     "sideways": bool, "wide": ["tag.class#id (right px)", ...],
+//     "h1": ["..."], "has_main": bool, "main_text": "..."|null, "scroll_width": n,
+//     "inner_width": n, "sideways": bool,
+//     "wide": ["text in tag.class#id \"its text…\" (right px)", "tag.class#id[name=…] \"…\" (right px)"],
 //     "passes": n, "violations": [{"id","impact","help","nodes","targets"}],
-//     "incomplete": ["rule id", ...], "screenshot": "path"|null}],
+//     "incomplete": ["rule id", ...], "screenshot": "path"|null, "ms": n}],
 //    "axe_canary": ["rule id", ...], "browser": "...", "versions": {...}, "ms": n,
 //    "problems": [...]}
 // "ok" is a summary (no violation, no sideways scroll, a <main> and an <h1> everywhere);
@@ -61,6 +70,16 @@ try {
 const pages = Array.isArray(input.pages) ? input.pages : [];
 if(!pages.length || !pages.every(p => p && typeof p.name === 'string' && typeof p.url === 'string')) {
   usageError('"pages" must be a non-empty list of {"name", "url"}');
+}
+if(!pages.every(p => (p.fill === undefined && p.submit === undefined) ||
+  (p.fill && typeof p.fill === 'object' && typeof p.submit === 'string'))) {
+  usageError('a page\'s "fill" must be an object of {"selector": "value"}, with a "submit" selector');
+}
+const mainText = input.main_text ?? 0;
+const parallel = input.parallel ?? 2;
+if(![mainText, parallel, ...pages.map(p => p.main_text ?? 0)].every(n => Number.isInteger(n) && n >= 0) ||
+  parallel < 1) {
+  usageError('"main_text" must be a whole number, "parallel" a positive one');
 }
 const widths = input.widths ?? [320, 390, 1280];
 if(!Array.isArray(widths) || !widths.every(w => Number.isInteger(w) && w > 0)) {
@@ -101,29 +120,55 @@ async function runAxe(page, axeSource) {
   }, AXE_TAGS);
 }
 
-/** Sideways scrolling, and the elements sticking out on the right (the deepest first). */
-function measure(page) {
-  return page.evaluate(() => {
+/** Sideways scrolling, and what sticks out on the right, each with the start of its text so that
+ * it can be found: first the runs of text wider than their box (a long word or address), then the
+ * elements (the deepest first); and what the page says. */
+function measure(page, chars) {
+  return page.evaluate(chars => {
     const inner = window.innerWidth;
-    const wide = [];
+    const quote = text => {
+      text = (text || '').replace(/\s+/g, ' ').trim();
+      return text ? ` "${text.length > 40 ? `${text.slice(0, 40)}…` : text}"` : '';
+    };
+    const describe = el => {
+      const cls = el.classList.length ? `.${[...el.classList].join('.')}` : '';
+      const id = el.id ? `#${el.id}` : '';
+      const name = el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : '';
+      return `${el.tagName.toLowerCase()}${cls}${id}${name}`;
+    };
+    const texts = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for(let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if(!node.data.trim()) {
+        continue;
+      }
+      range.selectNodeContents(node);
+      const r = range.getBoundingClientRect();
+      if(r.right > inner + 0.5 && r.width > 0) {
+        texts.push(`text in ${describe(node.parentElement)}${quote(node.data)} (${Math.round(r.right)} px)`);
+      }
+    }
+    const elements = [];
     for(const el of document.body.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
       if(r.right > inner + 0.5 && r.width > 0) {
-        const cls = el.classList.length ? `.${[...el.classList].join('.')}` : '';
-        const id = el.id ? `#${el.id}` : '';
-        wide.push(`${el.tagName.toLowerCase()}${cls}${id} (${Math.round(r.right)} px)`);
+        elements.push(`${describe(el)}${quote(el.textContent)} (${Math.round(r.right)} px)`);
       }
     }
+    const wide = [...texts.slice(0, 5), ...elements.reverse()].slice(0, 10);
+    const main = document.querySelector('main');
     return {
       scroll_width: document.documentElement.scrollWidth,
       inner_width: inner,
-      wide: wide.reverse().slice(0, 10),
+      wide,
       html_lang: document.documentElement.getAttribute('lang'),
       title: document.title,
       h1: [...document.querySelectorAll('h1')].map(h => h.textContent.trim()),
       has_main: document.querySelectorAll('main').length === 1,
+      main_text: main && chars > 0 ? main.innerText.slice(0, chars) : null,
     };
-  });
+  }, chars);
 }
 
 /** A page made to fail (no lang, an image without alt, grey on white text): proves that the
@@ -154,6 +199,7 @@ function localeOf(p) {
 }
 
 async function checkPage(browser, axeSource, p, width) {
+  const began = Date.now();
   // bypassCSP only so that addScriptTag can inject axe-core into pages that forbid scripts
   const context = await browser.newContext({
     bypassCSP: true, viewport: {width, height: HEIGHT}, deviceScaleFactor: 1,
@@ -164,11 +210,20 @@ async function checkPage(browser, axeSource, p, width) {
     const page = await context.newPage();
     const pageErrors = [];
     page.on('pageerror', e => pageErrors.push(String(e)));
-    const resp = await page.goto(p.url, {waitUntil: 'load'});
+    let resp = await page.goto(p.url, {waitUntil: 'load'});
+    if(p.fill) {
+      for(const [selector, value] of Object.entries(p.fill)) {
+        await page.fill(selector, String(value));
+      }
+      [resp] = await Promise.all([
+        page.waitForNavigation({waitUntil: 'load'}),
+        page.click(p.submit),
+      ]);
+    }
     await page.evaluate(() => document.querySelectorAll('details').forEach(d => {
       d.open = true;
     }));
-    const m = await measure(page);
+    const m = await measure(page, p.main_text ?? mainText);
     const axe = await runAxe(page, axeSource);
     let screenshot = null;
     if(shots) {
@@ -180,7 +235,7 @@ async function checkPage(browser, axeSource, p, width) {
     }
     return {
       name: p.name, url: p.url, width, status: resp ? resp.status() : null,
-      ...m, sideways: m.scroll_width > m.inner_width, ...axe, screenshot,
+      ...m, sideways: m.scroll_width > m.inner_width, ...axe, screenshot, ms: Date.now() - began,
     };
   } finally {
     await context.close();
@@ -214,11 +269,18 @@ try {
       problems.push(`axe-core did not report ${rule} on the canary page: ${out.axe_canary}`);
     }
   }
-  for(const width of widths) {
-    for(const p of pages) {
-      out.results.push(await checkPage(browser, axeSource, p, width));
+  // every page at every width, `parallel` at a time; the results in that order
+  const views = widths.flatMap(width => pages.map(p => ({p, width})));
+  const results = new Array(views.length);
+  let next = 0;
+  const worker = async() => {
+    while(next < views.length) {
+      const i = next++;
+      results[i] = await checkPage(browser, axeSource, views[i].p, views[i].width);
     }
-  }
+  };
+  await Promise.all(Array.from({length: Math.min(parallel, views.length)}, worker));
+  out.results = results;
   out.ok = problems.length === 0 && out.results.every(r => r.violations.length === 0 &&
     !r.sideways && r.has_main && r.h1.length === 1);
 } catch(e) {
