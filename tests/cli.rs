@@ -276,6 +276,23 @@ fn verify_reports_and_exit_codes() {
     let report = out.json();
     assert_eq!(report["verdict"], "invalid");
     assert!(statuses(&report, "proof").contains(&"fail"), "{report:#}");
+    assert_eq!(report["deciding"], "proof", "{report:#}");
+    // for a person: the verdict, what decided it, then the checks by section
+    let out = c.verify(&tampered, &[]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "✘ Ce badge n'est pas valable.", "{}", out.stdout);
+    assert!(
+        lines[1].starts_with("  Ce qui décide : La signature ne correspond pas"),
+        "{}",
+        out.stdout
+    );
+    let first_failure = lines.iter().find(|l| l.contains("[ÉCHEC]")).unwrap();
+    assert!(first_failure.contains("[ÉCHEC] proof"), "{}", out.stdout);
+    assert!(out.stdout.contains("\nAuthenticité\n"), "{}", out.stdout);
+    // the strict profile judges carnet's own badge valid too, and says which profile it used
+    let out = c.verify(&png, &["--strict", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(out.json()["profile"], "strict");
 
     let garbage = c.path("garbage.png");
     fs::write(&garbage, b"hello, this is not a badge\n\x00\x01\x02").unwrap();
