@@ -112,3 +112,18 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A link another verifier may not follow (a private address) is « could not check », said in
+/// French on the French side, without naming the address it refused.
+#[tokio::test]
+async fn a_refused_link_is_explained_in_each_language() {
+    let (s, _dir) = server().await;
+    let r = verify_link(&s, "https://10.1.2.3/badge.json").await;
+    assert_eq!(r["verdict"], "indeterminate", "{}", describe(&r));
+    let fr = r["checks"][0]["message"]["fr"].as_str().unwrap();
+    assert!(fr.contains("réseau privé ou local"), "{fr}");
+    assert!(!fr.contains("private") && !fr.contains("resolves"), "{fr}");
+    let en = r["checks"][0]["message"]["en"].as_str().unwrap();
+    assert!(en.contains("private"), "{en}");
+    s.shutdown().await;
+}

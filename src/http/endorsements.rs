@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::api::{authenticate, body_error};
-use super::html::{escape, markdown, page};
+use super::html::{PageRequest, Shell, markdown, render};
+use super::i18n::Lang;
 use super::public::{check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState, endorse_page, wants_html};
 use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
@@ -401,6 +402,7 @@ async fn public_endorser(s: &HttpState, slug: &str, id: &str) -> Result<Endorsem
 pub async fn endorsement_document(
     State(s): State<HttpState>,
     Path(file): Path<String>,
+    page: PageRequest,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
@@ -409,41 +411,84 @@ pub async fn endorsement_document(
     }
     let e = public_endorsement(&s, id).await?;
     if ext.is_empty() && wants_html(&headers) {
-        return Ok(Html(endorsement_page(&s, &e)).into_response());
+        return Ok(endorsement_page(&s, &page, &e));
     }
     Ok(json_ld_text(e.credential_json, "application/vc+ld+json"))
 }
 
-/// A plain page for people who open an endorsement's link.
-fn endorsement_page(s: &HttpState, e: &Endorsement) -> String {
+#[derive(askama::Template)]
+#[template(path = "endorse_endorsement.html")]
+struct EndorsementPage {
+    shell: Shell,
+    wrote: String,
+    declared: Vec<String>,
+    /// The recommendation, as HTML made by `markdown` (escaped).
+    comment: String,
+    made: Vec<String>,
+    profile_href: String,
+    json_href: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "endorse_endorser.html")]
+struct EndorserPage {
+    shell: Shell,
+    declared: Vec<String>,
+    made: Vec<String>,
+    endorsement_href: String,
+}
+
+/// What the person declared: their role, and their organisation if they gave one.
+fn declared(lang: Lang, profile: &EndorserProfile) -> Vec<String> {
+    let mut lines = vec![lang.fill("endorse.person.role", &[("role", &profile.role)])];
+    if let Some(org) = &profile.organisation {
+        lines.push(lang.fill("endorse.person.organisation", &[("organisation", org)]));
+    }
+    lines
+}
+
+/// Who made the document, in the visitor's words: `made_by` (already filled), then what the
+/// profile's signed description says (`EndorserProfile::description`), one idea per line.
+fn made(lang: Lang, s: &HttpState, profile: &EndorserProfile, made_by: String) -> Vec<String> {
+    let institution = s.app.issuer.settings.name.as_str();
+    let kind = profile.kind;
+    vec![
+        made_by,
+        lang.msg("endorse.person.declared").to_owned(),
+        lang.msg("endorse.person.not_checked").to_owned(),
+        lang.fill(
+            "endorse.person.invited_as",
+            &[
+                ("institution", institution),
+                ("kind", lang.t(kind.label_fr(), kind.label_en())),
+            ],
+        ),
+    ]
+}
+
+/// A page for people who open an endorsement's link.
+fn endorsement_page(s: &HttpState, page: &PageRequest, e: &Endorsement) -> Response {
+    let lang = page.lang;
     let issuer = &s.app.issuer;
     let profile = EndorserProfile::from(e);
-    let mut body = format!(
-        "<h1>Recommandation de {}</h1>\
-         <p>{} a écrit cette recommandation.</p>\
-         <p>Rôle déclaré : {}.</p>",
-        escape(&e.endorser_name),
-        escape(&e.endorser_name),
-        escape(&e.endorser_role),
-    );
-    if let Some(org) = &e.endorser_organisation {
-        body.push_str(&format!("<p>Organisation déclarée : {}.</p>", escape(org)));
-    }
-    body.push_str(&format!(
-        "<h2>Ce que la personne a écrit</h2>{}\
-         <h2>Qui a fait ce document ?</h2><p>{}</p>\
-         <p><a href=\"{}\">Le profil de la personne</a></p>\
-         <p><a href=\"{}.json\">La recommandation signée (JSON, Open Badges 3.0)</a></p>",
-        markdown(&e.comment),
-        escape(&profile.description(issuer)),
-        escape(&profile.url(issuer)),
-        escape(&endorsement_url(&issuer.base_url, e.id)),
-    ));
-    page(
-        "fr",
-        &format!("Recommandation de {}", e.endorser_name),
-        &body,
-    )
+    let name = [("name", e.endorser_name.as_str())];
+    let institution = [("institution", issuer.settings.name.as_str())];
+    let shell = page.shell(s, lang.fill("endorse.endorsement.title", &name));
+    let body = EndorsementPage {
+        wrote: lang.fill("endorse.endorsement.wrote", &name),
+        declared: declared(lang, &profile),
+        comment: markdown(&e.comment),
+        made: made(
+            lang,
+            s,
+            &profile,
+            lang.fill("endorse.endorsement.made_by", &institution),
+        ),
+        profile_href: shell.href(&profile.url(issuer)),
+        json_href: format!("{}.json", endorsement_url(&issuer.base_url, e.id)),
+        shell,
+    };
+    render(StatusCode::OK, &body)
 }
 
 /// `GET /ob2/endorsements/{id}`: the hosted OB 2.0 `Endorsement`.
@@ -463,27 +508,28 @@ pub async fn ob2_endorsement(
 pub async fn endorser_profile(
     State(s): State<HttpState>,
     Path((slug, id)): Path<(String, String)>,
+    page: PageRequest,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let e = public_endorser(&s, &slug, &id).await?;
     let issuer = &s.app.issuer;
     let profile = EndorserProfile::from(&e);
     if wants_html(&headers) {
-        let mut body = format!(
-            "<h1>{}</h1><p>Rôle déclaré : {}.</p>",
-            escape(&e.endorser_name),
-            escape(&e.endorser_role)
-        );
-        if let Some(org) = &e.endorser_organisation {
-            body.push_str(&format!("<p>Organisation déclarée : {}.</p>", escape(org)));
-        }
-        body.push_str(&format!(
-            "<h2>Qui a fait ce profil ?</h2><p>{}</p>\
-             <p><a href=\"{}\">Sa recommandation</a></p>",
-            escape(&profile.description(issuer)),
-            escape(&endorsement_url(&issuer.base_url, e.id)),
-        ));
-        return Ok(Html(page("fr", &e.endorser_name, &body)).into_response());
+        let lang = page.lang;
+        let institution = [("institution", issuer.settings.name.as_str())];
+        let shell = page.shell(&s, e.endorser_name.as_str());
+        let body = EndorserPage {
+            declared: declared(lang, &profile),
+            made: made(
+                lang,
+                &s,
+                &profile,
+                lang.fill("endorse.endorser.made_by", &institution),
+            ),
+            endorsement_href: shell.href(&endorsement_url(&issuer.base_url, e.id)),
+            shell,
+        };
+        return Ok(render(StatusCode::OK, &body));
     }
     Ok(json_ld(
         profile.profile_document(issuer),

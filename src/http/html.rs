@@ -18,8 +18,7 @@
 //!
 //! In the template, `{{ shell.t("home.title") }}` is a message of the visitor's catalogue
 //! (`super::i18n`), `{{ shell.href("/verify") }}` a link that keeps the language. Values are
-//! escaped by askama; `|safe` only for HTML made here (`markdown`). `escape`, `markdown` and the
-//! older `page` serve the pages not yet moved to templates.
+//! escaped by askama; `|safe` only for HTML made here (`markdown`, which escapes with `escape`).
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -252,31 +251,6 @@ pub fn markdown(md: &str) -> String {
         out.push_str("</ul>");
     }
     out
-}
-
-pub fn page(lang: &str, title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; font-size: 1.25rem; line-height: 1.6; max-width: 44rem; margin: 0 auto; padding: 1rem; color: #111; background: #fff; }}
-h1 {{ font-size: 2rem; }} img {{ max-width: 16rem; height: auto; }}
-a {{ color: #0645ad; }} .note {{ color: #333; font-size: 1rem; }}
-</style>
-</head>
-<body>
-<main>
-{body}
-</main>
-</body>
-</html>
-"#,
-        title = escape(title)
-    )
 }
 
 #[cfg(test)]

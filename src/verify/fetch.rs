@@ -80,6 +80,26 @@ pub enum AddressKind {
     Reserved,
 }
 
+impl FetchError {
+    /// The same, in French, for the French half of a report's message; a refused address is not
+    /// named (what an internal name resolves to is nobody's business).
+    pub fn in_french(&self) -> String {
+        match self {
+            FetchError::NotHttps(u) => format!("{u} n'est pas une adresse https"),
+            FetchError::InvalidUrl(u) => format!("{u} n'est pas une adresse web valable"),
+            FetchError::Refused(_) => {
+                "l'adresse est sur un réseau privé ou local, où le vérificateur ne va pas".into()
+            }
+            FetchError::Unreachable(_) => "le site n'a pas répondu".into(),
+            FetchError::Status(code) => format!("le site a répondu par le code {code}"),
+            FetchError::TooLarge => {
+                format!("le document fait plus de {MAX_DOCUMENT_BYTES} octets")
+            }
+            FetchError::NotJson => "le document n'est pas du JSON".into(),
+        }
+    }
+}
+
 impl AddressKind {
     /// In plain words, for verification reports.
     pub fn describe(self) -> &'static str {

@@ -205,7 +205,10 @@ impl Verifier {
             Report::from_checks(
                 vec![Check::unknown(
                     id::PARSE,
-                    format!("Le badge n'a pas pu être obtenu à l'adresse {url} ({e})."),
+                    format!(
+                        "Le badge n'a pas pu être obtenu à l'adresse {url} ({}).",
+                        e.in_french()
+                    ),
                     format!("The badge could not be obtained from {url} ({e})."),
                 )],
                 None,
