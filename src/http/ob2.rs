@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::public::{check_issuer, json_ld, json_ld_text};
+use super::public::{cacheable_image, check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState};
 use crate::bake::{self, Keyword, SvgPayload};
 use crate::ob2::{self, Ob2Error, Ob2Urls};
@@ -175,7 +175,7 @@ pub async fn assertion(
                 .png_template
                 .bake(Keyword::Ob2Assertion, text)
                 .map_err(|e| AppError::internal(e.to_string()))?;
-            Ok(([(header::CONTENT_TYPE, "image/png")], baked).into_response())
+            Ok(cacheable_image(&headers, "image/png", baked))
         }
         "svg" => {
             let class = class()?;
@@ -193,7 +193,7 @@ pub async fn assertion(
                 payload,
             )
             .map_err(|e| AppError::internal(e.to_string()))?;
-            Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+            Ok(cacheable_image(&headers, "image/svg+xml", svg.into_bytes()))
         }
         _ => Err(AppError::not_found(
             "unknown format: use .json, .jws, .png or .svg",

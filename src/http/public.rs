@@ -257,16 +257,17 @@ fn rule_sentence(lang: Lang, rule: &crate::award_rules::Rule) -> String {
 pub async fn badge_class_image(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let class = s
         .app
         .class(&slug)
         .ok_or_else(|| AppError::not_found(format!("no badge class \"{slug}\"")))?;
-    Ok((
-        [(header::CONTENT_TYPE, "image/png")],
+    Ok(cacheable_image(
+        &headers,
+        "image/png",
         class.image_png.clone(),
-    )
-        .into_response())
+    ))
 }
 
 /// `/credentials/{uuid}[.json|.jwt|.png|.svg]`; without an extension, by `Accept`.
@@ -374,7 +375,11 @@ pub async fn credential(
 /// A badge image with its cache headers: kept an hour, then revalidated by its `ETag` (an
 /// endorsement re-signs the badge, so the image may change; a withdrawal does not change it, the
 /// status list says it).
-fn cacheable_image(headers: &HeaderMap, content_type: &'static str, bytes: Vec<u8>) -> Response {
+pub(super) fn cacheable_image(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    bytes: Vec<u8>,
+) -> Response {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(&bytes);
     let etag = format!(
