@@ -188,12 +188,20 @@ async fn an_endorser_endorses_a_request_once_and_the_award_carries_it() {
     assert!(html.contains("<label for=\"consent\">"));
     assert!(!html.contains("lea@example.org") && !html.contains("<script"));
     assert_eq!(page.header("referrer-policy"), "no-referrer");
-    assert!(
-        page.header("content-security-policy")
-            .contains("default-src 'none'")
+    assert_eq!(
+        page.header("content-security-policy"),
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; \
+         frame-ancestors 'none'"
     );
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert_eq!(page.header("x-robots-tag"), "noindex");
+    assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
+    // in the page shell: the institution, the language switch (to this very link)
+    assert!(html.contains("<header class=\"site-header\">"), "{html}");
+    assert!(html.contains(&format!("href=\"{link}?lang=en\"")), "{html}");
     let en = s.get_html(&format!("{link}?lang=en")).await;
     assert!(en.text().contains("Endorse Léa"), "{}", en.text());
+    assert!(en.text().contains("<html lang=\"en\">"));
 
     // submitted: thanks; the same link again: 410, nothing stored twice
     let done = submit(&s, &link, good_form()).await;
@@ -291,6 +299,21 @@ async fn an_endorser_endorses_a_request_once_and_the_award_carries_it() {
     assert_eq!(did["verificationMethod"][0]["controller"], profile_url);
     let page = s.get_html(profile_url).await.text();
     assert!(page.contains("pas vérifié son identité"), "{page}");
+    assert!(page.contains("<h1>Marc Dupont</h1>"), "{page}");
+    assert!(page.contains("Rôle déclaré"), "{page}");
+    let page = s.get_html(&format!("{profile_url}?lang=en")).await.text();
+    assert!(page.contains("did not check their identity"), "{page}");
+    // the endorsement's page for people: who wrote it, what, in the page shell
+    let page = s.get_html(url).await;
+    assert_eq!(page.status, 200);
+    let page = page.text();
+    assert!(
+        page.contains("<h1>Recommandation de Marc Dupont</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("Elle range son poste."), "{page}");
+    assert!(page.contains("<header class=\"site-header\">"), "{page}");
+    assert!(page.contains(&format!("href=\"{url}.json\"")), "{page}");
 
     // OB 2.0: the assertion names the hosted Endorsement, whose claim is the assertion
     let assertion_url = approved["award"]["ob2"]["assertion"].as_str().unwrap();
@@ -569,6 +592,17 @@ async fn invalid_or_oversize_fields_are_refused_precisely_and_nothing_is_stored(
         let html = r.text();
         assert!(html.contains(expected), "{expected}: {html}");
         assert!(html.contains("role=\"alert\""));
+        // the field is marked, and says what is wrong with it
+        let field = fields
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(["consent"])
+            .find(|k| html.contains(&format!("id=\"{k}-error\"")))
+            .unwrap_or_else(|| panic!("no field error: {html}"));
+        let input = &html[html.find(&format!("id=\"{field}\" name=")).unwrap()..];
+        let input = &input[..input.find('>').unwrap()];
+        assert!(input.contains("aria-invalid=\"true\""), "{input}");
+        assert!(input.contains(&format!("{field}-error\"")), "{input}");
         // what was typed is given back, so nothing is lost
         if fields.contains(&("role", "Tuteur")) {
             assert!(html.contains("value=\"Tuteur\""), "{html}");
@@ -1111,7 +1145,8 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
     eprintln!("PASS  IMS validator: the endorsed assertion, 0 errors");
 
     // the endorser's page in Chromium with axe-core: the form, its error page (fr, en), then sent
-    // with the keyboard only (thank-you page) and opened again (410), without any violation
+    // with the keyboard only (thank-you page) and opened again (410), without any violation; the
+    // keyboard meets the shell's header (3 stops) before the form; nothing wider than 320 px
     let inv = invite(
         &s,
         &format!(
@@ -1137,10 +1172,14 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
     let pages = r["pages"].as_array().map_or(0, Vec::len);
     assert!(
         r["ok"] == true && pages == 6,
-        "axe-core: the endorser's pages have no violation, and the keyboard sends the form\n{}",
+        "axe-core: the endorser's pages have no violation, fit 320 px, and the keyboard sends \
+         the form\n{}",
         out.describe()
     );
-    eprintln!("PASS  axe-core: {pages} endorser pages without violation, sent with the keyboard");
+    eprintln!(
+        "PASS  axe-core: {pages} endorser pages without violation, 320 px wide, sent with the \
+         keyboard"
+    );
     if r["warning_count"].as_u64().is_some_and(|n| n > 0) {
         eprintln!("NOTE  IMS validator warnings: {}", r["warnings"]);
     }

@@ -11,11 +11,20 @@
 // (a 200 thank-you page, axe-core) and the same link opened again (410 page,
 // axe-core).
 //
+// The page is in carnet's page shell: its header (the institution's name, then
+// the language switch) comes before the form, its footer links after it. From
+// the top of the page, the keyboard must meet the shell's three header links,
+// then the form's first field; from there, one Tab per field to the button.
+//
+// Every page is also measured 320 px wide (the smallest phone screen): nothing
+// may scroll sideways (document.documentElement.scrollWidth <= innerWidth).
+//
 // The page's Content-Security-Policy forbids every script, so the browser
 // contexts are created with `bypassCSP: true` only to let axe-core be injected.
 //
 // Prints one JSON line:
-//   {"ok": bool, "pages": [{"kind", "lang", "status", "violations": [...], "passes": n}],
+//   {"ok": bool, "pages": [{"kind", "lang", "status", "violations": [...], "passes": n,
+//    "width_320": {"scroll_width", "inner_width"}}], "keyboard": {"before_form": [...]},
 //    "error": str|null, "versions": {...}}
 // Exit status: 0 the checks ran (whatever they found), 1 crash, 2 usage error.
 import path from 'node:path';
@@ -31,6 +40,7 @@ usage: node endorse_page_check.mjs --link URL [--chromium PATH]
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 const VIEWPORT = {width: 1280, height: 2400};
+const NARROW = {width: 320, height: 800};
 
 let opts;
 try {
@@ -64,7 +74,18 @@ async function runAxe(page, axeSource) {
   }, AXE_TAGS);
 }
 
-const out = {ok: false, pages: [], error: null};
+/** The page's width at 320 px: whether anything scrolls sideways. */
+async function widthAt320(page) {
+  await page.setViewportSize(NARROW);
+  const width = await page.evaluate(() => ({
+    scroll_width: document.documentElement.scrollWidth,
+    inner_width: window.innerWidth,
+  }));
+  await page.setViewportSize(VIEWPORT);
+  return width;
+}
+
+const out = {ok: false, pages: [], keyboard: null, error: null};
 let browser;
 try {
   const pw = await load('playwright-core');
@@ -82,7 +103,8 @@ try {
   const page = await context.newPage();
   const record = async (kind, lang, response) => {
     const axe = await runAxe(page, axeSource);
-    out.pages.push({kind, lang, status: response ? response.status() : null, ...axe});
+    const width_320 = await widthAt320(page);
+    out.pages.push({kind, lang, status: response ? response.status() : null, ...axe, width_320});
   };
   const langs = ['fr', 'en'];
   for(const lang of langs) {
@@ -100,8 +122,22 @@ try {
   }
   const last = langs[langs.length - 1];
   await page.goto(`${opts.link}?lang=${last}`);
-  // the keyboard only: focus the first field, type, Tab from field to field, Space, Enter
-  await page.focus('#name');
+  // the keyboard only, from the top of the page: the stops before the first field (the shell's
+  // header adds three: the institution's name, Français, English), then type, Tab from field to
+  // field, Space, Enter
+  const beforeForm = [];
+  for(let i = 0; i < 10; i++) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => {
+      const el = document.activeElement;
+      return {id: el.id, in_header: !!el.closest('header.site-header'), text: el.textContent.trim()};
+    });
+    if(at.id === 'name') {
+      break;
+    }
+    beforeForm.push(at);
+  }
+  out.keyboard = {before_form: beforeForm};
   await page.keyboard.type('Marc Dupont');
   await page.keyboard.press('Tab');
   await page.keyboard.type('Tuteur de stage');
@@ -116,7 +152,9 @@ try {
   await record('used', last, await page.goto(`${opts.link}?lang=${last}`));
   await context.close();
   const expected = {form: 200, 'form-error': 422, thanks: 200, used: 410};
-  out.ok = out.pages.every(p => p.violations.length === 0 && p.status === expected[p.kind]);
+  out.ok = out.pages.every(p => p.violations.length === 0 && p.status === expected[p.kind]
+      && p.width_320.scroll_width <= p.width_320.inner_width)
+    && beforeForm.length === 3 && beforeForm.every(stop => stop.in_header);
 } catch(e) {
   out.error = (e && e.stack) || String(e);
   if(browser) {
