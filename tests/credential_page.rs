@@ -6,7 +6,6 @@
 mod common;
 
 use common::server::*;
-use serde_json::json;
 
 /// The text of `<main>` up to its first sentence's end: what a person reads first.
 fn first_words(html: &str) -> String {
@@ -99,22 +98,7 @@ async fn a_valid_badge_says_so_first_and_links_to_its_verification() {
 async fn a_withdrawn_badge_says_so_in_its_first_sentence() {
     let s = Server::new().await;
     let award = s.issue().await;
-    let id = award["id"].as_str().unwrap();
-    let r = s
-        .request(
-            Some(
-                json!({"reason": "Donné par erreur"})
-                    .to_string()
-                    .into_bytes(),
-            ),
-            &format!("/api/v1/awards/{id}/revoke"),
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &format!("Bearer {TOKEN}")),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    s.revoke(&award, "Donné par erreur").await;
     let (_, html) = page(&s, &award, "fr").await;
     let first = first_words(&html);
     assert!(

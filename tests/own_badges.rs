@@ -64,22 +64,7 @@ async fn links_to_its_own_badges_verify_from_the_store() {
     assert!(!page.contains("Vérification incomplète"), "{page}");
 
     // withdrawn: the status list says so, the store says when and why
-    let id = award["id"].as_str().unwrap();
-    let r = s
-        .request(
-            Some(
-                json!({"reason": "Donné par erreur"})
-                    .to_string()
-                    .into_bytes(),
-            ),
-            &format!("/api/v1/awards/{id}/revoke"),
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &format!("Bearer {TOKEN}")),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    s.revoke(&award, "Donné par erreur").await;
     let r = verify_link(&s, &credential).await;
     assert_eq!(r["verdict"], "invalid", "{}", describe(&r));
     assert_eq!(r["reason"], "revoked");

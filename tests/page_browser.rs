@@ -22,159 +22,19 @@
 //! `scripts/setup-interop.sh`). Without them the test fails and says so, unless
 //! `CARNET_SKIP_INTEROP=1`, which skips it with a visible line on stderr.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 mod common;
+use common::browser::{run_node, tools_or_skip};
 use common::server::*;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// A browser run that lasts longer than this is killed and the test fails.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 /// The form's controls, in the order Tab must reach them (as the script names them).
 const FORM_ORDER: [&str; 4] = ["#file", "#badge", "#recipient", "button[type=submit]"];
-
-/// `None` (after a visible line on stderr) when `CARNET_SKIP_INTEROP=1`; otherwise the tools must
-/// be there.
-fn tools_or_skip() -> Option<()> {
-    if std::env::var("CARNET_SKIP_INTEROP").as_deref() == Ok("1") {
-        // straight to the process's stderr: libtest's capture would hide an eprintln!
-        let _ = std::io::stderr()
-            .write_all(b"SKIP page_browser: CARNET_SKIP_INTEROP=1 (no Chromium page test)\n");
-        return None;
-    }
-    let root = Path::new(ROOT);
-    let needed = [
-        PathBuf::from(CHROMIUM),
-        root.join(".tools/node/node_modules/playwright-core/package.json"),
-        root.join(".tools/node/node_modules/axe-core/axe.min.js"),
-    ];
-    let missing: Vec<String> = needed
-        .iter()
-        .filter(|p| !p.exists())
-        .map(|p| p.display().to_string())
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "the browser page test needs Chromium and the npm packages (missing: {}): run \
-         scripts/setup-interop.sh (or set CARNET_SKIP_INTEROP=1 to skip this test)",
-        missing.join(", ")
-    );
-    Some(())
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Run {
-    fn describe(&self) -> String {
-        format!(
-            "page_check.mjs exited {:?} after {:.1?}\n    stdout: {}\n    stderr: {}",
-            self.code,
-            self.took,
-            cut(&self.stdout, 4000),
-            cut(&self.stderr, 4000)
-        )
-    }
-}
-
-fn cut(s: &str, n: usize) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-/// Runs `node tests/interop/page_check.mjs ARGS` to completion, killed after `BROWSER_TIMEOUT`.
-/// Blocking: call it from `spawn_blocking` so the server keeps serving.
-fn run_page_check(args: Vec<String>) -> Run {
-    let started = Instant::now();
-    let script = Path::new(ROOT).join("tests/interop/page_check.mjs");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .args(&args)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = started + BROWSER_TIMEOUT;
-    let mut timed_out = false;
-    let status = loop {
-        match child.try_wait().expect("wait for node") {
-            Some(status) => break status,
-            None if Instant::now() > deadline => {
-                timed_out = true;
-                // node's own children (Chromium) exit when their pipe to node closes
-                let _ = child.kill();
-                break child.wait().expect("wait for the killed node");
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
-    let mut stderr = err_reader.join().unwrap_or_default();
-    if timed_out {
-        stderr.push_str(&format!("\n(killed after {BROWSER_TIMEOUT:?})"));
-    }
-    Run {
-        code: status.code(),
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr,
-        took: started.elapsed(),
-    }
-}
-
-/// The one JSON line the script prints.
-fn json_line(stdout: &str) -> Value {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or("");
-    serde_json::from_str(line).unwrap_or(Value::Null)
-}
-
-async fn revoke(s: &Server, award: &Value) {
-    let id = award["id"].as_str().expect("award id");
-    let r = s
-        .request(
-            Some(
-                json!({"reason": "Donné par erreur"})
-                    .to_string()
-                    .into_bytes(),
-            ),
-            &format!("/api/v1/awards/{id}/revoke"),
-            &[
-                ("content-type", JSON),
-                ("authorization", &format!("Bearer {TOKEN}")),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-}
 
 fn page<'a>(report: &'a Value, kind: &str, lang: &str) -> &'a Value {
     report["pages"]
@@ -191,13 +51,13 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verify_page_is_accessible_and_works_by_keyboard_and_without_javascript_in_chromium() {
-    if tools_or_skip().is_none() {
+    if tools_or_skip("page_browser").is_none() {
         return;
     }
     let s = Server::new().await;
     let valid = s.issue().await;
     let revoked = s.issue().await;
-    revoke(&s, &revoked).await;
+    s.revoke(&revoked, "Donné par erreur").await;
 
     let dir = tempfile::tempdir().unwrap();
     let valid_png = dir.path().join("badge.png");
@@ -217,11 +77,12 @@ async fn the_verify_page_is_accessible_and_works_by_keyboard_and_without_javascr
         "--revoked-png".to_string(),
         revoked_png.display().to_string(),
     ];
-    let run = tokio::task::spawn_blocking(move || run_page_check(args))
-        .await
-        .expect("node task");
+    let run =
+        tokio::task::spawn_blocking(move || run_node("page_check.mjs", &args, BROWSER_TIMEOUT))
+            .await
+            .expect("node task");
     assert_eq!(run.code, Some(0), "{}", run.describe());
-    let report = json_line(&run.stdout);
+    let report = run.json_line();
     assert!(report.is_object(), "no JSON line: {}", run.describe());
     let _ = std::io::stderr().write_all(
         format!(

@@ -27,10 +27,9 @@
 //! `scripts/setup-interop.sh`). Without them the browser test fails and says so, unless
 //! `CARNET_SKIP_INTEROP=1`, which skips it with a visible line on stderr.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
 
 use carnet::issue::sign;
 use carnet::ob3::credential::{AwardDetails, build};
@@ -38,135 +37,15 @@ use carnet::recipient::{Email, hash_email};
 use serde_json::{Value, json};
 
 mod common;
+use common::browser::{cut, run_node, tools_or_skip};
 use common::server::*;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// A browser run that lasts longer than this is killed and the test fails.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
 const WIDTHS: [u64; 3] = [320, 390, 1280];
 const LONG_URL: &str = "https://www.ime-les-tilleuls.example.org/etablissement/presentation-des-ateliers-professionnels";
 const LONG_EMAIL: &str = "secretariat.accompagnement.professionnel@ime-les-tilleuls.example.org";
 const DESCRIPTION: &str = "Institut médico-éducatif : des ateliers pour apprendre un métier.";
-
-/// `None` (after a visible line on stderr) when `CARNET_SKIP_INTEROP=1`; otherwise the tools must
-/// be there.
-fn tools_or_skip() -> Option<()> {
-    if std::env::var("CARNET_SKIP_INTEROP").as_deref() == Ok("1") {
-        // straight to the process's stderr: libtest's capture would hide an eprintln!
-        let _ = std::io::stderr().write_all(
-            b"SKIP public_pages_browser: CARNET_SKIP_INTEROP=1 (no Chromium page test)\n",
-        );
-        return None;
-    }
-    let root = Path::new(ROOT);
-    let needed = [
-        PathBuf::from(CHROMIUM),
-        root.join(".tools/node/node_modules/playwright-core/package.json"),
-        root.join(".tools/node/node_modules/axe-core/axe.min.js"),
-    ];
-    let missing: Vec<String> = needed
-        .iter()
-        .filter(|p| !p.exists())
-        .map(|p| p.display().to_string())
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "the browser page test needs Chromium and the npm packages (missing: {}): run \
-         scripts/setup-interop.sh (or set CARNET_SKIP_INTEROP=1 to skip this test)",
-        missing.join(", ")
-    );
-    Some(())
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Run {
-    fn describe(&self) -> String {
-        format!(
-            "public_pages_check.mjs exited {:?} after {:.1?}\n    stdout: {}\n    stderr: {}",
-            self.code,
-            self.took,
-            cut(&self.stdout, 4000),
-            cut(&self.stderr, 4000)
-        )
-    }
-}
-
-fn cut(s: &str, n: usize) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-/// Runs `node tests/interop/public_pages_check.mjs JSON` to completion, killed after
-/// `BROWSER_TIMEOUT`. Blocking: call it from `spawn_blocking` so the server keeps serving.
-fn run_check(input: Value) -> Run {
-    let started = Instant::now();
-    let script = Path::new(ROOT).join("tests/interop/public_pages_check.mjs");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .arg(input.to_string())
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = started + BROWSER_TIMEOUT;
-    let mut timed_out = false;
-    let status = loop {
-        match child.try_wait().expect("wait for node") {
-            Some(status) => break status,
-            None if Instant::now() > deadline => {
-                timed_out = true;
-                // node's own children (Chromium) exit when their pipe to node closes
-                let _ = child.kill();
-                break child.wait().expect("wait for the killed node");
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
-    let mut stderr = err_reader.join().unwrap_or_default();
-    if timed_out {
-        stderr.push_str(&format!("\n(killed after {BROWSER_TIMEOUT:?})"));
-    }
-    Run {
-        code: status.code(),
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr,
-        took: started.elapsed(),
-    }
-}
-
-/// The one JSON line the script prints.
-fn json_line(stdout: &str) -> Value {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or("");
-    serde_json::from_str(line).unwrap_or(Value::Null)
-}
 
 /// A server whose institution has a logo (served by `logo_host`), a long web address and email.
 async fn institution(logo_host: &Server) -> Server {
@@ -178,25 +57,6 @@ async fn institution(logo_host: &Server) -> Server {
     let email = format!("--issuer-email={LONG_EMAIL}");
     let description = format!("--issuer-description={DESCRIPTION}");
     Server::with_args(&[&image, &url, &email, &description]).await
-}
-
-async fn revoke(s: &Server, award: &Value) {
-    let id = award["id"].as_str().expect("award id");
-    let r = s
-        .request(
-            Some(
-                json!({"reason": "Donné par erreur"})
-                    .to_string()
-                    .into_bytes(),
-            ),
-            &format!("/api/v1/awards/{id}/revoke"),
-            &[
-                ("content-type", JSON),
-                ("authorization", &format!("Bearer {TOKEN}")),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
 }
 
 async fn html(s: &Server, path: &str) -> String {
@@ -388,7 +248,7 @@ const MAIN_TEXT_ALL: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_public_page_fits_small_screens_and_passes_axe_in_chromium() {
-    if tools_or_skip().is_none() {
+    if tools_or_skip("public_pages_browser").is_none() {
         return;
     }
     let logo_host = Server::new().await;
@@ -404,7 +264,7 @@ async fn every_public_page_fits_small_screens_and_passes_axe_in_chromium() {
 
     let valid = s.issue().await;
     let revoked = s.issue().await;
-    revoke(&s, &revoked).await;
+    s.revoke(&revoked, "Donné par erreur").await;
     let credential = |award: &Value| {
         award["credential_id"]
             .as_str()
@@ -504,11 +364,17 @@ async fn every_public_page_fits_small_screens_and_passes_axe_in_chromium() {
         "parallel": 2,
         "screenshots": shots.display().to_string(),
     });
-    let run = tokio::task::spawn_blocking(move || run_check(input))
-        .await
-        .expect("node task");
+    let run = tokio::task::spawn_blocking(move || {
+        run_node(
+            "public_pages_check.mjs",
+            &[input.to_string()],
+            BROWSER_TIMEOUT,
+        )
+    })
+    .await
+    .expect("node task");
     assert_eq!(run.code, Some(0), "{}", run.describe());
-    let report = json_line(&run.stdout);
+    let report = run.json_line();
     assert!(report.is_object(), "no JSON line: {}", run.describe());
     // kept with the screenshots: every view's measures, for whoever fixes a page
     std::fs::write(shots.join("report.json"), report.to_string()).expect("report.json");

@@ -1,6 +1,7 @@
 //! Shared by integration tests: a throw-away issuer and credentials issued by it, without a database.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod carnets;
 pub mod server;
 

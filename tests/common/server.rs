@@ -206,6 +206,23 @@ impl Server {
         self.request(Some(body), "/api/v1/verify", &headers).await
     }
 
+    /// Withdraws an award through the API, with `reason`.
+    pub async fn revoke(&self, award: &Value, reason: &str) {
+        let id = award["id"].as_str().expect("award id");
+        let auth = format!("Bearer {TOKEN}");
+        let r = self
+            .request(
+                Some(json!({ "reason": reason }).to_string().into_bytes()),
+                &format!("/api/v1/awards/{id}/revoke"),
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", &auth),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
     /// Posts a badge to the verifier under the strict profile and returns its report.
     pub async fn verify_strict(&self, content_type: &str, body: Vec<u8>) -> Value {
         let headers = [("content-type", content_type)];
