@@ -4,7 +4,7 @@
 //! serving the list sees a revocation at once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -69,7 +69,11 @@ impl StatusPublisher {
         else {
             return Ok(None);
         };
-        if let Some((rev, doc)) = self.cache.lock().expect("cache lock").get(&(purpose, list))
+        if let Some((rev, doc)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(purpose, list))
             && *rev == info.revision
         {
             return Ok(Some(doc.clone()));
@@ -109,7 +113,7 @@ impl StatusPublisher {
         .map_err(|e| PublishError::Signing(e.to_string()))?;
         self.cache
             .lock()
-            .expect("cache lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert((purpose, list), (info.revision, signed.clone()));
         Ok(Some(signed))
     }

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::{authenticate, body_error};
+use super::api::Caller;
+use super::api::body_error;
 use super::referentiels::require_json;
 use super::{AppError, HttpState};
 use crate::bulk::carnets::{self, MAX_BATCH_BYTES, MAX_BATCH_CARNETS, Source};
@@ -50,11 +51,11 @@ pub struct SubmitQuery {
 /// answers that job (and resumes it if it was interrupted).
 pub async fn submit(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     query: Result<Query<SubmitQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let Query(q) = query?;
     let body = body.map_err(body_error)?;
     let class = q
@@ -129,10 +130,9 @@ pub async fn submit(
 /// award of every row.
 pub async fn get(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let job = find_job(&s, &id, JobKind::Csv, "no such bulk job").await?;
     let rows = s.app.store.bulk_rows(job.id).await?;
     Ok(axum::Json(bulk::job_document(&s.app.issuer.base_url, &job, &rows)).into_response())
@@ -150,11 +150,11 @@ pub struct BatchQuery {
 /// answers that job (and resumes it if it was interrupted).
 pub async fn submit_carnets(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     query: Result<Query<BatchQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let Query(q) = query?;
     let body = body.map_err(body_error)?;
     require_json(&headers)?;
@@ -207,10 +207,9 @@ pub async fn submit_carnets(
 /// earned (and why).
 pub async fn get_carnets(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let job = find_job(&s, &id, JobKind::Carnets, "no such batch of carnets").await?;
     let rows = s.app.store.bulk_rows(job.id).await?;
     Ok(axum::Json(carnets::batch_document(&s.app.issuer.base_url, &job, &rows)).into_response())

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::{authenticate, body_error};
+use super::api::Caller;
+use super::api::body_error;
 use super::html::{PageRequest, Shell, markdown, render};
 use super::i18n::Lang;
 use super::public::{check_issuer, json_ld, json_ld_text};
@@ -256,11 +257,10 @@ async fn invite(
 /// `POST /api/v1/badge-requests/{id}/endorsement-invitations`
 pub async fn invite_for_request(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let request = own_request(&s, &id).await?;
     let body = body.map_err(body_error)?;
     invite(&s, &who, InviteTarget::Request(&request), &body).await
@@ -269,11 +269,10 @@ pub async fn invite_for_request(
 /// `POST /api/v1/awards/{id}/endorsement-invitations`
 pub async fn invite_for_award(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let award = own_award(&s, &id).await?;
     let body = body.map_err(body_error)?;
     invite(&s, &who, InviteTarget::Award(&award), &body).await
@@ -294,10 +293,9 @@ async fn invitations_of(s: &HttpState, award_id: Option<Uuid>) -> Result<Respons
 /// `GET /api/v1/badge-requests/{id}/endorsement-invitations`
 pub async fn list_for_request(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let request = own_request(&s, &id).await?;
     let reserved = s.app.store.reserved_request_award_id(request.id).await?;
     invitations_of(&s, reserved).await
@@ -306,10 +304,9 @@ pub async fn list_for_request(
 /// `GET /api/v1/awards/{id}/endorsement-invitations`
 pub async fn list_for_award(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let award = own_award(&s, &id).await?;
     invitations_of(&s, Some(award.id)).await
 }
@@ -317,10 +314,9 @@ pub async fn list_for_award(
 /// `GET /api/v1/awards/{id}/endorsements`
 pub async fn award_endorsements(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let award = own_award(&s, &id).await?;
     let endorsements = s.app.store.award_endorsements(award.id).await?;
     let flags = embedded_flags(&s, award.id, &endorsements).await?;
@@ -333,10 +329,9 @@ pub async fn award_endorsements(
 /// `GET /api/v1/endorsement-invitations/{id}`
 pub async fn get_invitation(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let invitation = own_invitation(&s, &id).await?;
     Ok(axum::Json(invitation_json(&s.app.issuer.base_url, &invitation, None)).into_response())
 }
@@ -345,10 +340,9 @@ pub async fn get_invitation(
 /// `409`).
 pub async fn revoke_invitation(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let invitation = own_invitation(&s, &id).await?;
     if invitation.used_at.is_some() {
         return Err(AppError::new(

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::api::Caller;
 use super::api::authenticate;
 use super::requests::{evidence_url, parse_id, store_error};
 use super::{AppError, HttpState};
@@ -88,10 +89,9 @@ async fn own_evidence(
 /// `POST /api/v1/evidence/{id}/shares`: a share link (the token is shown once).
 pub async fn create_share(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let id = parse_id(&id, "evidence file")?;
     own_evidence(&s, id).await?;
     let (token, token_sha256) = evidence::new_share_token();
@@ -122,10 +122,9 @@ pub async fn create_share(
 /// `DELETE /api/v1/evidence/{id}/shares/{share}`.
 pub async fn revoke_share(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path((id, share)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let id = parse_id(&id, "evidence file")?;
     let share = parse_id(&share, "share")?;
     own_evidence(&s, id).await?;

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{authenticate, award_urls, body_error};
+use super::api::Caller;
+use super::api::{award_urls, body_error};
 use super::referentiels::{
     carnet_referentiel, carnet_url, find_carnet, require_json, with_location,
 };
@@ -32,10 +33,9 @@ fn confirm_url(base: &str, carnet: &Carnet, class: &BadgeClass) -> String {
 /// `GET /api/v1/carnets/{id}/proposals`.
 pub async fn list(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let carnet = find_carnet(&s, &id).await?;
     let referentiel = carnet_referentiel(&s, &carnet).await?;
     let listed =
@@ -74,11 +74,11 @@ struct ConfirmBody {
 /// the carnet does not (or no longer) earn the class.
 pub async fn confirm(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     Path((id, slug)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let body = body.map_err(body_error)?;
     let req: ConfirmBody = if body.iter().all(u8::is_ascii_whitespace) {
         ConfirmBody::default()

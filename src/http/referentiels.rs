@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::{authenticate, body_error};
+use super::api::Caller;
+use super::api::body_error;
 use super::{AppError, HttpState};
 use crate::referentiel::{self, Format, ImportError, Referentiel, carnet};
 use crate::store::{Carnet, SavedReferentiel, StoreError};
@@ -24,8 +25,7 @@ const MAX_LISTED_PROBLEMS: usize = 200;
 const EDIT_ATTEMPTS: usize = 3;
 
 /// `GET /api/v1/referentiels`: the issuer's référentiels, every version.
-pub async fn list(State(s): State<HttpState>, headers: HeaderMap) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
+pub async fn list(State(s): State<HttpState>, _caller: Caller) -> Result<Response, AppError> {
     let base = &s.app.issuer.base_url;
     let list = s.app.store.list_referentiels(issuer_slug(&s)).await?;
     let items: Vec<Value> = list
@@ -49,10 +49,9 @@ pub async fn list(State(s): State<HttpState>, headers: HeaderMap) -> Result<Resp
 /// `GET /api/v1/referentiels/{id}/{version}`: the référentiel in its JSON import format.
 pub async fn get(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let stored = s
         .app
         .store
@@ -70,10 +69,10 @@ pub async fn get(
 /// new, 200 when this version was already imported with the same content, 409 when with another.
 pub async fn import(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let body = body.map_err(body_error)?;
     within(&body, referentiel::MAX_REFERENTIEL_BYTES)?;
     let content_type = content_type(&headers);
@@ -125,10 +124,10 @@ pub async fn import(
 /// `POST /api/v1/carnets`: imports a person's carnet (JSON, `docs/REFERENTIELS.md`).
 pub async fn import_carnet(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let body = body.map_err(body_error)?;
     within(&body, carnet::MAX_CARNET_BYTES)?;
     require_json(&headers)?;
@@ -163,10 +162,9 @@ pub async fn import_carnet(
 /// `GET /api/v1/carnets/{id}`.
 pub async fn get_carnet(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let carnet = find_carnet(&s, &id).await?;
     let r = carnet_referentiel(&s, &carnet).await?;
     Ok(axum::Json(carnet_view(&carnet, Some(&r))).into_response())
@@ -176,11 +174,11 @@ pub async fn get_carnet(
 /// holds the fields to change (`null` removes one); answers the whole carnet.
 pub async fn patch_entry(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     Path((id, competence)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let body = body.map_err(body_error)?;
     require_json(&headers)?;
     let patch: Value = serde_json::from_slice(&body)

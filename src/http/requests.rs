@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::{authenticate, award_urls, body_error};
+use super::api::Caller;
+use super::api::{award_urls, body_error};
 use super::{AppError, HttpState};
 use crate::evidence::{self, FileError};
 use crate::issue::{AwardRequest, IssueError, issue};
@@ -165,10 +166,9 @@ async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppError> {
 
 pub async fn create(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let body = body.map_err(body_error)?;
     let req: CreateRequest = serde_json::from_slice(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
@@ -252,20 +252,18 @@ pub async fn create(
 
 pub async fn get(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let r = load(&s, &id).await?;
     Ok(axum::Json(request_document(&s, &r).await?).into_response())
 }
 
 pub async fn list(
     State(s): State<HttpState>,
-    headers: HeaderMap,
+    _caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    authenticate(&s, &headers)?;
     let state = q
         .state
         .as_deref()
@@ -301,12 +299,12 @@ pub async fn list(
 
 pub async fn add_evidence(
     State(s): State<HttpState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<EvidenceQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let request = load(&s, &id).await?;
     let body = body.map_err(body_error)?;
     let name = q
@@ -376,12 +374,11 @@ fn transition_body(body: &[u8]) -> Result<TransitionBody, AppError> {
 
 async fn transition(
     s: HttpState,
-    headers: HeaderMap,
+    who: String,
     id: String,
     body: Result<Bytes, BytesRejection>,
     action: RequestAction,
 ) -> Result<Response, AppError> {
-    let who = authenticate(&s, &headers)?;
     let request = load(&s, &id).await?;
     let body = transition_body(&body.map_err(body_error)?)?;
     let comment = optional_text("comment", body.comment.or(body.reason))?;
@@ -536,11 +533,11 @@ macro_rules! transition_handler {
     ($name:ident, $action:expr) => {
         pub async fn $name(
             State(s): State<HttpState>,
-            headers: HeaderMap,
+            Caller(who): Caller,
             Path(id): Path<String>,
             body: Result<Bytes, BytesRejection>,
         ) -> Result<Response, AppError> {
-            transition(s, headers, id, body, $action).await
+            transition(s, who, id, body, $action).await
         }
     };
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
@@ -556,7 +556,11 @@ impl Fetcher {
     /// GET a JSON document (cached for a few minutes).
     pub async fn get_json(&self, url: &str, accept: &str) -> Result<Value, FetchError> {
         self.checked_url(url)?;
-        if let Some((at, v)) = self.cache.lock().expect("cache lock").get(url)
+        if let Some((at, v)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(url)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(v.clone());
@@ -566,7 +570,7 @@ impl Fetcher {
             return Err(FetchError::Status(doc.status));
         }
         let value: Value = serde_json::from_slice(&doc.body).map_err(|_| FetchError::NotJson)?;
-        let mut cache = self.cache.lock().expect("cache lock");
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHE_MAX_ENTRIES {
             cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
             if cache.len() >= CACHE_MAX_ENTRIES {
@@ -835,6 +839,32 @@ mod tests {
             e.to_string(),
             "169.254.169.254 is the address of a cloud metadata service: the verifier does not \
              fetch from private or local networks"
+        );
+    }
+
+    /// A panic while the cache is held (anywhere) does not poison every later verification.
+    #[tokio::test]
+    async fn the_key_cache_survives_a_panic_while_it_is_held() {
+        let f = Arc::new(Fetcher::new(allowing(&["127.0.0.1"])));
+        let held = f.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = held.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            panic!("a panic while the cache is held");
+        })
+        .join();
+        assert!(f.cache.is_poisoned());
+        f.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                "https://example.org/k".into(),
+                (Instant::now(), Value::Null),
+            );
+        assert_eq!(
+            f.get_json("https://example.org/k", "application/json")
+                .await
+                .unwrap(),
+            Value::Null
         );
     }
 

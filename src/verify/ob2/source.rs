@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -119,14 +119,18 @@ fn descriptive(fetched: &Fetched) -> bool {
 #[async_trait]
 impl DocumentSource for FetcherSource {
     async fn get(&self, url: &str) -> Result<Fetched, SourceError> {
-        if let Some((at, f)) = self.cache.lock().expect("cache lock").get(url)
+        if let Some((at, f)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(url)
             && at.elapsed() < DESCRIPTIVE_TTL
         {
             return Ok(f.clone());
         }
         let fetched = self.fetch(url).await?;
         if descriptive(&fetched) {
-            let mut cache = self.cache.lock().expect("cache lock");
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             if cache.len() >= DESCRIPTIVE_MAX {
                 cache.clear();
             }

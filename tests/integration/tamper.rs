@@ -1,7 +1,7 @@
 //! Tamper tests: any change to a signed field, or one changed byte of a baked payload, makes
 //! verification fail, and the report names the right check.
 
-mod common;
+use crate::common;
 
 use carnet::bake::{self, Keyword};
 use carnet::verify::report::{Report, Status, Verdict};

@@ -2,7 +2,7 @@
 //! document, links between them, recipient hash, dates, JWS, versioned BadgeClass URLs and strict
 //! JSON-LD expansion with the shipped OB 2.0 context.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";

@@ -4,7 +4,7 @@
 //! its badge class and issuer) verifies without one, and a withdrawal is reported with its date
 //! and reason from the store.
 
-mod common;
+use crate::common;
 
 use common::server::*;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! The endorsement part of the storage suite (migration 0007), in the style of
 //! `tests/storage.rs`: each test only sees `Arc<dyn Store>` and runs on SQLite always and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set (a fresh schema per test, dropped at the end), e.g.
-//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test storage_endorsements`.
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage_endorsements::`.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -36,7 +36,7 @@ use carnet::ob3::credential::{AwardDetails, build};
 use carnet::recipient::{Email, hash_email};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::browser::{cut, run_node, tools_or_skip};
 use common::server::*;
 

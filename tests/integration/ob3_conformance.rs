@@ -780,7 +780,7 @@ fn not_an_object() {
     assert_eq!(f[0].status, Status::Fail);
 }
 
-mod common;
+use crate::common;
 
 /// What carnet issues passes its own conformance checks and the official JSON schema.
 #[test]

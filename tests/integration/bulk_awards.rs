@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::server::*;
 
 /// 20 rows, `;`-separated as French Excel writes them (with its byte-order mark); line 7 has a bad

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 const PNG_BYTES: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";

@@ -3,7 +3,7 @@
 //! claim and `validFrom` / `validUntil` both exist and disagree, the stricter wins and a warning
 //! says so.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

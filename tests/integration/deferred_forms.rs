@@ -1,7 +1,7 @@
 //! An award's RS256 forms (the VC-JWT and the OB 2.0 signed assertion) are signed on their first
 //! download, with the RSA key of issue time even after a rotation, then kept (migration 0009).
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

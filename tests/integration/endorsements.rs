@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 const AUTH: &str = "Bearer 0123456789abcdefghijklmnopqrstuv";

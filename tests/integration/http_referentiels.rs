@@ -1,7 +1,7 @@
 //! The référentiel and carnet API through the real router: imports (JSON, CSV), problems with their
 //! lines, idempotent re-import, carnets and the edit of one entry, tokens everywhere.
 
-mod common;
+use crate::common;
 
 use common::server::*;
 use serde_json::{Value, json};

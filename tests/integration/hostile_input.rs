@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 fn b64(v: &Value) -> String {
@@ -142,5 +142,45 @@ async fn hostile_bodies_get_reports_or_client_errors_quickly() {
     let big = vec![b'a'; 5 * 1024 * 1024];
     let r = s.verify_raw(PNG, big.clone(), None).await;
     assert_eq!(r.status, 413, "{}", r.text());
+    s.shutdown().await;
+}
+
+/// A request without a valid token is answered 401 from its headers alone: the server does not
+/// wait for (nor read) a body it announces, on every authenticated route that takes one.
+#[tokio::test]
+async fn credentials_are_checked_before_a_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::new().await;
+    let host = s.addr.trim_start_matches("http://").to_string();
+    for path in [
+        "/api/v1/awards",
+        "/api/v1/bulk-awards?badge_class=x",
+        "/api/v1/badge-requests",
+        "/api/v1/badge-requests/00000000-0000-0000-0000-000000000000/evidence?filename=a.png",
+        "/api/v1/badge-requests/00000000-0000-0000-0000-000000000000/approve",
+        "/api/v1/carnets",
+        "/api/v1/referentiels",
+        "/api/v1/carnet-batches",
+    ] {
+        for auth in ["", "Authorization: Bearer wrong-token\r\n"] {
+            let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+            // 20 MiB announced, 10 bytes sent: a server that reads the body first never answers
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n0123456789",
+                20 * 1024 * 1024
+            );
+            conn.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = vec![0u8; 512];
+            let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut answer))
+                .await
+                .unwrap_or_else(|_| panic!("{path} {auth:?}: no answer before the body"))
+                .unwrap();
+            let text = String::from_utf8_lossy(&answer[..n]);
+            assert!(
+                text.starts_with("HTTP/1.1 401"),
+                "{path} {auth:?}: {text}"
+            );
+        }
+    }
     s.shutdown().await;
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 /// A `multipart/form-data` body (what a browser sends for the page's form).

@@ -3,7 +3,7 @@
 //! since …), in French and English; it links to the verifier, the badge class and the issuer; it
 //! previews well when shared (Open Graph); its images are cacheable, the page itself is not.
 
-mod common;
+use crate::common;
 
 use common::server::*;
 

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 /// Asserts an RFC 9457 problem answer with `status` (and `field` when given).

@@ -16,7 +16,7 @@
 //! carnet's verifier runs offline (`Resolver::new(vec![], None)`): a did:key needs no network.
 //! Needs `.tools/node` (`scripts/setup-interop.sh`); `CARNET_SKIP_INTEROP=1` skips the test.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -9,7 +9,7 @@
 //! every award complete or absent and the resume finishes exactly the rest; no clear email in the
 //! database, sealed or not.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;

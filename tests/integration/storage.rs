@@ -1,7 +1,7 @@
 //! One storage suite for every backend: each test is an async function that only sees
 //! `Arc<dyn Store>`, run on SQLite always (a file in a temporary directory) and on
 //! PostgreSQL when `TEST_DATABASE_URL` is set, e.g.
-//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test storage`.
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage::`.
 //!
 //! Tests run in parallel against one PostgreSQL database, so each one gets a fresh schema
 //! `carnet_test_<uuid>` (through `?options=-c search_path=...`, passed on by `open`) and
@@ -1172,21 +1172,37 @@ async fn unsupported_url_names_the_scheme_and_the_accepted_ones() {
 }
 
 /// Migrations are embedded: opening works from a directory with no `migrations/`, and a
-/// relative `sqlite:` path is created (with its parent) under the current directory.
-#[tokio::test]
-async fn sqlite_migrations_are_embedded_and_relative_paths_are_created() {
+/// relative `sqlite:` path is created (with its parent) under the current directory. The
+/// directory is changed in a child process (`carnet awards list`), never in this one, where the
+/// other tests run at the same time.
+#[test]
+fn sqlite_migrations_are_embedded_and_relative_paths_are_created() {
     let elsewhere = tempfile::tempdir().unwrap();
-    let previous = std::env::current_dir().unwrap();
-    std::env::set_current_dir(elsewhere.path()).unwrap();
-    // Other tests use absolute paths only, so changing the directory does not affect them.
-    let opened = store::open("sqlite:state/carnet.db").await;
-    std::env::set_current_dir(previous).unwrap();
-
-    let store = opened.expect("open from another directory");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_carnet"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CARNET_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .current_dir(elsewhere.path())
+        .env("CARNET_DATABASE_URL", "sqlite:state/carnet.db")
+        .env("CARNET_KEYS_DIR", elsewhere.path().join("keys"))
+        .env(
+            "CARNET_BADGE_CLASSES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/badge-classes"),
+        )
+        .env("RUST_LOG", "warn")
+        .args(["awards", "list"])
+        .output()
+        .expect("carnet runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(elsewhere.path().join("state/carnet.db").is_file());
-    let award = store.insert_award(&sample(&issuer())).await.unwrap();
-    assert_eq!(store.get_award(award.id).await.unwrap(), Some(award));
-    store.close().await;
+    assert!(!elsewhere.path().join("migrations").exists());
 }
 
 #[tokio::test]

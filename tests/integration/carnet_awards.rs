@@ -4,7 +4,7 @@
 //! twin — and that it verifies, that a second confirmation gives the same award, and that a carnet
 //! that no longer earns a class is refused.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

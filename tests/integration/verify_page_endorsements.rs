@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

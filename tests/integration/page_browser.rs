@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::browser::{run_node, tools_or_skip};
 use common::server::*;
 

@@ -1,0 +1,48 @@
+//! carnet's integration tests, in one binary (one link instead of one per file): each module is
+//! what used to be a test file of its own; `common` holds what they share (a throw-away issuer,
+//! a running server, carnet fixtures, the browser tools).
+//!
+//! Run one module with `cargo test --test integration MODULE::`, e.g.
+//! `cargo test --test integration storage::`.
+
+mod common;
+
+mod badge_requests;
+mod bake_props;
+mod bulk_awards;
+mod carnet_awards;
+mod carnet_batch;
+mod cli;
+mod cli_awards;
+mod cli_endorsements;
+mod credential_page;
+mod data_integrity_vectors;
+mod dcc_deviations;
+mod deferred_forms;
+mod demo;
+mod endorsements;
+mod error_pages;
+mod hostile_input;
+mod http_api;
+mod http_referentiels;
+mod http_verify;
+mod interop;
+mod interop_openbadgeslib;
+mod jwt_dates;
+mod ob2_documents;
+mod ob3_conformance;
+mod own_badges;
+mod page_browser;
+mod public_pages_browser;
+mod remote_keys;
+mod revocation;
+mod samples_1edtech;
+mod samples_1edtech_ob2;
+mod samples_other;
+mod ssrf;
+mod status_list;
+mod status_list_2021;
+mod storage;
+mod storage_endorsements;
+mod tamper;
+mod verify_page_endorsements;
