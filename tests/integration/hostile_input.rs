@@ -176,10 +176,7 @@ async fn credentials_are_checked_before_a_body_is_read() {
                 .unwrap_or_else(|_| panic!("{path} {auth:?}: no answer before the body"))
                 .unwrap();
             let text = String::from_utf8_lossy(&answer[..n]);
-            assert!(
-                text.starts_with("HTTP/1.1 401"),
-                "{path} {auth:?}: {text}"
-            );
+            assert!(text.starts_with("HTTP/1.1 401"), "{path} {auth:?}: {text}");
         }
     }
     s.shutdown().await;
