@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod http;
 pub mod issue;
 pub mod issuer;
+pub mod json;
 pub mod jsonld;
 pub mod keys;
 pub mod ob2;

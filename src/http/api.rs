@@ -118,7 +118,7 @@ pub async fn create_award(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let body = body.map_err(body_error)?;
-    let req: CreateAward = serde_json::from_slice(&body)
+    let req: CreateAward = crate::json::parse(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
     let class = s.app.class(&req.badge_class).ok_or_else(|| {
         AppError::unprocessable(
@@ -291,8 +291,7 @@ fn link_request(mime: &str, body: &[u8]) -> Result<Option<LinkRequest>, AppError
     if !matches!(mime, "application/json" | "") || body.len() > 16 * 1024 {
         return Ok(None);
     }
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
+    let Ok(serde_json::Value::Object(map)) = crate::json::from_slice(body) else {
         return Ok(None);
     };
     if !map.contains_key("url") || map.keys().any(|k| k != "url" && k != "recipient") {
@@ -337,7 +336,7 @@ pub async fn revoke_award(
         .parse()
         .map_err(|_| AppError::not_found("no such award"))?;
     let body = body.map_err(body_error)?;
-    let req: RevokeAward = serde_json::from_slice(&body)
+    let req: RevokeAward = crate::json::parse(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
     let reason = crate::issue::validate_reason(&req.reason)
         .map_err(|e| AppError::unprocessable("reason", e))?;

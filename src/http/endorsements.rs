@@ -222,7 +222,7 @@ fn invite_body(body: &[u8]) -> Result<InviteBody, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(InviteBody::default());
     }
-    serde_json::from_slice(body)
+    crate::json::parse(body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))
 }
 

@@ -84,7 +84,7 @@ pub async fn confirm(
         ConfirmBody::default()
     } else {
         require_json(&headers)?;
-        serde_json::from_slice(&body)
+        crate::json::parse(&body)
             .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?
     };
     let carnet = find_carnet(&s, &id).await?;

@@ -181,7 +181,7 @@ pub async fn patch_entry(
 ) -> Result<Response, AppError> {
     let body = body.map_err(body_error)?;
     require_json(&headers)?;
-    let patch: Value = serde_json::from_slice(&body)
+    let patch: Value = crate::json::from_slice(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
     for _ in 0..EDIT_ATTEMPTS {
         let carnet = find_carnet(&s, &id).await?;

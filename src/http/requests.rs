@@ -170,7 +170,7 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let body = body.map_err(body_error)?;
-    let req: CreateRequest = serde_json::from_slice(&body)
+    let req: CreateRequest = crate::json::parse(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
     let class = s.app.class(&req.badge_class).ok_or_else(|| {
         AppError::unprocessable(
@@ -368,7 +368,7 @@ fn transition_body(body: &[u8]) -> Result<TransitionBody, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(TransitionBody::default());
     }
-    serde_json::from_slice(body)
+    crate::json::parse(body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))
 }
 

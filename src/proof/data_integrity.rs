@@ -192,8 +192,7 @@ fn decode_proof_value(value: Option<&Value>) -> Result<Signature, DiError> {
     let b58 = text
         .strip_prefix('z')
         .ok_or_else(|| DiError::Malformed("proofValue is not base58btc multibase".into()))?;
-    let bytes = bs58::decode(b58)
-        .into_vec()
+    let bytes = crate::proof::multikey::decode_base58(b58, 64)
         .map_err(|e| DiError::Malformed(format!("proofValue: {e}")))?;
     let bytes: [u8; 64] = bytes
         .as_slice()

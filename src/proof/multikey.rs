@@ -37,6 +37,26 @@ pub enum KeyDecodeError {
     FragmentMismatch(String),
 }
 
+/// The most bytes a supported multibase key holds (an Ed25519 or P-256 public key, an Ed25519
+/// secret key with its public half): anything longer is refused before it is decoded.
+pub const MAX_KEY_BYTES: usize = 128;
+
+/// Decodes base58btc text that holds at most `max_bytes` bytes. Longer text is refused before
+/// decoding: base58 decoding costs the square of its length, and a `proofValue` or a key longer
+/// than any supported one is only someone's attempt to make the verifier work.
+pub fn decode_base58(b58: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
+    // a base58 character carries log2(58) ≈ 5.86 bits: n bytes take at most ⌈8n / 5.86⌉ ≤ 1.37n + 1
+    // characters (a leading zero byte is one '1')
+    let max_chars = max_bytes * 137 / 100 + 1;
+    if b58.len() > max_chars {
+        return Err(format!(
+            "{} characters, more than the {max_chars} that {max_bytes} bytes take",
+            b58.len()
+        ));
+    }
+    bs58::decode(b58).into_vec().map_err(|e| e.to_string())
+}
+
 /// `z6Mk…`: the Multikey `publicKeyMultibase` of an Ed25519 public key.
 pub fn ed25519_public_multibase(key: &VerifyingKey) -> String {
     let mut bytes = Vec::with_capacity(34);
@@ -60,9 +80,7 @@ pub fn decode_p256_multibase(s: &str) -> Result<p256::ecdsa::VerifyingKey, KeyDe
     let b58 = s
         .strip_prefix('z')
         .ok_or(KeyDecodeError::NotBase58Multibase)?;
-    let bytes = bs58::decode(b58)
-        .into_vec()
-        .map_err(|e| KeyDecodeError::Base58(e.to_string()))?;
+    let bytes = decode_base58(b58, MAX_KEY_BYTES).map_err(KeyDecodeError::Base58)?;
     decode_p256_multikey(&bytes)
 }
 
@@ -139,9 +157,7 @@ fn decode_with_codec(s: &str, codec: [u8; 2]) -> Result<Vec<u8>, KeyDecodeError>
     let b58 = s
         .strip_prefix('z')
         .ok_or(KeyDecodeError::NotBase58Multibase)?;
-    let bytes = bs58::decode(b58)
-        .into_vec()
-        .map_err(|e| KeyDecodeError::Base58(e.to_string()))?;
+    let bytes = decode_base58(b58, MAX_KEY_BYTES).map_err(KeyDecodeError::Base58)?;
     match bytes.strip_prefix(&codec[..]) {
         Some(key) => Ok(key.to_vec()),
         None => Err(KeyDecodeError::WrongCodec(
@@ -153,6 +169,23 @@ fn decode_with_codec(s: &str, codec: [u8; 2]) -> Result<Vec<u8>, KeyDecodeError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base58_longer_than_its_bytes_is_refused_before_decoding() {
+        // at the limit: 64 bytes of 0xff are 88 characters, and decode
+        let most = bs58::encode([0xffu8; 64]).into_string();
+        assert_eq!(most.len(), 88);
+        assert_eq!(decode_base58(&most, 64).unwrap(), vec![0xff; 64]);
+        let zeros = bs58::encode([0u8; 64]).into_string();
+        assert_eq!(decode_base58(&zeros, 64).unwrap(), vec![0; 64]);
+        // one more character, or a 128 KB proofValue: refused, not decoded
+        assert!(decode_base58(&format!("{most}2"), 64).is_err());
+        let huge = "2".repeat(128 * 1024);
+        let e = decode_base58(&huge, 64).unwrap_err();
+        assert!(e.contains("131072 characters"), "{e}");
+        let e = decode_ed25519_multibase(&format!("z{huge}")).unwrap_err();
+        assert!(matches!(e, KeyDecodeError::Base58(_)), "{e}");
+    }
 
     /// OB 3.0 implementation guide test vector key (`test-vector-values.json`).
     const PUB_HEX: &str = "4bdeafde2ea8beefadd8c699b5c7e0704cf51154d52e17b20b71337ca04cc5a5";

@@ -82,7 +82,7 @@ pub fn decode(compact: &str) -> Result<DecodedJws, JwtError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(part)
             .map_err(|_| JwtError::BadPart(name))?;
-        serde_json::from_slice(&bytes).map_err(|_| JwtError::BadPart(name))
+        crate::json::parse(&bytes).map_err(|_| JwtError::BadPart(name))
     };
     let header = match json(parts[0], "header")? {
         Value::Object(m) => m,

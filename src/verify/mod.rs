@@ -33,6 +33,10 @@ fn looks_like_svg(body: &[u8]) -> bool {
     head.contains("<svg")
 }
 
+/// Most proofs a credential may carry: each costs a canonicalisation, and a real credential has
+/// one (two while a key is rotated).
+pub const MAX_PROOFS: usize = 4;
+
 /// Largest JSON document accepted (bytes).
 pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
@@ -343,7 +347,7 @@ impl Verifier {
         if text.len() > MAX_JSON_BYTES {
             return parse_failure("le document est trop grand", "the document is too large");
         }
-        match serde_json::from_str::<Value>(text) {
+        match crate::json::from_str(text) {
             Ok(v) if v.is_object() => {
                 let mut checks = vec![Check::pass(
                     id::PARSE,
@@ -381,6 +385,20 @@ impl Verifier {
             ));
             // Still report JSON-LD problems.
             jsonld_check(cred, checks).await;
+            return;
+        }
+        if proofs.len() > MAX_PROOFS {
+            checks.push(Check::fail(
+                id::PROOF,
+                format!(
+                    "Le badge porte {} preuves : carnet en vérifie {MAX_PROOFS} au plus.",
+                    proofs.len()
+                ),
+                format!(
+                    "The badge carries {} proofs: carnet checks {MAX_PROOFS} at most.",
+                    proofs.len()
+                ),
+            ));
             return;
         }
         // A proof of a type carnet does not know may still be undefined JSON-LD (data loss): the

@@ -181,3 +181,33 @@ async fn credentials_are_checked_before_a_body_is_read() {
     }
     s.shutdown().await;
 }
+
+/// I-JSON: an object with the same member twice means one thing to one parser and another to the
+/// next; carnet refuses it, on the API (422) and in a badge given to the verifier (unreadable).
+#[tokio::test]
+async fn a_member_given_twice_is_refused() {
+    let s = Server::new().await;
+    let body = r#"{"badge_class": "securite-hygiene-au-travail", "recipient_email": "lea@example.org", "recipient_email": "tom@example.org"}"#;
+    let r = s.post_award(Some(TOKEN), body).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("appears twice"), "{}", r.text());
+
+    let award = s.issue().await;
+    let credential = s.form(&award, "json").await.text();
+    let twice = credential.replacen(
+        '{',
+        r#"{"id": "urn:uuid:00000000-0000-0000-0000-000000000000","#,
+        1,
+    );
+    let report = s.verify("application/json", twice.into_bytes(), None).await;
+    assert_eq!(report["verdict"], "invalid", "{report:#}");
+    assert_eq!(report["deciding"], "parse", "{report:#}");
+    assert!(
+        report["checks"][0]["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("appears twice"),
+        "{report:#}"
+    );
+    s.shutdown().await;
+}

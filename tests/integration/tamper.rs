@@ -162,3 +162,37 @@ async fn the_wrong_recipient_and_another_issuers_key_are_refused() {
     assert_eq!(r.verdict, Verdict::Invalid);
     assert_eq!(failed(&r), vec!["controller"]);
 }
+
+/// A proof array longer than any real credential's is refused before anything is canonicalised;
+/// at the limit, the badge still verifies.
+#[tokio::test]
+async fn too_many_proofs_are_refused_and_the_limit_still_verifies() {
+    let f = common::fixture();
+    let signed = f.issue("lea@example.org", &common::full_details());
+    let v = f.verifier();
+    let proof = signed.json["proof"]
+        .as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .unwrap_or_else(|| signed.json["proof"].clone());
+    let with = |n: usize| {
+        let mut cred = signed.json.clone();
+        cred["proof"] = Value::Array(vec![proof.clone(); n]);
+        serde_json::to_vec(&cred).unwrap()
+    };
+    let r = v
+        .verify_bytes(&with(carnet::verify::MAX_PROOFS), None)
+        .await;
+    assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
+    let r = v.verify_bytes(&with(600), None).await;
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert_eq!(r.deciding, Some("proof"));
+    assert!(
+        r.deciding_check()
+            .unwrap()
+            .message
+            .en
+            .contains("600 proofs"),
+        "{r:#?}"
+    );
+}

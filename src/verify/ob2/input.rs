@@ -36,7 +36,7 @@ pub fn detect(text: &str) -> Result<Input, Unreadable> {
         ));
     }
     if text.starts_with('{') {
-        return match serde_json::from_str::<Value>(text) {
+        return match crate::json::from_str(text) {
             Ok(v) if v.is_object() => Ok(Input::Json(v)),
             Ok(_) => Err((
                 "le JSON n'est pas un objet".into(),
