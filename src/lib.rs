@@ -18,6 +18,7 @@ pub mod demo;
 pub mod endorsement;
 pub mod evidence;
 pub mod http;
+pub mod iri;
 pub mod issue;
 pub mod issuer;
 pub mod json;

@@ -99,6 +99,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn emails_follow_one_strict_syntax() {
+        for ok in [
+            "lea@example.org",
+            "Lea.Martin+ime@Example.ORG",
+            "o'brien@ime-tilleuls.fr",
+            "a@b.co",
+            "x_y-z@xn--bcher-kva.example",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a\u{0}@b.c",
+            "<script>alert(1)</script>@x.y",
+            "a@b..c",
+            "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            ".a@b.c",
+            "a.@b.c",
+            "a..b@c.d",
+            "a@b",
+            "a@-b.c",
+            "a@b-.c",
+            "a b@c.d",
+            "a@b.c\u{7}",
+            "\"quoted\"@b.c",
+            "a@@b.c",
+            "@b.c",
+            "léa@example.org",
+            "a@exämple.org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        let long_local = format!("{}@b.c", "a".repeat(65));
+        assert!(Email::parse(&long_local).is_err());
+        let long_label = format!("a@{}.c", "b".repeat(64));
+        assert!(Email::parse(&long_label).is_err());
+    }
+
+    #[test]
     fn spec_vectors() {
         // OB 2.0 spec: sha256("mayze") without salt; OB 3.0 checklist: "a@example.com" + "Kosher".
         assert_eq!(

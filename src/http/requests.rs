@@ -204,15 +204,8 @@ pub async fn create(
         ));
     }
     for link in &req.links {
-        let ok = (link.starts_with("https://") || link.starts_with("http://"))
-            && link.len() > "https://".len()
-            && link.len() <= 2000
-            && !link.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !ok {
-            return Err(AppError::unprocessable(
-                "links",
-                format!("{link:?} is not an http(s) URL"),
-            ));
+        if let Err(why) = crate::iri::check_web_link(link) {
+            return Err(AppError::unprocessable("links", format!("{link:?} {why}")));
         }
     }
     let hashed = hash_email(&email);

@@ -103,11 +103,11 @@ fn validate_details(d: &AwardDetails, now: DateTime<Utc>) -> Result<(), IssueErr
         });
     }
     if let Some(url) = &d.evidence_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
+        && let Err(why) = crate::iri::check_web_link(url)
     {
         return Err(IssueError::Invalid {
             field: "evidence_url",
-            problem: format!("\"{url}\" is not an http(s) URL"),
+            problem: format!("\"{url}\" {why}"),
         });
     }
     if d.narrative

@@ -211,3 +211,45 @@ async fn a_member_given_twice_is_refused() {
     );
     s.shutdown().await;
 }
+
+/// A link the signer could not sign is refused where it enters, naming the field (it used to be
+/// accepted, then fail at signing with a 500).
+#[tokio::test]
+async fn links_that_cannot_be_signed_are_refused_at_the_door() {
+    let s = Server::new().await;
+    let auth = format!("Bearer {TOKEN}");
+    for bad in [
+        "https://x.invalid/a b",
+        "https://x.invalid/<x>",
+        "https://x.invalid/%zz",
+        "http://[::1",
+        "https://x.invalid/a\u{0}b",
+        "https://x.invalid/a#b#c",
+    ] {
+        let mut award = lea();
+        award["evidence_url"] = bad.into();
+        let r = s.post_award(Some(TOKEN), award.to_string()).await;
+        assert_eq!(r.status, 422, "{bad:?}: {}", r.text());
+        assert_eq!(r.json()["field"], "evidence_url", "{bad:?}");
+
+        let request = json!({
+            "badge_class": "securite-hygiene-au-travail",
+            "recipient_email": "lea@example.org",
+            "requested_by": "Léa",
+            "links": [bad],
+        });
+        let r = s
+            .request(
+                Some(request.to_string().into_bytes()),
+                "/api/v1/badge-requests",
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", &auth),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{bad:?}: {}", r.text());
+        assert_eq!(r.json()["field"], "links", "{bad:?}");
+    }
+    s.shutdown().await;
+}
