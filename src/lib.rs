@@ -33,4 +33,5 @@ pub mod referentiel;
 pub mod status;
 pub mod status_publisher;
 pub mod store;
+pub mod text;
 pub mod verify;

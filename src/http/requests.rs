@@ -88,11 +88,10 @@ pub(super) fn store_error(e: StoreError) -> AppError {
 
 fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
-        return Err(AppError::unprocessable(
-            field,
-            format!("must be at most {MAX_TEXT} characters"),
-        ));
+    if let Some(v) = &value
+        && let Err(why) = crate::text::check(v, MAX_TEXT, crate::text::Lines::Many)
+    {
+        return Err(AppError::unprocessable(field, why));
     }
     Ok(value)
 }

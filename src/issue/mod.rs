@@ -110,22 +110,27 @@ fn validate_details(d: &AwardDetails, now: DateTime<Utc>) -> Result<(), IssueErr
             problem: format!("\"{url}\" {why}"),
         });
     }
-    if d.narrative
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 8000)
+    if let Some(n) = &d.narrative
+        && let Err(problem) = crate::text::check(n, 8000, crate::text::Lines::Many)
     {
         return Err(IssueError::Invalid {
             field: "narrative",
-            problem: "is longer than 8000 characters".into(),
+            problem,
         });
     }
-    if let Some(name) = &d.recipient_name
-        && (name.trim().is_empty() || name.chars().count() > 200)
-    {
-        return Err(IssueError::Invalid {
-            field: "name",
-            problem: "must be 1 to 200 characters".into(),
-        });
+    if let Some(name) = &d.recipient_name {
+        if name.trim().is_empty() {
+            return Err(IssueError::Invalid {
+                field: "name",
+                problem: "must be 1 to 200 characters".into(),
+            });
+        }
+        if let Err(problem) = crate::text::check(name, 200, crate::text::Lines::One) {
+            return Err(IssueError::Invalid {
+                field: "name",
+                problem,
+            });
+        }
     }
     Ok(())
 }

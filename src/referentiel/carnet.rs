@@ -418,11 +418,10 @@ fn read_fields(map: &Map<String, Value>, problems: &mut Vec<(String, String)>) -
             "comment" if null => f.comment = Some(None),
             "comment" => match value.as_str().map(str::trim) {
                 Some("") => f.comment = Some(None),
-                Some(c) if c.chars().count() > MAX_COMMENT => bad(
-                    key.clone(),
-                    format!("is longer than {MAX_COMMENT} characters"),
-                ),
-                Some(c) => f.comment = Some(Some(c.to_owned())),
+                Some(c) => match crate::text::check(c, MAX_COMMENT, crate::text::Lines::Many) {
+                    Ok(()) => f.comment = Some(Some(c.to_owned())),
+                    Err(why) => bad(key.clone(), why),
+                },
                 None => bad(key.clone(), format!("must be text, not {}", kind(value))),
             },
             _ => {}

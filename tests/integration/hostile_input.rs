@@ -253,3 +253,29 @@ async fn links_that_cannot_be_signed_are_refused_at_the_door() {
     }
     s.shutdown().await;
 }
+
+/// Free text with a control character or a bidirectional override is refused, naming the field.
+#[tokio::test]
+async fn control_characters_in_text_are_refused() {
+    let s = Server::new().await;
+    for (field, value, answer_field) in [
+        ("recipient_name", "Léa\u{7}", "name"),
+        ("recipient_name", "Léa\nMartin", "name"),
+        ("recipient_name", "Léa \u{202E}nitraM", "name"),
+        ("narrative", "J'ai \u{0} fait", "narrative"),
+    ] {
+        let mut award = lea();
+        award[field] = value.into();
+        let r = s.post_award(Some(TOKEN), award.to_string()).await;
+        assert_eq!(r.status, 422, "{value:?}: {}", r.text());
+        assert_eq!(r.json()["field"], answer_field, "{value:?}");
+    }
+    // several lines are fine in a narrative
+    let mut award = lea();
+    award["narrative"] = "J'ai rempli la fiche.\nPuis je l'ai rangée.".into();
+    assert_eq!(
+        s.post_award(Some(TOKEN), award.to_string()).await.status,
+        201
+    );
+    s.shutdown().await;
+}

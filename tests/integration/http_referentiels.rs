@@ -373,6 +373,27 @@ async fn one_entry_is_edited_and_a_jury_decision_is_never_changed_quietly() {
     assert_eq!(doc["entries"][1]["competence"], "C2");
     assert_eq!(doc["entries"][1]["recognition"], "declared");
 
+    // A comment with a control character is refused, naming it; nothing changes.
+    let r = patch(
+        &s,
+        &entry("C2"),
+        json!({"comment": "Je pr\u{1b}[31mépare seul."}),
+    )
+    .await;
+    let errors = problems(&r);
+    assert_eq!(errors[0]["field"], "comment", "{errors:?}");
+    assert!(
+        errors[0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("control character (U+001B)"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        get(&s, &format!("/api/v1/carnets/{id}")).await.json()["revision"],
+        1
+    );
+
     // « en partie » validated by a jury does not become « je fais » without a new decision.
     let r = patch(&s, &entry("C1"), json!({"answer": "je_fais", "struck": []})).await;
     let errors = problems(&r);
