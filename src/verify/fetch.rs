@@ -133,7 +133,8 @@ impl fmt::Display for RefusedAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (ip, kind) = (self.ip, self.kind.describe());
         match &self.name {
-            Some(name) => write!(f, "{name} resolves to {ip}, {kind}")?,
+            // which address an internal name resolves to is not said: reports are public
+            Some(name) => write!(f, "{name} resolves to {kind}")?,
             None => write!(f, "{ip} is {kind}")?,
         }
         f.write_str(": the verifier does not fetch from private or local networks")
@@ -805,7 +806,7 @@ mod tests {
         assert_eq!(r.ip, ip("127.0.0.1"));
         assert_eq!(
             e.to_string(),
-            "localhost resolves to 127.0.0.1, an address of the verifying machine itself \
+            "localhost resolves to an address of the verifying machine itself \
              (loopback): the verifier does not fetch from private or local networks"
         );
         // A name that resolves to public and private addresses: only the public ones are kept.
