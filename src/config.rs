@@ -119,6 +119,12 @@ pub struct ServeSettings {
     #[arg(long, env = "CARNET_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Longest wait, in seconds, for the next part of a request body: a client that stops sending
+    /// (a body shorter than its Content-Length, a slow upload that stalls) gets 408 instead of
+    /// holding a connection.
+    #[arg(long, env = "CARNET_BODY_READ_TIMEOUT", default_value_t = 15)]
+    pub body_read_timeout: u64,
+
     /// Largest evidence file accepted on a badge request (images, PDF, audio, video), in bytes.
     #[arg(long, env = "CARNET_MAX_EVIDENCE_BYTES", default_value_t = crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES)]
     pub max_evidence_bytes: u64,
@@ -431,6 +437,8 @@ CARNET_ISSUER_DESCRIPTION="Institut médico-éducatif: ateliers cuisine, espaces
 CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
 # Largest accepted request body, in bytes.
 CARNET_MAX_BODY_BYTES=8388608
+# Longest wait, in seconds, for the next part of a request body (a stalled client gets 408).
+CARNET_BODY_READ_TIMEOUT=15
 # Largest evidence file (image, PDF, audio, video) on a badge request, in bytes (20 MiB).
 CARNET_MAX_EVIDENCE_BYTES=20971520
 # Public verifier (/verify page and POST /api/v1/verify): verifications a minute per client

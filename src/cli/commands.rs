@@ -131,6 +131,7 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
             verify_rate_burst: serve.verify_rate_burst,
             trusted_proxies,
             max_evidence_bytes: serve.max_evidence_bytes,
+            body_read_timeout: std::time::Duration::from_secs(serve.body_read_timeout),
         },
     );
     let shutdown = async {

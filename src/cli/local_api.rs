@@ -64,6 +64,7 @@ impl LocalApi {
             api_tokens: tokens.iter().map(|(n, s)| format!("{n}:{s}")).collect(),
             max_body_bytes: MAX_BODY_BYTES,
             max_evidence_bytes: crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
+            body_read_timeout: crate::http::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
             verify_rate_per_minute: 0,
             verify_rate_burst: 1,
             trusted_proxies: vec![],

@@ -19,6 +19,18 @@ use crate::verify::Options;
 use crate::verify::report::Profile;
 
 pub(super) fn body_error(e: BytesRejection) -> AppError {
+    // a body that stopped coming (`RequestBodyTimeoutLayer` in the router)
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return AppError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped coming: send it whole, then try again",
+            );
+        }
+        source = err.source();
+    }
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -57,7 +57,12 @@ pub struct HttpOptions {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest evidence file accepted on a badge request.
     pub max_evidence_bytes: u64,
+    /// Longest wait for the next part of a request body.
+    pub body_read_timeout: std::time::Duration,
 }
+
+/// How long a request body may stall before the request is answered 408.
+pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The router without a verification rate limit (for embedding carnet and for tests);
 /// `max_body_bytes` bounds every request body.
@@ -71,6 +76,7 @@ pub fn router(app: App, tokens: Vec<ApiToken>, max_body_bytes: usize) -> Router 
             verify_rate_burst: 1,
             trusted_proxies: vec![],
             max_evidence_bytes: crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         },
     )
 }
@@ -192,6 +198,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // a body that stops coming fails its read (answered 408 by `body_error`)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            options.body_read_timeout,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler failed").into_response()
         }))

@@ -279,3 +279,26 @@ async fn control_characters_in_text_are_refused() {
     );
     s.shutdown().await;
 }
+
+/// A client whose body stops coming (shorter than its Content-Length) gets 408 once the body
+/// read timeout passes, instead of holding the connection.
+#[tokio::test]
+async fn a_body_that_stops_coming_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::with_args(&["--body-read-timeout=1"]).await;
+    let host = s.addr.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/awards HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"badge_class\":"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(20), conn.read(&mut answer))
+        .await
+        .expect("answered, not held open")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    s.shutdown().await;
+}

@@ -119,6 +119,7 @@ impl Server {
                 verify_rate_burst: args.serve.verify_rate_burst,
                 trusted_proxies: args.serve.trusted_proxy_addrs().expect("proxies"),
                 max_evidence_bytes: args.serve.max_evidence_bytes,
+                body_read_timeout: std::time::Duration::from_secs(args.serve.body_read_timeout),
             },
         );
         let (stop, stopped) = oneshot::channel::<()>();
