@@ -21,6 +21,7 @@ mod public;
 pub mod rate_limit;
 mod referentiels;
 mod requests;
+mod serve;
 mod verify_answer;
 pub mod verify_page;
 
@@ -35,6 +36,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::ApiToken;
+pub use serve::{HEADER_READ_TIMEOUT, serve, serve_with};
 
 /// What handlers share.
 #[derive(Clone)]
@@ -307,19 +309,4 @@ impl From<crate::store::StoreError> for AppError {
 /// Does the client prefer HTML (a browser) over JSON? The same rule as the error pages.
 pub fn wants_html(headers: &HeaderMap) -> bool {
     error_page::prefers_html(headers)
-}
-
-/// Serves until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // The peer address feeds the verifier's rate limit.
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

@@ -302,3 +302,52 @@ async fn a_body_that_stops_coming_gets_408() {
     assert!(text.contains("request_timeout"), "{text}");
     s.shutdown().await;
 }
+
+/// A client that sends its headers slowly (Slowloris) is cut off once the header read timeout
+/// passes; a whole request on the same server is answered, and the server stops when asked.
+#[tokio::test]
+async fn a_client_that_sends_headers_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(carnet::http::serve_with(
+        listener,
+        router,
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    ok.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest))
+        .await
+        .expect("the slow client was cut off, not held open");
+    // closed by the server: end of stream (possibly after a 408), or a reset
+    assert!(
+        read.is_err() || rest.is_empty() || rest.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+}
