@@ -125,6 +125,11 @@ pub struct ServeSettings {
     #[arg(long, env = "CARNET_BODY_READ_TIMEOUT", default_value_t = 15)]
     pub body_read_timeout: u64,
 
+    /// Connections one client address (IPv6: its /64) may hold open at once; more are closed at
+    /// once. Trusted reverse proxies are not capped. 0 turns the cap off.
+    #[arg(long, env = "CARNET_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = crate::http::MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
+
     /// Largest evidence file accepted on a badge request (images, PDF, audio, video), in bytes.
     #[arg(long, env = "CARNET_MAX_EVIDENCE_BYTES", default_value_t = crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES)]
     pub max_evidence_bytes: u64,
@@ -439,6 +444,9 @@ CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
 CARNET_MAX_BODY_BYTES=8388608
 # Longest wait, in seconds, for the next part of a request body (a stalled client gets 408).
 CARNET_BODY_READ_TIMEOUT=15
+# Connections one client address (IPv6: its /64) may hold open at once (0 = no cap); trusted
+# reverse proxies are not capped.
+CARNET_MAX_CONNECTIONS_PER_ADDRESS=256
 # Largest evidence file (image, PDF, audio, video) on a badge request, in bytes (20 MiB).
 CARNET_MAX_EVIDENCE_BYTES=20971520
 # Public verifier (/verify page and POST /api/v1/verify): verifications a minute per client

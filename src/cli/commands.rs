@@ -122,6 +122,11 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
         tracing::error!("bulk jobs to resume could not be read: {e}");
     }
     let store = app.store.clone();
+    let serve_options = crate::http::ServeOptions {
+        header_read_timeout: crate::http::HEADER_READ_TIMEOUT,
+        max_connections_per_address: serve.max_connections_per_address,
+        trusted_proxies: trusted_proxies.clone(),
+    };
     let router = crate::http::router_with(
         app,
         crate::http::HttpOptions {
@@ -144,7 +149,7 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
         }
         tracing::info!("shutting down");
     };
-    let result = crate::http::serve(listener, router, shutdown).await;
+    let result = crate::http::serve_with(listener, router, shutdown, serve_options).await;
     store.close().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -65,6 +65,7 @@ impl LocalApi {
             max_body_bytes: MAX_BODY_BYTES,
             max_evidence_bytes: crate::evidence::DEFAULT_MAX_EVIDENCE_BYTES,
             body_read_timeout: crate::http::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
+            max_connections_per_address: crate::http::MAX_CONNECTIONS_PER_ADDRESS,
             verify_rate_per_minute: 0,
             verify_rate_burst: 1,
             trusted_proxies: vec![],

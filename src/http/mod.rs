@@ -36,7 +36,9 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::ApiToken;
-pub use serve::{HEADER_READ_TIMEOUT, serve, serve_with};
+pub use serve::{
+    HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, ServeOptions, serve, serve_with,
+};
 
 /// What handlers share.
 #[derive(Clone)]

@@ -89,7 +89,8 @@ impl RateLimiter {
     }
 }
 
-fn bucket_key(ip: IpAddr) -> IpAddr {
+/// The address a client is counted under: IPv4 as is, IPv6 by its /64.
+pub(super) fn bucket_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

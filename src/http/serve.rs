@@ -1,10 +1,13 @@
 //! The accept loop: one task per connection, HTTP/1.1 by hyper with a header read timeout (a
 //! client that sends its request line and headers slowly — Slowloris — is cut off; `axum::serve`
 //! installs no timer, so hyper's own timeout never fires), the peer address given to handlers
-//! (`ConnectInfo`, for the verifier's rate limit), and a graceful stop: on `shutdown`, no new
-//! connection is accepted, idle ones close, requests under way finish.
+//! (`ConnectInfo`, for the verifier's rate limit), a cap on the connections open at once from one
+//! address (IPv6 by /64; trusted reverse proxies exempt), and a graceful stop: on `shutdown`, no
+//! new connection is accepted, idle ones close, requests under way finish.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,22 +22,78 @@ use tower::ServiceExt as _;
 /// How long a client may take to send a request's line and headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Connections one address may hold open at once by default: a whole IME behind one address
+/// (a few dozen people, each browser opening up to six) stays well under it.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+/// What the accept loop enforces.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub header_read_timeout: Duration,
+    /// 0: no cap.
+    pub max_connections_per_address: usize,
+    /// Reverse proxies, whose connections carry many clients: never capped.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_connections_per_address: MAX_CONNECTIONS_PER_ADDRESS,
+            trusted_proxies: vec![],
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves, then waits for the requests under way.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, router, shutdown, HEADER_READ_TIMEOUT).await
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
-/// [`serve`] with another header read timeout.
+/// Open connections per client address; a [`Slot`] gives its place back when dropped.
+#[derive(Default)]
+struct Open(Mutex<HashMap<IpAddr, usize>>);
+
+struct Slot(Arc<Open>, IpAddr);
+
+impl Open {
+    fn take(self: &Arc<Self>, key: IpAddr, max: usize) -> Option<Slot> {
+        let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = open.entry(key).or_default();
+        if max > 0 && *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(self.clone(), key))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// [`serve`] with other limits.
 pub async fn serve_with(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    header_read_timeout: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
+    let header_read_timeout = options.header_read_timeout;
+    let open = Arc::new(Open::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -52,6 +111,19 @@ pub async fn serve_with(
                 }
             },
         };
+        let slot = if options.trusted_proxies.contains(&peer.ip()) {
+            None
+        } else {
+            let key = super::rate_limit::bucket_key(peer.ip());
+            match open.take(key, options.max_connections_per_address) {
+                Some(slot) => Some(slot),
+                // over the cap: closed at once, before anything is read
+                None => {
+                    tracing::debug!("connection from {peer} refused: too many open");
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let service = router
             .clone()
@@ -61,6 +133,7 @@ pub async fn serve_with(
             });
         let mut stop = stop_rx.clone();
         connections.spawn(async move {
+            let _slot = slot;
             let hyper_service = TowerToHyperService::new(service.map_request(
                 |req: hyper::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
             ));

@@ -138,6 +138,7 @@ fn config_example_lists_every_setting() {
         "CARNET_API_TOKENS",
         "CARNET_MAX_BODY_BYTES",
         "CARNET_BODY_READ_TIMEOUT",
+        "CARNET_MAX_CONNECTIONS_PER_ADDRESS",
         "CARNET_MAX_EVIDENCE_BYTES",
         "CARNET_VERIFY_RATE_PER_MINUTE",
         "CARNET_VERIFY_RATE_BURST",

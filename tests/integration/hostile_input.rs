@@ -312,13 +312,17 @@ async fn a_client_that_sends_headers_slowly_is_cut_off() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = carnet::http::ServeOptions {
+        header_read_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
     let server = tokio::spawn(carnet::http::serve_with(
         listener,
         router,
         async {
             let _ = stopped.await;
         },
-        Duration::from_secs(1),
+        options,
     ));
 
     let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -345,6 +349,58 @@ async fn a_client_that_sends_headers_slowly_is_cut_off() {
     );
 
     let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+}
+
+/// One address may hold only so many connections open at once; the next is closed before
+/// anything is read, and a place freed is given again.
+#[tokio::test]
+async fn one_address_holds_only_so_many_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = carnet::http::ServeOptions {
+        max_connections_per_address: 2,
+        ..Default::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(carnet::http::serve_with(
+        listener,
+        router,
+        async {
+            let _ = stopped.await;
+        },
+        options,
+    ));
+    async fn ask(conn: &mut tokio::net::TcpStream) -> String {
+        let _ = conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let mut answer = vec![0u8; 256];
+        match tokio::time::timeout(Duration::from_secs(5), conn.read(&mut answer)).await {
+            Ok(Ok(n)) => String::from_utf8_lossy(&answer[..n]).into_owned(),
+            Ok(Err(e)) => format!("error: {e}"),
+            Err(_) => "no answer".into(),
+        }
+    }
+    let mut one = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut two = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(ask(&mut one).await.starts_with("HTTP/1.1 200"));
+    assert!(ask(&mut two).await.starts_with("HTTP/1.1 200"));
+    // a third, while both stay open (keep-alive): closed without an answer
+    let mut three = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let got = ask(&mut three).await;
+    assert!(!got.starts_with("HTTP/1.1 200"), "{got}");
+    // one closes: a new one is served
+    drop(one);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut four = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(ask(&mut four).await.starts_with("HTTP/1.1 200"));
+    let _ = stop.send(());
+    drop((two, four));
     tokio::time::timeout(Duration::from_secs(10), server)
         .await
         .expect("the server stops")
