@@ -122,12 +122,12 @@ pub struct ServeSettings {
     /// Longest wait, in seconds, for the next part of a request body: a client that stops sending
     /// (a body shorter than its Content-Length, a slow upload that stalls) gets 408 instead of
     /// holding a connection.
-    #[arg(long, env = "CARNET_BODY_READ_TIMEOUT", default_value_t = 15)]
+    #[arg(long, env = "CARNET_BODY_READ_TIMEOUT", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_read_timeout: u64,
 
     /// Connections one client address (IPv6: its /64) may hold open at once; more are closed at
     /// once. Trusted reverse proxies are not capped. 0 turns the cap off.
-    #[arg(long, env = "CARNET_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = crate::http::MAX_CONNECTIONS_PER_ADDRESS)]
+    #[arg(long, env = "CARNET_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = MAX_CONNECTIONS_PER_ADDRESS)]
     pub max_connections_per_address: usize,
 
     /// Largest evidence file accepted on a badge request (images, PDF, audio, video), in bytes.
@@ -148,6 +148,10 @@ pub struct ServeSettings {
     #[arg(long, env = "CARNET_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 }
+
+/// Connections one address may hold open at once by default: a whole IME behind one address
+/// (a few dozen people, each browser opening up to six) stays well under it.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
 
 /// A configuration mistake, naming the setting.
 #[derive(Debug, thiserror::Error)]

@@ -53,10 +53,6 @@ impl AwardState {
             until => AwardState::Valid { until },
         }
     }
-
-    pub fn is_valid(&self) -> bool {
-        matches!(self, AwardState::Valid { .. })
-    }
 }
 
 pub struct OwnDocuments {
@@ -96,6 +92,14 @@ impl OwnDocuments {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| OwnError::Stored(e.to_string()))
+    }
+
+    /// What a withdrawn award's OB 2.0 assertion answers with its `410 Gone`; `None` while it
+    /// is in force.
+    pub fn ob2_withdrawn(&self, award: &crate::store::Award) -> Option<Value> {
+        award.revoked_at.map(|_| {
+            ob2::revoked_assertion(&self.issuer, award.id, award.revocation_reason.as_deref())
+        })
     }
 
     /// The OB 2.0 RevocationList of this issuer.
@@ -150,12 +154,7 @@ impl OwnDocuments {
                 Some(a) if a.assertion_json.is_some() => a,
                 _ => return Ok(Some(Fetched::status(404))),
             };
-            if award.revoked_at.is_some() {
-                let body = ob2::revoked_assertion(
-                    &self.issuer,
-                    award.id,
-                    award.revocation_reason.as_deref(),
-                );
+            if let Some(body) = self.ob2_withdrawn(&award) {
                 return Ok(Some(Fetched::status_json(410, body)));
             }
             return match ext {

@@ -21,7 +21,7 @@ use super::api::body_error;
 use super::html::{PageRequest, Shell, markdown, render};
 use super::i18n::Lang;
 use super::public::{check_issuer, json_ld, json_ld_text};
-use super::{AppError, HttpState, endorse_page, wants_html};
+use super::{AppError, HttpState, endorse_page, prefers_html};
 use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
 use crate::endorsement::flow::{self, FlowError, InviteTarget};
 use crate::endorsement::profile::{EndorserProfile, endorser_url};
@@ -404,7 +404,7 @@ pub async fn endorsement_document(
         return Err(AppError::not_found("unknown format: use .json"));
     }
     let e = public_endorsement(&s, id).await?;
-    if ext.is_empty() && wants_html(&headers) {
+    if ext.is_empty() && prefers_html(&headers) {
         return Ok(endorsement_page(&s, &page, &e));
     }
     Ok(json_ld_text(e.credential_json, "application/vc+ld+json"))
@@ -508,7 +508,7 @@ pub async fn endorser_profile(
     let e = public_endorser(&s, &slug, &id).await?;
     let issuer = &s.app.issuer;
     let profile = EndorserProfile::from(&e);
-    if wants_html(&headers) {
+    if prefers_html(&headers) {
         let lang = page.lang;
         let institution = [("institution", issuer.settings.name.as_str())];
         let shell = page.shell(&s, e.endorser_name.as_str());

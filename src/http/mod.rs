@@ -29,13 +29,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::app::App;
 use crate::config::ApiToken;
+pub use error_page::prefers_html;
 pub use serve::{
     HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, ServeOptions, serve, serve_with,
 };
@@ -306,9 +307,4 @@ impl From<crate::store::StoreError> for AppError {
             }
         }
     }
-}
-
-/// Does the client prefer HTML (a browser) over JSON? The same rule as the error pages.
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    error_page::prefers_html(headers)
 }

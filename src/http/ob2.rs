@@ -113,9 +113,7 @@ pub async fn assertion(
             "this award has no Open Badges 2.0 form (its issuer had no email)",
         ));
     };
-    if award.revoked_at.is_some() {
-        let body =
-            ob2::revoked_assertion(&s.app.issuer, award.id, award.revocation_reason.as_deref());
+    if let Some(body) = s.app.own.ob2_withdrawn(&award) {
         let mut resp = json_ld(body, OB2_JSON);
         *resp.status_mut() = StatusCode::GONE;
         return Ok(resp);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::error_page::prefers_html;
 use super::html::{PageRequest, Shell, markdown, render};
 use super::i18n::Lang;
-use super::{AppError, HttpState, wants_html};
+use super::{AppError, HttpState};
 use crate::badge_class::BadgeClass;
 use crate::ob3::credential::achievement;
 
@@ -300,7 +300,7 @@ pub async fn credential(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let ext = match ext {
-        "" if wants_html(&headers) => "html",
+        "" if prefers_html(&headers) => "html",
         "" if accept.contains("text/plain") || accept.contains("jwt") => "jwt",
         "" => "json",
         other => other,

@@ -22,9 +22,7 @@ use tower::ServiceExt as _;
 /// How long a client may take to send a request's line and headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections one address may hold open at once by default: a whole IME behind one address
-/// (a few dozen people, each browser opening up to six) stays well under it.
-pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+pub use crate::config::MAX_CONNECTIONS_PER_ADDRESS;
 
 /// What the accept loop enforces.
 #[derive(Debug, Clone)]

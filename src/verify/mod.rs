@@ -80,14 +80,18 @@ enum ProofKey {
 
 const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
 
+/// Where the OB 2.0 steps read documents from the web: the resolver's HTTP client, or nowhere.
+fn web_source(resolver: &Resolver) -> std::sync::Arc<dyn ob2::DocumentSource> {
+    match resolver.fetcher_handle() {
+        Some(f) => std::sync::Arc::new(ob2::FetcherSource::new(f)),
+        None => std::sync::Arc::new(ob2::OfflineSource),
+    }
+}
+
 impl Verifier {
     pub fn new(resolver: Resolver) -> Self {
-        let source: std::sync::Arc<dyn ob2::DocumentSource> = match resolver.fetcher_handle() {
-            Some(f) => std::sync::Arc::new(ob2::FetcherSource::new(f)),
-            None => std::sync::Arc::new(ob2::OfflineSource),
-        };
         Self {
-            ob2: ob2::Ob2Verifier::new(source),
+            ob2: ob2::Ob2Verifier::new(web_source(&resolver)),
             resolver,
             limits: Limits::default(),
             local: None,
@@ -98,13 +102,9 @@ impl Verifier {
 
     /// Answers this instance's own badges and OB 2.0 documents from its store, never over HTTP.
     pub fn with_own(mut self, own: own::SharedOwnDocuments) -> Self {
-        let web: std::sync::Arc<dyn ob2::DocumentSource> = match self.resolver.fetcher_handle() {
-            Some(f) => std::sync::Arc::new(ob2::FetcherSource::new(f)),
-            None => std::sync::Arc::new(ob2::OfflineSource),
-        };
         self.ob2 = ob2::Ob2Verifier::new(std::sync::Arc::new(own::OwnFirst {
             own: own.clone(),
-            web,
+            web: web_source(&self.resolver),
         }));
         self.own = Some(own);
         self

@@ -383,39 +383,37 @@ impl Report {
             }
         }
         self.checks.sort_by_key(|c| c.section);
-        let counts = |c: &&Check| profile == Profile::Strict || c.section != Section::Endorsement;
-        let decisive = |status: Status| {
-            self.checks
-                .iter()
-                .filter(counts)
-                .filter(|c| c.status == status)
-                .min_by_key(|c| (c.section, priority(c.id)))
-        };
-        let (verdict, deciding) = match (decisive(Status::Fail), decisive(Status::Unknown)) {
-            (Some(c), _) => (Verdict::Invalid, Some(c)),
-            (None, Some(c)) => (Verdict::Indeterminate, Some(c)),
-            (None, None) => (Verdict::Valid, None),
-        };
-        self.verdict = verdict;
-        self.deciding = deciding.map(|c| c.id);
-        self.reason = deciding.and_then(|c| c.reason);
         self.profile = profile;
+        let (verdict, deciding) = match self.first_counting(Status::Fail) {
+            Some(c) => (Verdict::Invalid, Some(c)),
+            None => match self.first_counting(Status::Unknown) {
+                Some(c) => (Verdict::Indeterminate, Some(c)),
+                None => (Verdict::Valid, None),
+            },
+        };
+        let (deciding, reason) = (deciding.map(|c| c.id), deciding.and_then(|c| c.reason));
+        self.verdict = verdict;
+        self.deciding = deciding;
+        self.reason = reason;
         self
     }
 
     /// The check that decided the verdict (absent when valid).
     pub fn deciding_check(&self) -> Option<&Check> {
-        let wanted = match self.verdict {
-            Verdict::Valid => return None,
-            Verdict::Invalid => Status::Fail,
-            Verdict::Indeterminate => Status::Unknown,
-        };
-        let counts =
-            |c: &&Check| self.profile == Profile::Strict || c.section != Section::Endorsement;
+        match self.verdict {
+            Verdict::Valid => None,
+            Verdict::Invalid => self.first_counting(Status::Fail),
+            Verdict::Indeterminate => self.first_counting(Status::Unknown),
+        }
+    }
+
+    /// The first check with `status` that counts under the report's profile (endorsements count
+    /// only under the strict one), in the order that decides: section, then [`priority`].
+    fn first_counting(&self, status: Status) -> Option<&Check> {
         self.checks
             .iter()
-            .filter(counts)
-            .filter(|c| c.status == wanted)
+            .filter(|c| self.profile == Profile::Strict || c.section != Section::Endorsement)
+            .filter(|c| c.status == status)
             .min_by_key(|c| (c.section, priority(c.id)))
     }
 
