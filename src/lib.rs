@@ -17,6 +17,7 @@ pub mod csv;
 pub mod demo;
 pub mod endorsement;
 pub mod evidence;
+pub mod fuzzing;
 pub mod http;
 pub mod iri;
 pub mod issue;

@@ -496,6 +496,11 @@ fn block_on<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
+/// The fast path alone: `None` when it leaves `doc` to the slow path.
+pub(crate) fn canonicalize_fast(doc: &Value) -> Option<String> {
+    fast::canonicalize(doc)
+}
+
 /// Whether the fast path handles `doc` (gives a result without the slow path).
 #[cfg(test)]
 pub(crate) fn fast_path_handles(doc: &Value) -> bool {

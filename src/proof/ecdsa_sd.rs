@@ -33,7 +33,7 @@ pub const ECDSA_SD_2023: &str = "ecdsa-sd-2023";
 
 /// CBOR tag 0x5d00 (base proof) / 0x5d01 (derived proof), as the three header bytes.
 const BASE_HEADER: [u8; 3] = [0xd9, 0x5d, 0x00];
-const DERIVED_HEADER: [u8; 3] = [0xd9, 0x5d, 0x01];
+pub(crate) const DERIVED_HEADER: [u8; 3] = [0xd9, 0x5d, 0x01];
 
 /// Longest `proofValue` read (characters). A derived proof costs 64 bytes per disclosed statement: this allows
 /// some 12,000, more than a document that canonicalisation accepts can have.
@@ -48,7 +48,7 @@ const LABEL_LEN: usize = 32;
 
 /// The parts of a derived proof value.
 #[derive(Debug)]
-struct DerivedProof {
+pub(crate) struct DerivedProof {
     base_signature: Signature,
     /// The proof-scoped key's Multikey bytes, as signed (0x80 0x24 ‖ compressed point).
     public_key_bytes: Vec<u8>,
@@ -161,6 +161,11 @@ fn parse_derived_proof_value(value: Option<&Value>) -> Result<DerivedProof, DiEr
     let bytes = URL_SAFE_NO_PAD
         .decode(b64)
         .map_err(|e| DiError::Malformed(format!("proofValue: {e}")))?;
+    read_derived_proof(&bytes)
+}
+
+/// The derived proof in its decoded bytes: the ecdsa-sd-2023 header, then CBOR (also the fuzzers' entry point).
+pub(crate) fn read_derived_proof(bytes: &[u8]) -> Result<DerivedProof, DiError> {
     let body = match bytes.get(..3) {
         Some(h) if h == DERIVED_HEADER => &bytes[3..],
         Some(h) if h == BASE_HEADER => {

@@ -22,6 +22,7 @@ mod deferred_forms;
 mod demo;
 mod endorsements;
 mod error_pages;
+mod fuzz_corpora;
 mod hostile_input;
 mod http_api;
 mod http_referentiels;
