@@ -147,6 +147,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             post(requests::add_evidence).layer(DefaultBodyLimit::max(evidence_body_limit)),
         )
         .route(
+            "/api/v1/badge-requests/{id}/links",
+            axum::routing::put(requests::correct_links),
+        )
+        .route(
             "/api/v1/badge-requests/{id}/approve",
             post(requests::approve),
         )

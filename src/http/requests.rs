@@ -96,6 +96,26 @@ fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, A
     Ok(value)
 }
 
+/// A request's links: at most [`MAX_LINKS`], each a web link the signer accepts; the error names
+/// the first wrong one (`links[2]`).
+fn check_links(links: &[String]) -> Result<(), AppError> {
+    if links.len() > MAX_LINKS {
+        return Err(AppError::unprocessable(
+            "links",
+            format!("at most {MAX_LINKS} links"),
+        ));
+    }
+    for (i, link) in links.iter().enumerate() {
+        if let Err(why) = crate::iri::check_web_link(link) {
+            return Err(AppError::unprocessable(
+                &format!("links[{i}]"),
+                format!("{link:?} {why}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn evidence_url(base: &str, id: Uuid) -> String {
     format!("{base}/evidence/{id}")
 }
@@ -196,17 +216,7 @@ pub async fn create(
     })?;
     let narrative = optional_text("narrative", req.narrative)?;
     let recipient_name = optional_text("recipient_name", req.recipient_name)?;
-    if req.links.len() > MAX_LINKS {
-        return Err(AppError::unprocessable(
-            "links",
-            format!("at most {MAX_LINKS} links"),
-        ));
-    }
-    for link in &req.links {
-        if let Err(why) = crate::iri::check_web_link(link) {
-            return Err(AppError::unprocessable("links", format!("{link:?} {why}")));
-        }
-    }
+    check_links(&req.links)?;
     let hashed = hash_email(&email);
     let sealed = crate::bulk::seal::seal(
         &s.app.issuer,
@@ -356,6 +366,41 @@ pub async fn add_evidence(
         .into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksBody {
+    links: Vec<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `PUT /api/v1/badge-requests/{id}/links`: an educator replaces the links of a submitted or
+/// returned request (an empty list drops them), with an optional comment kept in the trail.
+pub async fn correct_links(
+    State(s): State<HttpState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let request = load(&s, &id).await?;
+    let body: LinksBody = crate::json::parse(&body.map_err(body_error)?)
+        .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
+    check_links(&body.links)?;
+    let comment = optional_text("comment", body.comment)?;
+    let updated = s
+        .app
+        .store
+        .correct_badge_request_links(
+            request.id,
+            &body.links,
+            &format!("api:{who}"),
+            comment.as_deref(),
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(axum::Json(request_document(&s, &updated).await?).into_response())
+}
+
 fn transition_body(body: &[u8]) -> Result<TransitionBody, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(TransitionBody::default());
@@ -429,6 +474,19 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
             ),
         )
     })?;
+    // a link stored before links were checked at the door cannot be signed: say which, and how
+    // to correct it, rather than fail at signing
+    for (i, link) in r.links.iter().enumerate() {
+        if let Err(why) = crate::iri::check_web_link(link) {
+            return Err(AppError::unprocessable(
+                &format!("links[{i}]"),
+                format!(
+                    "the request's link {link:?} {why}: correct or drop it (PUT /api/v1/badge-requests/{}/links), then approve again",
+                    r.id
+                ),
+            ));
+        }
+    }
     let files = s
         .app
         .store

@@ -532,6 +532,17 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         transition: &RequestTransition<'_>,
     ) -> Result<BadgeRequest, StoreError>;
+    /// Replaces the links of a submitted or returned request and writes a "links_corrected" event
+    /// (who, when, `comment`) in ONE transaction: the way out for a link stored before links were
+    /// checked, which could not be signed. The caller checks the new links. An unknown request
+    /// gives [`StoreError::RequestNotFound`], one in another state [`StoreError::RequestState`].
+    async fn correct_badge_request_links(
+        &self,
+        id: Uuid,
+        links: &[String],
+        actor: &str,
+        comment: Option<&str>,
+    ) -> Result<BadgeRequest, StoreError>;
     /// The request's trail, oldest first; empty for an unknown request.
     async fn badge_request_events(&self, id: Uuid) -> Result<Vec<RequestEvent>, StoreError>;
     /// Adds a file to a submitted or returned request with its "evidence_added" event, in ONE

@@ -126,6 +126,8 @@ pub enum RequestEventKind {
     Returned,
     Declined,
     Resubmitted,
+    /// An educator replaced the request's links (migration 0010).
+    LinksCorrected,
 }
 
 impl RequestEventKind {
@@ -137,6 +139,7 @@ impl RequestEventKind {
             RequestEventKind::Returned => "returned",
             RequestEventKind::Declined => "declined",
             RequestEventKind::Resubmitted => "resubmitted",
+            RequestEventKind::LinksCorrected => "links_corrected",
         }
     }
 
@@ -148,6 +151,7 @@ impl RequestEventKind {
             "returned" => Ok(RequestEventKind::Returned),
             "declined" => Ok(RequestEventKind::Declined),
             "resubmitted" => Ok(RequestEventKind::Resubmitted),
+            "links_corrected" => Ok(RequestEventKind::LinksCorrected),
             other => Err(StoreError::Corrupt(format!(
                 "unknown request event {other:?}"
             ))),

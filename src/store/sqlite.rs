@@ -888,6 +888,16 @@ impl Store for SqliteStore {
         requests::transition_badge_request(&self.pool, id, transition).await
     }
 
+    async fn correct_badge_request_links(
+        &self,
+        id: Uuid,
+        links: &[String],
+        actor: &str,
+        comment: Option<&str>,
+    ) -> Result<super::BadgeRequest, StoreError> {
+        requests::correct_badge_request_links(&self.pool, id, links, actor, comment).await
+    }
+
     async fn badge_request_events(&self, id: Uuid) -> Result<Vec<super::RequestEvent>, StoreError> {
         requests::badge_request_events(&self.pool, id).await
     }

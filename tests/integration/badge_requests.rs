@@ -342,3 +342,108 @@ async fn a_class_that_requires_evidence_is_not_approved_without_any() {
     assert!(r["award_id"].is_null());
     s.shutdown().await;
 }
+
+async fn put_links(s: &Server, id: &str, body: Value) -> Resp {
+    let r = s
+        .client
+        .put(s.url(&format!("/api/v1/badge-requests/{id}/links")))
+        .header("content-type", JSON)
+        .header("authorization", AUTH)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.bytes().await.unwrap().to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A link stored before links were checked at the door: approval names it instead of failing at
+/// signing; the educator corrects or drops it, and approval then works.
+#[tokio::test]
+async fn a_stored_link_that_cannot_be_signed_is_corrected_then_approved() {
+    let s = Server::new().await;
+    let created = create(&s).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    // the state an older carnet may have stored
+    let legacy = vec![
+        "https://video.example.org/lea-atelier".to_owned(),
+        "https://x.invalid/a b".to_owned(),
+    ];
+    s.app
+        .store
+        .correct_badge_request_links(id.parse().unwrap(), &legacy, "test:legacy", None)
+        .await
+        .unwrap();
+
+    let r = act(&s, &id, "approve", json!({})).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["field"], "links[1]");
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/api/v1/badge-requests/{id}/links")),
+        "{}",
+        r.text()
+    );
+    // no award, still submitted
+    let doc = s
+        .request(
+            None,
+            &format!("/api/v1/badge-requests/{id}"),
+            &[("authorization", AUTH)],
+        )
+        .await
+        .json();
+    assert_eq!(doc["state"], "submitted");
+    assert!(doc["award_id"].is_null());
+
+    // the correction is checked like a new request's links, and needs a token
+    let r = put_links(
+        &s,
+        &id,
+        json!({"links": ["https://ok.example/", "http://[::1"]}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["field"], "links[1]");
+    let r = s
+        .client
+        .put(s.url(&format!("/api/v1/badge-requests/{id}/links")))
+        .header("content-type", JSON)
+        .body(json!({"links": []}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    let r = put_links(
+        &s,
+        &id,
+        json!({"links": ["https://video.example.org/lea-atelier"], "comment": "Le 2e lien était cassé."}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(
+        doc["links"],
+        json!(["https://video.example.org/lea-atelier"])
+    );
+    let last = doc["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "links_corrected");
+    assert_eq!(last["comment"], "Le 2e lien était cassé.");
+
+    let r = act(&s, &id, "approve", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["state"], "approved");
+    // closed: the links stay as they were signed
+    let r = put_links(&s, &id, json!({"links": []})).await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    s.shutdown().await;
+}

@@ -178,6 +178,7 @@ suite!(
         badge_request_round_trips_with_its_submitted_event,
         request_transitions_follow_the_state_machine_and_record_who_and_when,
         refused_transitions_write_nothing,
+        links_are_corrected_with_an_event_only_while_the_request_is_open,
         approval_needs_a_stored_award_and_concurrent_approvals_let_one_win,
         evidence_is_kept_with_its_content_and_deduplicated_per_request,
         evidence_is_refused_on_closed_or_unknown_requests,
@@ -2230,6 +2231,103 @@ async fn badge_request_round_trips_with_its_submitted_event(store: Arc<dyn Store
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn links_are_corrected_with_an_event_only_while_the_request_is_open(store: Arc<dyn Store>) {
+    let one = issuer();
+    let mut new = badge_request(&one);
+    new.links = vec![
+        "https://x.invalid/a b".into(),
+        "https://video.example/ok".into(),
+    ];
+    let request = store.insert_badge_request(&new).await.unwrap();
+    let corrected = store
+        .correct_badge_request_links(
+            request.id,
+            &["https://video.example/ok".into()],
+            "api:educ",
+            Some("lien cassé retiré"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(corrected.links, vec!["https://video.example/ok".to_owned()]);
+    assert_eq!(corrected.state, RequestState::Submitted);
+    assert_eq!(
+        store.get_badge_request(request.id).await.unwrap(),
+        Some(corrected.clone())
+    );
+    let events = store.badge_request_events(request.id).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, RequestEventKind::LinksCorrected);
+    assert_eq!(
+        (last.actor.as_str(), last.comment.as_deref()),
+        ("api:educ", Some("lien cassé retiré"))
+    );
+    // dropping every link; then on a returned request too
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Return, "api:educ", Some("Une photo ?")),
+        )
+        .await
+        .unwrap();
+    let dropped = store
+        .correct_badge_request_links(request.id, &[], "api:educ", None)
+        .await
+        .unwrap();
+    assert!(dropped.links.is_empty());
+    assert_eq!(dropped.state, RequestState::Returned);
+    // a closed request keeps its links and its trail
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Resubmit, "api:atelier", None),
+        )
+        .await
+        .unwrap();
+    store
+        .transition_badge_request(
+            request.id,
+            &transition(RequestAction::Decline, "api:educ", Some("Pas encore")),
+        )
+        .await
+        .unwrap();
+    let before = store.badge_request_events(request.id).await.unwrap().len();
+    let refused = store
+        .correct_badge_request_links(request.id, &["https://a.example/".into()], "api:educ", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            StoreError::RequestState {
+                state: RequestState::Declined,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .get_badge_request(request.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .links
+            .is_empty()
+    );
+    assert_eq!(
+        store.badge_request_events(request.id).await.unwrap().len(),
+        before
+    );
+    let unknown = store
+        .correct_badge_request_links(Uuid::new_v4(), &[], "api:educ", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unknown, StoreError::RequestNotFound(_)),
+        "{unknown:?}"
     );
 }
 

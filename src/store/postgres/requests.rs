@@ -269,6 +269,52 @@ pub(super) async fn transition_badge_request(
     Ok(stored)
 }
 
+pub(super) async fn correct_badge_request_links(
+    pool: &PgPool,
+    id: Uuid,
+    links: &[String],
+    actor: &str,
+    comment: Option<&str>,
+) -> Result<BadgeRequest, StoreError> {
+    let now = to_micros(Utc::now());
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    let current = request_in(&mut tx, id, true)
+        .await?
+        .ok_or(StoreError::RequestNotFound(id))?;
+    if !matches!(
+        current.state,
+        RequestState::Submitted | RequestState::Returned
+    ) {
+        return Err(StoreError::RequestState {
+            id,
+            state: current.state,
+            action: "correct",
+        });
+    }
+    sqlx::query("UPDATE badge_requests SET links = $1, updated_at = $2 WHERE id = $3::uuid")
+        .bind(links_to_json(links))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    insert_event(
+        &mut tx,
+        id,
+        now,
+        actor,
+        RequestEventKind::LinksCorrected,
+        comment,
+        None,
+    )
+    .await?;
+    let stored = request_in(&mut tx, id, false)
+        .await?
+        .ok_or(StoreError::RequestNotFound(id))?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(stored)
+}
+
 pub(super) async fn badge_request_events(
     pool: &PgPool,
     id: Uuid,
