@@ -16,6 +16,8 @@
 #   .tools/venv-ob2  Python virtualenv with tests/interop/requirements-ob2.txt, installed
 #                 with --no-deps (the IMS OB 2.0 validator `openbadges` and
 #                 openbadges-bakery; their own pins do not work on Python 3.11)
+#   .tools/venv-schemathesis  Python virtualenv with tests/interop/requirements-schemathesis.txt
+#                 (schemathesis, for scripts/schemathesis.sh), all versions pinned
 #
 # Idempotent: each part keeps a stamp holding a hash of its inputs (lock or
 # requirements file, tool versions); a rerun with unchanged inputs does nothing,
@@ -24,7 +26,7 @@
 # archive. Fails loudly, with a non-zero exit, on any error.
 #
 # usage: scripts/setup-interop.sh [--force] [--node-only | --python-only]
-#        (--node-only includes Chromium; --python-only sets up both Python virtualenvs)
+#        (--node-only includes Chromium; --python-only sets up the three Python virtualenvs)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +35,7 @@ TOOLS="$ROOT/.tools"
 NODE_DIR="$TOOLS/node"
 VENV="$TOOLS/venv"
 VENV_OB2="$TOOLS/venv-ob2"
+VENV_ST="$TOOLS/venv-schemathesis"
 
 FORCE=0
 DO_NODE=1
@@ -42,7 +45,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --node-only) DO_PY=0 ;;
     --python-only) DO_NODE=0 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "setup-interop: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +54,7 @@ say() { printf 'setup-interop: %s\n' "$*"; }
 die() { printf 'setup-interop: ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'printf "setup-interop: FAILED (exit %s) at line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
-for f in package.json package-lock.json requirements.txt requirements-ob2.txt; do
+for f in package.json package-lock.json requirements.txt requirements-ob2.txt requirements-schemathesis.txt; do
   [ -f "$SRC/$f" ] || die "missing $SRC/$f"
 done
 
@@ -185,6 +188,25 @@ assert jws.verify(token, key.publickey().export_key().decode(), algorithms=["RS2
     printf '%s\n' "$want" > "$VENV_OB2/.stamp"
     say "OB 2.0 python packages installed: $("$VENV_OB2/bin/python" -m pip freeze --disable-pip-version-check | tr '\n' ' ')"
   fi
+
+  # schemathesis, run by scripts/schemathesis.sh against a live carnet: a venv of its own
+  # (pytest, hypothesis and its own pins of requests and click; see that requirements file).
+  want="$(hash_of "$SRC/requirements-schemathesis.txt")-py${PY_VERSION}"
+  have="$(cat "$VENV_ST/.stamp" 2>/dev/null || true)"
+  if [ "$FORCE" = 0 ] && [ "$want" = "$have" ] && [ -x "$VENV_ST/bin/st" ]; then
+    say "python schemathesis venv up to date ($VENV_ST)"
+  else
+    say "creating python $PY_VERSION venv at $VENV_ST"
+    rm -rf "$VENV_ST"
+    "$PY" -m venv "$VENV_ST" || die "python -m venv failed (on Debian: apt-get install python3-venv)"
+    say "installing tests/interop/requirements-schemathesis.txt from PyPI"
+    "$VENV_ST/bin/python" -m pip install --disable-pip-version-check --no-input \
+      --quiet --prefer-binary -r "$SRC/requirements-schemathesis.txt" || die "pip install failed"
+    say "checking schemathesis runs"
+    "$VENV_ST/bin/st" --version | grep -q '^st, version ' || die "the installed schemathesis does not run"
+    printf '%s\n' "$want" > "$VENV_ST/.stamp"
+    say "schemathesis installed: $("$VENV_ST/bin/st" --version)"
+  fi
 fi
 
-say "done: chromium at $CHROMIUM, node tools in $NODE_DIR, python in $VENV/bin/python and $VENV_OB2/bin/python"
+say "done: chromium at $CHROMIUM, node tools in $NODE_DIR, python in $VENV/bin/python, $VENV_OB2/bin/python and $VENV_ST/bin/python"

@@ -6,11 +6,14 @@
 #   3. cargo fmt --all -- --check
 #   4. cargo clippy --all-targets -- -D warnings
 #   5. cargo test --all-targets     SQLite and PostgreSQL backends, interop tests included
-#   6. tests/interop/selftest.sh    the interop scripts against third-party samples (../shared)
+#   6. scripts/schemathesis.sh      schemathesis against the OpenAPI document carnet serves, on a
+#                                   live target/debug/carnet: no 5xx, every response as documented
+#   7. tests/interop/selftest.sh    the interop scripts against third-party samples (../shared)
 #
 # env: TEST_DATABASE_URL      default postgres://postgres@127.0.0.1:5432/test
 #      CARNET_SKIP_POSTGRES=1 skip PostgreSQL (the storage tests then run on SQLite only)
 #      CARNET_SKIP_INTEROP=1  skip the interop tests (tests/interop.rs)
+#      CARNET_SKIP_SCHEMATHESIS=1  skip the schemathesis step
 # No release builds here: everything is a debug build, to stay fast.
 set -euo pipefail
 
@@ -80,6 +83,14 @@ done_step
 
 step "cargo test --all-targets"
 cargo test --all-targets
+done_step
+
+step "schemathesis against the OpenAPI document (scripts/schemathesis.sh)"
+if [ "${CARNET_SKIP_SCHEMATHESIS:-}" = 1 ]; then
+  echo "SKIP schemathesis: CARNET_SKIP_SCHEMATHESIS=1"
+else
+  scripts/schemathesis.sh
+fi
 done_step
 
 step "interop selftest (tests/interop/selftest.sh)"

@@ -245,10 +245,11 @@ struct RunGuard(Uuid);
 impl RunGuard {
     fn take(id: Uuid) -> Option<RunGuard> {
         let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        running
-            .get_or_insert_with(HashSet::new)
-            .insert(id)
-            .then_some(RunGuard(id))
+        let fresh = running.get_or_insert_with(HashSet::new).insert(id);
+        drop(running);
+        // Never build a guard for a job already running: its drop would take the lock (held
+        // above, a deadlock of the whole process) and free the other run's id.
+        if fresh { Some(RunGuard(id)) } else { None }
     }
 }
 

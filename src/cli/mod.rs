@@ -184,6 +184,10 @@ enum Command {
         /// Also time Open Badges 2.0 verification of this hosted assertion URL (fetched each time).
         #[arg(long)]
         ob2_url: Option<String>,
+        /// Instead, time the worst inputs an anonymous client may send to the verifier, against
+        /// the budget of 50 ms of CPU per request (fails over it; use a release build).
+        #[arg(long)]
+        hostile: bool,
     },
 }
 
@@ -482,7 +486,8 @@ pub async fn run() -> ExitCode {
         Command::Bench {
             iterations,
             ob2_url,
-        } => crate::bench::run(&cli.settings, iterations, ob2_url.as_deref()).await,
+            hostile,
+        } => crate::bench::run(&cli.settings, iterations, ob2_url.as_deref(), hostile).await,
     }
 }
 

@@ -156,10 +156,20 @@ pub(super) fn di_failure(e: &DiError) -> Check {
 
 pub(super) fn resolve_failure(reference: &str, e: &ResolveError) -> Check {
     match e {
-        ResolveError::Unreachable(why) => Check::unknown(
+        ResolveError::Offline => Check::unknown(
             id::KEY,
-            format!("La clé {reference} n'a pas pu être obtenue : {why}."),
-            format!("The key {reference} could not be obtained: {why}."),
+            format!(
+                "La clé {reference} n'a pas pu être obtenue : le vérificateur ne consulte pas le réseau."
+            ),
+            format!("The key {reference} could not be obtained: network lookups are turned off."),
+        ),
+        ResolveError::Fetch(e) => Check::unknown(
+            id::KEY,
+            format!(
+                "La clé {reference} n'a pas pu être obtenue : {}.",
+                e.in_french()
+            ),
+            format!("The key {reference} could not be obtained: {e}."),
         ),
         ResolveError::Invalid(why) => Check::fail(
             id::KEY,

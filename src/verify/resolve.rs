@@ -39,9 +39,12 @@ pub struct ResolvedKey {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    /// Could not check: the site did not answer, etc. (verdict: indeterminate).
+    /// Could not check (verdict: indeterminate): network lookups are turned off.
+    #[error("network lookups are turned off")]
+    Offline,
+    /// Could not check: the fetch failed (its kind, said in both languages; never an address).
     #[error("{0}")]
-    Unreachable(String),
+    Fetch(FetchError),
     /// The reference is wrong or the published document refuses it (verdict: invalid).
     #[error("{0}")]
     Invalid(String),
@@ -49,7 +52,7 @@ pub enum ResolveError {
 
 impl From<FetchError> for ResolveError {
     fn from(e: FetchError) -> Self {
-        ResolveError::Unreachable(e.to_string())
+        ResolveError::Fetch(e)
     }
 }
 
@@ -70,9 +73,7 @@ impl Resolver {
     }
 
     pub(crate) fn fetcher(&self) -> Result<&Fetcher, ResolveError> {
-        self.fetcher
-            .as_deref()
-            .ok_or_else(|| ResolveError::Unreachable("network lookups are turned off".into()))
+        self.fetcher.as_deref().ok_or(ResolveError::Offline)
     }
 
     fn local_key(&self, reference: &str) -> Option<ResolvedKey> {

@@ -146,24 +146,38 @@ impl StatusListCache {
 }
 
 impl Verifier {
-    async fn status_document(&self, url: &str) -> Result<Value, String> {
+    /// The list's document, or why not (in French, in English).
+    async fn status_document(&self, url: &str) -> Result<Value, (String, String)> {
         if let Some(local) = &self.local
             && let Some(doc) = local.get(url).await
         {
             return Ok(doc);
         }
-        let f = self.resolver.fetcher().map_err(|e| e.to_string())?;
+        let f = self.resolver.fetcher().map_err(|_| {
+            (
+                "le vérificateur ne consulte pas le réseau".to_owned(),
+                "network lookups are turned off".to_owned(),
+            )
+        })?;
         let doc = f
             .get_document(
                 url,
                 "application/vc+ld+json, application/ld+json, application/json",
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (e.in_french(), e.to_string()))?;
         if !(200..300).contains(&doc.status) {
-            return Err(format!("the site answered with status {}", doc.status));
+            return Err((
+                format!("le site a répondu par le code {}", doc.status),
+                format!("the site answered with status {}", doc.status),
+            ));
         }
-        serde_json::from_slice(&doc.body).map_err(|_| "the list is not JSON".to_string())
+        crate::json::from_slice(&doc.body).map_err(|_| {
+            (
+                "la liste n'est pas du JSON".to_owned(),
+                "the list is not JSON".to_owned(),
+            )
+        })
     }
 
     /// The status-list credential at `url`, its proof verified and its list decoded; from the
@@ -186,10 +200,10 @@ impl Verifier {
         }
         let list = match local {
             Some(doc) => doc,
-            None => self.status_document(url).await.map_err(|e| {
+            None => self.status_document(url).await.map_err(|(fr, en)| {
                 unknown(
-                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({e})."),
-                    format!("Status unknown: the list {url} could not be obtained ({e})."),
+                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({fr})."),
+                    format!("Status unknown: the list {url} could not be obtained ({en})."),
                 )
             })?,
         };
@@ -394,10 +408,10 @@ impl Verifier {
         };
         let list = match self.status_document(url).await {
             Ok(l) => l,
-            Err(e) => {
+            Err((fr, en)) => {
                 return unknown(
-                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({e})."),
-                    format!("Status unknown: the list {url} could not be obtained ({e})."),
+                    format!("Statut inconnu : la liste {url} n'a pas pu être obtenue ({fr})."),
+                    format!("Status unknown: the list {url} could not be obtained ({en})."),
                 );
             }
         };

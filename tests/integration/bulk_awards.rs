@@ -242,6 +242,32 @@ async fn a_job_interrupted_mid_way_is_completed_at_the_next_start_without_duplic
     server.shutdown().await;
 }
 
+/// Sending a file again while its job runs finds that job and leaves the server answering (it
+/// once deadlocked the whole process: found by schemathesis).
+#[tokio::test]
+async fn resending_a_file_while_its_job_runs_leaves_the_server_answering() {
+    let server = Server::new().await;
+    let query = format!("?badge_class={CLASS}");
+    let first = submit(&server, &query, &twenty_rows()).await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    let again = submit(&server, &query, &twenty_rows()).await;
+    assert_eq!(again.status, 202, "{}", again.text());
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let health = tokio::time::timeout(Duration::from_secs(10), server.get("/health"))
+        .await
+        .expect("the server still answers");
+    assert_eq!(health.status, 200);
+    let done = tokio::time::timeout(
+        Duration::from_secs(120),
+        until_finished(&server, first.header("location")),
+    )
+    .await
+    .expect("the job ends");
+    assert_eq!(counts(&done), (20, 18, 0, 2));
+    assert_eq!(awards_in_store(&server).await, 18);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn resending_the_file_of_an_unfinished_job_continues_that_job() {
     let server = Server::new().await;

@@ -407,3 +407,41 @@ async fn one_address_holds_only_so_many_connections() {
         .unwrap()
         .unwrap();
 }
+
+/// The inputs of `carnet bench --hostile` (each at or past one of the verifier's limits) get a
+/// report that is not "valid", naming what decided, and never a panic. Their cost is measured by
+/// the benchmark (docs/BENCHMARKS.md), not here.
+#[tokio::test]
+async fn the_benchmarks_worst_inputs_get_a_report() {
+    let f = common::fixture();
+    let signed = f.issue("lea@example.org", &common::full_details());
+    let v = f.verifier();
+    let inputs = carnet::bench::hostile::worst_inputs(&signed.json, &f.class.image_png);
+    assert!(inputs.len() >= 15);
+    for input in &inputs[1..] {
+        let r = v.verify_bytes(&input.bytes, None).await;
+        if input.name.contains("endorsements") {
+            // a badge carnet signed, with endorsements that fail: they are shown, never decide
+            let shown = r
+                .checks
+                .iter()
+                .filter(|c| c.id.starts_with("endorsement"))
+                .count();
+            assert!(
+                (1..=20 * 4).contains(&shown),
+                "{}: {shown} checks",
+                input.name
+            );
+            continue;
+        }
+        assert_ne!(
+            r.verdict,
+            carnet::verify::report::Verdict::Valid,
+            "{}",
+            input.name
+        );
+        assert!(r.deciding.is_some(), "{}: {r:#?}", input.name);
+    }
+    let scale = v.verify_bytes(&inputs[0].bytes, None).await;
+    assert_eq!(scale.verdict, carnet::verify::report::Verdict::Valid);
+}

@@ -318,6 +318,15 @@ async fn the_openapi_document_matches_what_the_server_does() {
                         body: r.bytes().await.unwrap().to_vec(),
                     }
                 }
+                "put" => {
+                    let r = s.client.put(s.url(&concrete)).send().await.unwrap();
+                    let status = r.status().as_u16();
+                    Resp {
+                        status,
+                        headers: r.headers().clone(),
+                        body: r.bytes().await.unwrap().to_vec(),
+                    }
+                }
                 "delete" => {
                     let r = s.client.delete(s.url(&concrete)).send().await.unwrap();
                     let status = r.status().as_u16();

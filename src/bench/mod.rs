@@ -68,12 +68,74 @@ pub async fn local_verifier(settings: &Settings, offline: bool) -> Result<Verifi
     })
 }
 
+/// `carnet bench --hostile`: the worst inputs' cost against the 50 ms budget; fails over it.
+async fn run_hostile(
+    verifier: &Verifier,
+    credential: &serde_json::Value,
+    png: &[u8],
+    n: u32,
+) -> ExitCode {
+    let inputs = hostile::worst_inputs(credential, png);
+    println!(
+        "worst inputs for the public verifier, {n} runs each, budget {} ms of CPU per request",
+        hostile::BUDGET.as_millis()
+    );
+    println!(
+        "{:<48} {:>10} {:>10} {:>10}  answer",
+        "input", "bytes", "CPU ms", "max ms"
+    );
+    let mut over = false;
+    for cost in hostile::measure(verifier, &inputs, n).await {
+        let cpu = cost.cpu_mean.map_or("?".to_owned(), |d| {
+            format!("{:.2}", d.as_secs_f64() * 1000.0)
+        });
+        let worst = cost.cpu_mean.unwrap_or(cost.wall_max).max(cost.wall_max);
+        over |= worst > hostile::BUDGET;
+        println!(
+            "{:<48} {:>10} {:>10} {:>10.2}  {}{}",
+            cost.name,
+            cost.bytes,
+            cpu,
+            cost.wall_max.as_secs_f64() * 1000.0,
+            cost.verdict,
+            if worst > hostile::BUDGET {
+                "  OVER BUDGET"
+            } else {
+                ""
+            }
+        );
+    }
+    let most = crate::proof::ecdsa_sd::MAX_SIGNATURES as u32;
+    let t = hostile::p256_checks(most * n) / n;
+    over |= t > hostile::BUDGET;
+    println!(
+        "{:<48} {:>10} {:>10.2} {:>10}  (the most a derived ecdsa-sd-2023 proof may ask)",
+        format!("{most} P-256 signature checks"),
+        "",
+        t.as_secs_f64() * 1000.0,
+        ""
+    );
+    if over {
+        eprintln!("carnet bench: an input costs more than the budget");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn per_op(total: Duration, n: u32) -> (f64, f64) {
     let ms = total.as_secs_f64() * 1000.0 / f64::from(n);
     (ms, 1000.0 / ms)
 }
 
-pub async fn run(settings: &Settings, iterations: u32, ob2_url: Option<&str>) -> ExitCode {
+pub mod hostile;
+
+pub async fn run(
+    settings: &Settings,
+    iterations: u32,
+    ob2_url: Option<&str>,
+    worst_inputs: bool,
+) -> ExitCode {
     let n = iterations.max(1);
     let config = match settings.validate() {
         Ok(c) => c,
@@ -131,6 +193,13 @@ pub async fn run(settings: &Settings, iterations: u32, ob2_url: Option<&str>) ->
         class.slug,
         !cfg!(debug_assertions)
     );
+    if worst_inputs {
+        let signed = sign(&issuer, &unsigned(Utc::now()), Utc::now()).expect("signing works");
+        let verifier = Verifier::new(Resolver::new(vec![issuer.clone()], None));
+        let code = run_hostile(&verifier, &signed.json, &class.image_png, n).await;
+        let _ = std::fs::remove_dir_all(&tmp);
+        return code;
+    }
     // Sign (Data Integrity + VC-JWT) + bake PNG: what `carnet issue` signs, plus the VC-JWT it
     // signs on its first download (minus the database).
     let _ = sign(&issuer, &unsigned(Utc::now()), Utc::now());
