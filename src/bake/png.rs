@@ -28,11 +28,16 @@ pub struct Chunk<'a> {
     pub raw: &'a [u8],
 }
 
+/// Most chunks read in one PNG file: an encoder splitting 8 MiB of pixels in 8 KiB `IDAT` chunks
+/// writes about a thousand; 700,000 empty chunks fit in the 8 MiB an image may weigh.
+pub const MAX_PNG_CHUNKS: usize = 10_000;
+
 /// Iterates over the chunks of a PNG file, checking lengths and CRCs, up to and including `IEND`.
 struct Chunks<'a> {
     bytes: &'a [u8],
     pos: usize,
     done: bool,
+    read: usize,
 }
 
 impl<'a> Chunks<'a> {
@@ -51,10 +56,17 @@ impl<'a> Chunks<'a> {
             bytes,
             pos: SIGNATURE.len(),
             done: false,
+            read: 0,
         })
     }
 
     fn read_chunk(&mut self) -> Result<Chunk<'a>, BakeError> {
+        self.read += 1;
+        if self.read > MAX_PNG_CHUNKS {
+            return Err(BakeError::InvalidPng(format!(
+                "more than {MAX_PNG_CHUNKS} chunks"
+            )));
+        }
         let rest = &self.bytes[self.pos..];
         if rest.len() < 12 {
             return Err(BakeError::Truncated);

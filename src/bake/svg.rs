@@ -16,6 +16,12 @@ use super::{
     check_text_to_bake, is_xml_char,
 };
 
+/// Most elements read in one SVG (a badge drawing has tens to a few thousand): reading stops
+/// there, so a file of tiny elements costs a few milliseconds, not one per element.
+pub const MAX_SVG_ELEMENTS: usize = 20_000;
+/// Deepest element nesting read in one SVG.
+pub const MAX_SVG_DEPTH: usize = 256;
+
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 const PREFIX: &str = "openbadges";
 
@@ -194,6 +200,7 @@ fn scan(svg: &str, limits: Option<&Limits>) -> Result<Scan, BakeError> {
     let mut depth = 0usize;
     // The element being read, with the depth of its content and its text so far.
     let mut current: Option<(Found, usize, String)> = None;
+    let mut elements = 0usize;
 
     loop {
         let before = reader.buffer_position() as usize;
@@ -214,6 +221,17 @@ fn scan(svg: &str, limits: Option<&Limits>) -> Result<Scan, BakeError> {
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
+                elements += 1;
+                if elements > MAX_SVG_ELEMENTS {
+                    return Err(invalid(format!(
+                        "more than {MAX_SVG_ELEMENTS} elements (carnet reads at most that many)"
+                    )));
+                }
+                if depth >= MAX_SVG_DEPTH {
+                    return Err(invalid(format!(
+                        "elements nested more than {MAX_SVG_DEPTH} deep"
+                    )));
+                }
                 let local = e.local_name();
                 let local: &str = local.as_ref();
                 let Some(scanned) = root.as_mut() else {

@@ -333,3 +333,30 @@ fn type_cryptosuite_and_purpose_are_checked() {
         Err(DiError::UnsupportedProof(s)) if s.contains("ecdsa-rdfc-2019")
     ));
 }
+
+/// A derived proof value (after its header) with `n` signatures, a valid key, no labels.
+fn derived_with_signatures(n: usize) -> Vec<u8> {
+    let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let mut out = DERIVED_HEADER.to_vec();
+    out.push(0x85);
+    let bytes = |out: &mut Vec<u8>, b: &[u8]| {
+        out.extend_from_slice(&[0x58, b.len() as u8]);
+        out.extend_from_slice(b);
+    };
+    bytes(&mut out, &[1; 64]);
+    bytes(&mut out, &p256_multikey(key.verifying_key()));
+    out.extend_from_slice(&[0x99, (n >> 8) as u8, n as u8]);
+    for _ in 0..n {
+        bytes(&mut out, &[2; 64]);
+    }
+    out.extend_from_slice(&[0xa0, 0x80]);
+    out
+}
+
+#[test]
+fn the_number_of_signed_statements_is_bounded() {
+    let at_limit = read_derived_proof(&derived_with_signatures(MAX_SIGNATURES)).unwrap();
+    assert_eq!(at_limit.signatures.len(), MAX_SIGNATURES);
+    let over = read_derived_proof(&derived_with_signatures(MAX_SIGNATURES + 1)).unwrap_err();
+    assert!(over.to_string().contains("at most 128"), "{over}");
+}

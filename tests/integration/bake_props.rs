@@ -482,3 +482,76 @@ fn unbakes_the_ob2_and_legacy_samples() {
     let kws: Vec<String> = text_chunks(&png).into_iter().map(|(k, _)| k).collect();
     assert_eq!(kws, ["openbadges", "Software"]);
 }
+
+/// The limits of what unbaking reads, each at its edge: PNG chunks, SVG elements and nesting.
+#[test]
+fn unbaking_stops_at_its_limits() {
+    use carnet::bake::png::MAX_PNG_CHUNKS;
+    use carnet::bake::svg::{MAX_SVG_DEPTH, MAX_SVG_ELEMENTS};
+    let limits = Limits::default();
+    let text = "{\"a\":1}";
+    let baked = carnet::bake::bake_png(base_png(), Keyword::Ob3Credential, text).unwrap();
+    let iend = baked.len() - 12;
+    let with_chunks = |n: usize| {
+        let mut png = baked[..iend].to_vec();
+        // IHDR, iTXt, the image's own chunks, then the padding, then IEND
+        let own = carnet::bake::png::chunks(&baked).unwrap().len();
+        let mut pad = Vec::new();
+        pad.extend_from_slice(&0u32.to_be_bytes());
+        pad.extend_from_slice(b"zzZz");
+        pad.extend_from_slice(&crc32fast::hash(b"zzZz").to_be_bytes());
+        for _ in 0..n - own {
+            png.extend_from_slice(&pad);
+        }
+        png.extend_from_slice(&baked[iend..]);
+        png
+    };
+    let at_limit = with_chunks(MAX_PNG_CHUNKS);
+    assert_eq!(
+        carnet::bake::png::chunks(&at_limit).unwrap().len(),
+        MAX_PNG_CHUNKS
+    );
+    assert_eq!(carnet::bake::unbake(&at_limit, &limits).unwrap().text, text);
+    let over = with_chunks(MAX_PNG_CHUNKS + 1);
+    let e = carnet::bake::unbake(&over, &limits).unwrap_err();
+    assert!(e.to_string().contains("chunks"), "{e}");
+
+    let svg = carnet::bake::svg_wrapping_png(base_png(), "Badge");
+    let svg = carnet::bake::bake_svg(
+        &svg,
+        Keyword::Ob3Credential,
+        carnet::bake::svg::SvgPayload::Json(text.into()),
+    )
+    .unwrap();
+    let end = svg.rfind("</svg>").unwrap();
+    let padded = |elements: usize, depth: usize| {
+        let mut out = svg[..end].to_owned();
+        for _ in 0..elements {
+            out.push_str("<g/>");
+        }
+        for _ in 0..depth {
+            out.push_str("<g>");
+        }
+        for _ in 0..depth {
+            out.push_str("</g>");
+        }
+        out.push_str(&svg[end..]);
+        out
+    };
+    // the drawing's own elements: every start tag
+    let own = svg
+        .match_indices('<')
+        .filter(|(i, _)| !matches!(svg.as_bytes().get(i + 1), Some(b'/' | b'?' | b'!')))
+        .count();
+    let at_limit = padded(MAX_SVG_ELEMENTS - own, 0);
+    let read = carnet::bake::unbake(at_limit.as_bytes(), &limits);
+    let over =
+        carnet::bake::unbake(padded(MAX_SVG_ELEMENTS + 1, 0).as_bytes(), &limits).unwrap_err();
+    assert!(over.to_string().contains("elements"), "{over}");
+    assert_eq!(read.unwrap().text, text);
+    let deep = carnet::bake::unbake(padded(0, MAX_SVG_DEPTH - 1).as_bytes(), &limits);
+    assert_eq!(deep.unwrap().text, text);
+    let too_deep =
+        carnet::bake::unbake(padded(0, MAX_SVG_DEPTH + 1).as_bytes(), &limits).unwrap_err();
+    assert!(too_deep.to_string().contains("nested"), "{too_deep}");
+}
