@@ -39,8 +39,9 @@ fn attacker_key(seed: u8) -> (ed25519_dalek::SigningKey, String) {
     (key, vm)
 }
 
-/// `doc` signed by `n` attacker keys (eddsa-rdfc-2022), each proof checked in full.
-fn signed_by(doc: &Value, n: u8) -> Value {
+/// `doc` signed by `n` attacker keys (eddsa-rdfc-2022), each proof checked in full; when the
+/// document is past what canonicalisation accepts, `n` copies of `fallback` (refused as well).
+fn signed_by(doc: &Value, n: u8, fallback: &Value) -> Value {
     let mut unsigned = doc.clone();
     if let Some(o) = unsigned.as_object_mut() {
         o.remove("proof");
@@ -48,10 +49,8 @@ fn signed_by(doc: &Value, n: u8) -> Value {
     let proofs: Vec<Value> = (0..n)
         .map(|i| {
             let (key, vm) = attacker_key(i + 1);
-            let signed =
-                data_integrity::sign_eddsa_rdfc_2022(&unsigned, &key, &vm, "2026-01-01T00:00:00Z")
-                    .expect("the attacker's document signs");
-            signed["proof"].clone()
+            data_integrity::sign_eddsa_rdfc_2022(&unsigned, &key, &vm, "2026-01-01T00:00:00Z")
+                .map_or_else(|_| fallback.clone(), |signed| signed["proof"].clone())
         })
         .collect();
     let mut out = unsigned;
@@ -111,7 +110,11 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
     out.push(hostile("600 proofs", text(&many)));
     out.push(hostile(
         "4 proofs (the most checked), 4 keys",
-        text(&signed_by(credential, crate::verify::MAX_PROOFS as u8)),
+        text(&signed_by(
+            credential,
+            crate::verify::MAX_PROOFS as u8,
+            &proof,
+        )),
     ));
 
     // JSON-LD and RDFC
@@ -119,7 +122,7 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
     let wide = with_extra(credential, Value::Array(values));
     out.push(hostile(
         "~10,000 JSON values (the most), 4 proofs",
-        text(&signed_by(&wide, crate::verify::MAX_PROOFS as u8)),
+        text(&signed_by(&wide, crate::verify::MAX_PROOFS as u8, &proof)),
     ));
     let mut deep = json!("fond");
     for _ in 0..60 {
@@ -128,7 +131,7 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
     let nested = with_extra(credential, deep);
     out.push(hostile(
         "JSON nested 64 deep, 4 proofs",
-        text(&signed_by(&nested, crate::verify::MAX_PROOFS as u8)),
+        text(&signed_by(&nested, crate::verify::MAX_PROOFS as u8, &proof)),
     ));
     let twins = with_extra(
         credential,

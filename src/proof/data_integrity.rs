@@ -178,11 +178,32 @@ fn without_proof(doc: &Map<String, Value>) -> Value {
 /// SHA-256(canonical proof configuration) ‖ SHA-256(canonical document) (eddsa-rdfc-2022 §3.3.4).
 fn hash_data(config: &Value, unsecured: &Value) -> Result<[u8; 64], DiError> {
     let config_hash = Sha256::digest(canonicalize(config)?.as_bytes());
-    let document_hash = Sha256::digest(canonicalize(unsecured)?.as_bytes());
+    let document_hash = document_hash(unsecured)?;
     let mut data = [0u8; 64];
     data[..32].copy_from_slice(&config_hash);
     data[32..].copy_from_slice(&document_hash);
     Ok(data)
+}
+
+/// SHA-256 of the canonical document. The last one is remembered per thread, by the SHA-256 of
+/// the document's JSON text (64 bytes kept, never the document): the proofs of one document (up to
+/// `verify::MAX_PROOFS`) share it, and serialising costs far less than canonicalising.
+fn document_hash(unsecured: &Value) -> Result<[u8; 32], DiError> {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<([u8; 32], [u8; 32])>> =
+            const { std::cell::Cell::new(None) };
+    }
+    let text = serde_json::to_vec(unsecured)
+        .map_err(|e| DiError::Malformed(format!("the document cannot be serialised: {e}")))?;
+    let key: [u8; 32] = Sha256::digest(&text).into();
+    if let Some((known, hash)) = LAST.get()
+        && known == key
+    {
+        return Ok(hash);
+    }
+    let hash: [u8; 32] = Sha256::digest(canonicalize(unsecured)?.as_bytes()).into();
+    LAST.set(Some((key, hash)));
+    Ok(hash)
 }
 
 fn decode_proof_value(value: Option<&Value>) -> Result<Signature, DiError> {
