@@ -9,8 +9,11 @@ use crate::bake::{self, Keyword, Limits};
 use crate::proof::{ecdsa_sd, vc_jwt};
 use crate::referentiel::{self, Format};
 
+/// A fuzz target: any bytes in, a panic when something that must hold does not.
+pub type Target = fn(&[u8]);
+
 /// The targets, by the name of their fuzzer and corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("unbake_png", unbake_png),
     ("unbake_svg", unbake_svg),
     ("jws", jws),
@@ -21,7 +24,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The target called `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 

@@ -133,6 +133,14 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
         "JSON nested 64 deep, 4 proofs",
         text(&signed_by(&nested, crate::verify::MAX_PROOFS as u8, &proof)),
     ));
+    let typed = with_extra(
+        credential,
+        Value::Array(vec![json!({"type": "Achievement", "name": "x"}); 148]),
+    );
+    out.push(hostile(
+        "150 typed objects on the general JSON-LD path (the most)",
+        text(&grafted(&typed, &proof)),
+    ));
     let twins = with_extra(
         credential,
         Value::Array(vec![json!({"a": {"b": "x"}}); 1_000]),

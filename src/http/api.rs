@@ -1,13 +1,17 @@
 //! The JSON API: issuing awards (bearer token) and verifying badges (public).
 
-use axum::body::Bytes;
+use std::time::Duration;
+
+use axum::RequestExt as _;
+use axum::body::{Bytes, HttpBody as _};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use super::{AppError, HttpState};
@@ -19,27 +23,179 @@ use crate::verify::Options;
 use crate::verify::report::Profile;
 
 pub(super) fn body_error(e: BytesRejection) -> AppError {
-    // a body that stopped coming (`RequestBodyTimeoutLayer` in the router)
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(err) = source {
-        if err.is::<tower_http::timeout::TimeoutError>() {
-            return AppError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "the request body stopped coming: send it whole, then try again",
-            );
-        }
-        source = err.source();
-    }
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "the request body is larger than the server accepts",
-        )
+    if stopped_coming(&e) {
+        body_timeout()
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        body_too_large()
     } else {
         AppError::bad_request(format!("the request body could not be read: {e}"))
     }
+}
+
+/// A body that stopped coming (`RequestBodyTimeoutLayer` in the router)?
+fn stopped_coming(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn body_timeout() -> AppError {
+    AppError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body stopped coming: send it whole, then try again",
+    )
+}
+
+fn body_too_large() -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "the request body is larger than the server accepts",
+    )
+}
+
+/// Bytes of request bodies the public verifier (the API and the page) holds in memory at once,
+/// all requests of the process together. A body takes its share — its `Content-Length`, or the
+/// body limit when it announces none, at most the whole budget — before a byte of it is read;
+/// the others wait with their bytes left in their sockets (TCP backpressure), and the body read
+/// timeout, which starts at the first read, does not run while they wait. 16 MiB keeps 64
+/// uploads of 5 MB at once near 110 MiB of resident memory (32 MiB: 150 MiB, the allocator
+/// keeping about as much again as the bodies; docs/BENCHMARKS.md), lets hundreds of ordinary
+/// badges (20 KiB) through at once, and verifies a burst of large ones as fast: on two cores,
+/// more large bodies at once would not be verified any sooner.
+pub const VERIFY_BODY_BUDGET_BYTES: u32 = 16 * 1024 * 1024;
+
+/// Longest wait for a share of [`VERIFY_BODY_BUDGET_BYTES`]; then 503 with `Retry-After`.
+pub const VERIFY_BODY_WAIT: Duration = Duration::from_secs(30);
+
+static VERIFY_BODY_BUDGET: Semaphore = Semaphore::const_new(VERIFY_BODY_BUDGET_BYTES as usize);
+
+/// A verification body's share of [`VERIFY_BODY_BUDGET_BYTES`], held until it is dropped.
+pub(super) struct BodyShare {
+    _permit: SemaphorePermit<'static>,
+    /// The announced `Content-Length` (within the body limit).
+    pub length: Option<usize>,
+}
+
+/// Why a verification body was refused before it was read.
+pub(super) enum BodyRefusal {
+    /// Its `Content-Length` is over the body limit.
+    TooLarge,
+    /// No share of the budget came free within [`VERIFY_BODY_WAIT`].
+    Busy,
+}
+
+impl IntoResponse for BodyRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            BodyRefusal::TooLarge => body_too_large().into_response(),
+            BodyRefusal::Busy => {
+                let mut busy = AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the verifier is busy with other uploads: try again in a few seconds",
+                )
+                .into_response();
+                busy.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                busy
+            }
+        }
+    }
+}
+
+impl BodyShare {
+    /// Checks the announced length against the router's body limit (413 before anything is
+    /// read), then waits for the body's share of the budget (503 after [`VERIFY_BODY_WAIT`]).
+    /// Gives the request back with its body limited.
+    pub(super) async fn take(req: Request) -> Result<(Request, BodyShare), BodyRefusal> {
+        let req = req.with_limited_body();
+        // The limited body's size hint is at most the limit (the limit itself when the length is
+        // not known: the router's body timeout hides `Content-Length` from it).
+        let bound = req.body().size_hint().upper();
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let (Some(length), Some(bound)) = (length, bound)
+            && length > bound
+        {
+            return Err(BodyRefusal::TooLarge);
+        }
+        let need = length.or(bound).map_or(VERIFY_BODY_BUDGET_BYTES, |n| {
+            u32::try_from(n)
+                .unwrap_or(u32::MAX)
+                .min(VERIFY_BODY_BUDGET_BYTES)
+        });
+        let waited =
+            tokio::time::timeout(VERIFY_BODY_WAIT, VERIFY_BODY_BUDGET.acquire_many(need)).await;
+        // (the semaphore is never closed: `Ok(Err(_))` cannot happen)
+        let Ok(Ok(permit)) = waited else {
+            tracing::warn!(
+                "a verification body waited {} s for its {need} bytes of the budget: answered 503",
+                VERIFY_BODY_WAIT.as_secs()
+            );
+            return Err(BodyRefusal::Busy);
+        };
+        let share = BodyShare {
+            _permit: permit,
+            length: length.and_then(|n| usize::try_from(n).ok()),
+        };
+        Ok((req, share))
+    }
+}
+
+/// The body of a verification, read whole within the body limit while it holds its
+/// [`BodyShare`]; a body of announced length is read into one buffer of that size (no second
+/// copy when it is put together).
+pub struct VerifyBody {
+    pub bytes: Bytes,
+    _share: BodyShare,
+}
+
+impl<S: Send + Sync> FromRequest<S> for VerifyBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (req, share) = BodyShare::take(req)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let bytes = match share.length {
+            Some(length) => read_announced(req.into_body(), length).await,
+            None => Bytes::from_request(req, state).await.map_err(body_error),
+        };
+        Ok(VerifyBody {
+            bytes: bytes.map_err(IntoResponse::into_response)?,
+            _share: share,
+        })
+    }
+}
+
+/// Reads a body whose `Content-Length` is `length` (hyper ends it there; within the limit).
+async fn read_announced(mut body: axum::body::Body, length: usize) -> Result<Bytes, AppError> {
+    let mut bytes = Vec::with_capacity(length);
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            if stopped_coming(&e) {
+                body_timeout()
+            } else {
+                AppError::bad_request(format!("the request body could not be read: {e}"))
+            }
+        })?;
+        if let Ok(data) = frame.into_data() {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(bytes))
 }
 
 /// The name of the token the request presents, or 401.
@@ -224,7 +380,7 @@ pub async fn verify(
     State(s): State<HttpState>,
     headers: HeaderMap,
     query: Result<Query<VerifyQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    upload: VerifyBody,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
     let profile: Profile = match q.profile.as_deref() {
@@ -233,7 +389,8 @@ pub async fn verify(
             .parse()
             .map_err(|e: String| AppError::bad_request(e).field("profile"))?,
     };
-    let body = body.map_err(body_error)?;
+    // its share of the verifier's memory is held until the report is written
+    let body = &upload.bytes;
     if body.is_empty() {
         return Err(AppError::bad_request(
             "send the badge in the request body (PNG, SVG, JSON or JWT)",
@@ -273,7 +430,7 @@ pub async fn verify(
         .or(q.recipient);
     // `{"url": "...", "recipient"?: "..."}`: a link to the badge (a hosted assertion, a
     // credential or a baked image), as a QR code gives it.
-    if let Some(link) = link_request(mime, &body)? {
+    if let Some(link) = link_request(mime, body)? {
         recipient = recipient.or(link.recipient);
         let options = Options {
             recipient: recipient.as_deref(),
@@ -286,7 +443,7 @@ pub async fn verify(
         recipient: recipient.as_deref(),
         profile,
     };
-    let report = s.app.verifier.verify_bytes_with(&body, options).await;
+    let report = s.app.verifier.verify_bytes_with(body, options).await;
     Ok(axum::Json(report).into_response())
 }
 

@@ -299,9 +299,42 @@ pub async fn list(
     Ok(axum::Json(json!({ "items": items })).into_response())
 }
 
+/// Refuses with 413, before a byte of the body is read, a file whose declared length
+/// (`Content-Length`) is over the evidence limit; a body without one is cut at the limit as it is
+/// read.
+pub struct DeclaredLength;
+
+impl axum::extract::FromRequestParts<HttpState> for DeclaredLength {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &HttpState,
+    ) -> Result<Self, AppError> {
+        let declared = parts
+            .headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match declared {
+            Some(size) if size > s.max_evidence_bytes => Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                FileError::TooLarge {
+                    size,
+                    limit: s.max_evidence_bytes,
+                }
+                .to_string(),
+            )),
+            _ => Ok(DeclaredLength),
+        }
+    }
+}
+
 pub async fn add_evidence(
     State(s): State<HttpState>,
     Caller(who): Caller,
+    _: DeclaredLength,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<EvidenceQuery>,

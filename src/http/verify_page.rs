@@ -7,15 +7,16 @@
 //! The optional email is hashed and compared inside the verifier (`recipient` check); it is never
 //! stored, logged, or put back in the page.
 
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{FromRequest as _, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use base64::Engine as _;
 use serde::Deserialize;
 
 use askama::Template;
 
 use super::HttpState;
+use super::api::{BodyRefusal, BodyShare};
 use super::html::{PageRequest, Shell, render};
 use super::verify_answer::{AnswerView, answer};
 use crate::verify::MAX_URL_BYTES;
@@ -52,12 +53,19 @@ pub async fn get(
 
 /// `POST /verify` (multipart form): `file` (PNG, SVG, JSON or JWT file), or `badge` (a link, JSON
 /// or a JWT as text), optional `recipient` (email), `lang`.
-pub async fn post(
-    State(s): State<HttpState>,
-    mut page: PageRequest,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    let mut form_in = match read_form(multipart).await {
+pub async fn post(State(s): State<HttpState>, mut page: PageRequest, request: Request) -> Response {
+    // the form's share of the verifier's memory, taken before it is read, held until the answer
+    // is written
+    let (request, share) = match BodyShare::take(request).await {
+        Ok(taken) => taken,
+        Err(BodyRefusal::TooLarge) => {
+            let problem = FormProblem::TooLarge;
+            return form_page(&s, &page, problem.status(), Some(problem.message()));
+        }
+        Err(busy) => return busy.into_response(),
+    };
+    let multipart = Multipart::from_request(request, &s).await;
+    let mut form_in = match read_form(multipart, share.length.unwrap_or(0)).await {
         Ok(f) => f,
         Err(problem) => {
             return form_page(&s, &page, problem.status(), Some(problem.message()));
@@ -136,21 +144,33 @@ impl FormProblem {
 /// Text fields are short; the file is bounded by the server's body limit.
 const MAX_TEXT_FIELD: usize = 2 * 1024 * 1024;
 
+/// Reads the form; `form_length` (its `Content-Length`, 0 if unknown) sizes the file's buffer
+/// once, so that the file is not copied as it grows.
 async fn read_form(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    form_length: usize,
 ) -> Result<FormInput, FormProblem> {
     let mut multipart = multipart.map_err(|_| FormProblem::Malformed)?;
     let mut out = FormInput::default();
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => return Err(multipart_problem(&e)),
         };
         let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let mut file = Vec::with_capacity(form_length);
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_problem(&e))? {
+                file.extend_from_slice(&chunk);
+            }
+            if !file.is_empty() {
+                out.file = Some(file);
+            }
+            continue;
+        }
         let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
         match name.as_str() {
-            "file" if !bytes.is_empty() => out.file = Some(bytes.to_vec()),
             "badge" | "recipient" | "lang" => {
                 if bytes.len() > MAX_TEXT_FIELD {
                     return Err(FormProblem::TooLarge);
@@ -176,8 +196,16 @@ fn multipart_problem(e: &axum::extract::multipart::MultipartError) -> FormProble
     }
 }
 
+/// Largest uploaded image shown back in the answer. A badge image is a few dozen KiB; a larger
+/// one would come back in the page a third larger (base64), copied as the page is written: the
+/// badge's own image is shown instead.
+const MAX_SHOWN_IMAGE_BYTES: usize = 256 * 1024;
+
 /// The uploaded image, to show it back (a data URI: the page stays self-contained).
 fn image_data_uri(file: &[u8]) -> Option<String> {
+    if file.len() > MAX_SHOWN_IMAGE_BYTES {
+        return None;
+    }
     let mime = if file.starts_with(crate::bake::png::SIGNATURE) {
         "image/png"
     } else if String::from_utf8_lossy(&file[..file.len().min(1024)]).contains("<svg") {

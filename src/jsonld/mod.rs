@@ -114,6 +114,10 @@ const MAX_JSON_DEPTH: usize = 64;
 /// context is processed), so this bounds the work at roughly half a second; the 1EdTech `complete.json` sample, with
 /// every OB 3.0 property and embedded endorsements, has 553.
 const MAX_JSON_VALUES: usize = 10_000;
+/// Typed nodes (objects with `type` or `@type`) in one document on this path: each costs about
+/// 0.2 ms, so this keeps a document the fast path leaves here (an inline or unusual context) within
+/// the verifier's budget of 50 ms of CPU (`carnet bench --hostile`). the 1EdTech `complete.json` sample has 86.
+const MAX_TYPED_NODES: usize = 150;
 /// Context references (URLs or inline objects) in all `@context` entries of one document: each one is processed
 /// again wherever it appears below the top level. `complete.json` has 13.
 const MAX_CONTEXT_ENTRIES: usize = 64;
@@ -143,6 +147,7 @@ fn to_rdf(doc: &Value) -> Result<Vec<rdfc::Quad>, CanonError> {
     let mut budget = Budget {
         values: MAX_JSON_VALUES,
         contexts: MAX_CONTEXT_ENTRIES,
+        typed: MAX_TYPED_NODES,
     };
     let active = match map.get("@context") {
         Some(ctx) => {
@@ -426,6 +431,7 @@ fn stalled() -> json_ld::context_processing::Error {
 struct Budget {
     values: usize,
     contexts: usize,
+    typed: usize,
 }
 
 impl Budget {
@@ -473,6 +479,13 @@ fn to_json_syntax(
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => {
+            if map.contains_key("type") || map.contains_key("@type") {
+                budget.typed = budget.typed.checked_sub(1).ok_or_else(|| {
+                    CanonError::TooComplex(format!(
+                        "more than {MAX_TYPED_NODES} typed objects for the general JSON-LD path"
+                    ))
+                })?;
+            }
             let mut obj = json_ld::syntax::Object::new();
             for (k, v) in map {
                 if k == "@context" {

@@ -185,25 +185,38 @@ fn hash_data(config: &Value, unsecured: &Value) -> Result<[u8; 64], DiError> {
     Ok(data)
 }
 
-/// SHA-256 of the canonical document. The last one is remembered per thread, by the SHA-256 of
-/// the document's JSON text (64 bytes kept, never the document): the proofs of one document (up to
-/// `verify::MAX_PROOFS`) share it, and serialising costs far less than canonicalising.
+/// SHA-256 of the canonical document. The last answer is remembered per thread, by the SHA-256 of
+/// the document's JSON text (never the document): the proofs of one document (up to
+/// `verify::MAX_PROOFS`) share it, and serialising costs far less than canonicalising. A document
+/// refused as too complex is refused once, not once per proof.
 fn document_hash(unsecured: &Value) -> Result<[u8; 32], DiError> {
+    type Answer = Result<[u8; 32], String>;
     thread_local! {
-        static LAST: std::cell::Cell<Option<([u8; 32], [u8; 32])>> =
-            const { std::cell::Cell::new(None) };
+        static LAST: std::cell::RefCell<Option<([u8; 32], Answer)>> =
+            const { std::cell::RefCell::new(None) };
     }
     let text = serde_json::to_vec(unsecured)
         .map_err(|e| DiError::Malformed(format!("the document cannot be serialised: {e}")))?;
     let key: [u8; 32] = Sha256::digest(&text).into();
-    if let Some((known, hash)) = LAST.get()
-        && known == key
-    {
-        return Ok(hash);
-    }
-    let hash: [u8; 32] = Sha256::digest(canonicalize(unsecured)?.as_bytes()).into();
-    LAST.set(Some((key, hash)));
-    Ok(hash)
+    let known = LAST.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, answer)| answer.clone())
+    });
+    let answer = match known {
+        Some(answer) => answer,
+        None => {
+            let answer = match canonicalize(unsecured) {
+                Ok(canonical) => Ok(Sha256::digest(canonical.as_bytes()).into()),
+                Err(CanonError::TooComplex(why)) => Err(why),
+                Err(other) => return Err(other.into()),
+            };
+            LAST.with(|last| *last.borrow_mut() = Some((key, answer.clone())));
+            answer
+        }
+    };
+    answer.map_err(|why| CanonError::TooComplex(why).into())
 }
 
 fn decode_proof_value(value: Option<&Value>) -> Result<Signature, DiError> {

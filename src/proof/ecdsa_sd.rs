@@ -43,7 +43,7 @@ const MAX_ITEMS: usize = 10_000;
 /// Most non-mandatory statements (one P-256 signature check each, ~0.1 ms) a derived proof may
 /// disclose: an Open Badge discloses a few dozen; this keeps one anonymous verification well
 /// under 50 ms of CPU (`carnet bench --hostile`).
-pub const MAX_SIGNATURES: usize = 128;
+pub const MAX_SIGNATURES: usize = 64;
 
 const SIGNATURE_LEN: usize = 64;
 /// 0x80 0x24 ‖ 33-byte compressed P-256 point.

@@ -358,5 +358,5 @@ fn the_number_of_signed_statements_is_bounded() {
     let at_limit = read_derived_proof(&derived_with_signatures(MAX_SIGNATURES)).unwrap();
     assert_eq!(at_limit.signatures.len(), MAX_SIGNATURES);
     let over = read_derived_proof(&derived_with_signatures(MAX_SIGNATURES + 1)).unwrap_err();
-    assert!(over.to_string().contains("at most 128"), "{over}");
+    assert!(over.to_string().contains("at most 64"), "{over}");
 }

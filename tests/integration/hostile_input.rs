@@ -249,7 +249,7 @@ async fn links_that_cannot_be_signed_are_refused_at_the_door() {
             )
             .await;
         assert_eq!(r.status, 422, "{bad:?}: {}", r.text());
-        assert_eq!(r.json()["field"], "links", "{bad:?}");
+        assert_eq!(r.json()["field"], "links[0]", "{bad:?}");
     }
     s.shutdown().await;
 }

@@ -347,6 +347,7 @@ pub(super) fn embedded_scope(value: &Value, generation: u64) -> Result<u32, Unav
     let mut budget = Budget {
         values: usize::MAX,
         contexts: usize::MAX,
+        typed: usize::MAX,
     };
     let json = to_json_syntax(value, 1, &mut budget).map_err(|_| Unusable)?;
     let syntax = SyntaxContext::try_from_json(json).map_err(|_| Unusable)?;

@@ -79,6 +79,7 @@ pub(super) fn json(value: &Value, canonical: bool) -> Option<String> {
     let mut budget = Budget {
         values: usize::MAX,
         contexts: usize::MAX,
+        typed: usize::MAX,
     };
     let mut json = to_json_syntax(value, 1, &mut budget).ok()?;
     if canonical {
