@@ -9,6 +9,7 @@ use crate::common;
 use std::path::Path;
 
 use common::carnets::*;
+use common::cli::Installation;
 use common::server::*;
 use serde_json::{Value, json};
 
@@ -570,32 +571,17 @@ use clap::Parser;
 /// confirm twice (one award), and `badge-classes check` with the award rules.
 #[test]
 fn the_cli_imports_a_carnet_proposes_and_confirms_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let c = Installation::new();
     let run = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_carnet"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("CARNET_") {
-                cmd.env_remove(k);
-            }
-        }
-        let out = cmd
-            .current_dir(dir.path())
-            .env(
-                "CARNET_DATABASE_URL",
-                format!("sqlite://{}/c.db", dir.path().display()),
-            )
-            .env("CARNET_KEYS_DIR", dir.path().join("keys"))
-            .env("CARNET_BADGE_CLASSES_DIR", CLASSES_DIR)
-            .env("CARNET_ISSUER_EMAIL", "contact@ime.example.org")
-            .env("RUST_LOG", "warn")
+        let out = c
+            .cli()
             .args(args)
-            .output()
-            .expect("carnet runs");
-        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-        (out.status.code(), text(out.stdout), text(out.stderr))
+            .env("CARNET_ISSUER_EMAIL", "contact@ime.example.org")
+            .run();
+        (out.code, out.stdout, out.stderr)
     };
     let (code, stdout, stderr) = run(&["badge-classes", "check"]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!(
             "ok  {RECTEC_CLASS} — Organiser mon activité en cuisine"
@@ -603,8 +589,8 @@ fn the_cli_imports_a_carnet_proposes_and_confirms_once() {
         "{stdout}"
     );
     let (code, _, stderr) = run(&["referentiels", "import", RECTEC]);
-    assert_eq!(code, Some(0), "{stderr}");
-    let file = dir.path().join("lea.json");
+    assert_eq!(code, 0, "{stderr}");
+    let file = c.path("lea.json");
     std::fs::write(
         &file,
         json!({
@@ -618,7 +604,7 @@ fn the_cli_imports_a_carnet_proposes_and_confirms_once() {
     )
     .unwrap();
     let (code, stdout, stderr) = run(&["carnets", "import", file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     let id = stdout
         .lines()
         .next()
@@ -637,18 +623,18 @@ fn the_cli_imports_a_carnet_proposes_and_confirms_once() {
         "{stdout}"
     );
     let (code, first, stderr) = run(&["carnets", "confirm", &id, RECTEC_CLASS]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("issued"), "{stderr}");
     let (code, second, stderr) = run(&["carnets", "confirm", &id, RECTEC_CLASS]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     assert_eq!(first, second, "the same award");
     assert!(stderr.contains("already issued"), "{stderr}");
     let (code, stdout, _) = run(&["carnets", "proposals", &id, "--json"]);
-    assert_eq!(code, Some(0));
+    assert_eq!(code, 0);
     let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["earned"][0]["award"]["id"].as_str(), Some(first.trim()));
     let (code, _, stderr) = run(&["carnets", "confirm", &id, CLASS]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("does not recognise competences of the référentiel rectec"),
         "{stderr}"

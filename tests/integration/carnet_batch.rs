@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::carnets::*;
+use common::cli::Installation;
 use common::server::*;
 use serde_json::{Value, json};
 
@@ -524,71 +525,28 @@ async fn refusals_are_problem_documents() {
 
 // ---- the CLI, killed mid-way ---------------------------------------------------------
 
-/// One carnet installation for the binary: database, keys, working directory.
-struct Cli {
-    dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    fn command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_carnet"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("CARNET_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.current_dir(self.dir.path())
-            .env("CARNET_DATABASE_URL", self.url())
-            .env("CARNET_KEYS_DIR", self.dir.path().join("keys"))
-            .env("CARNET_BADGE_CLASSES_DIR", CLASSES_DIR)
-            .env("RUST_LOG", "warn");
-        cmd
-    }
-
-    fn url(&self) -> String {
-        format!("sqlite://{}/c.db", self.dir.path().display())
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let o = self.command().args(args).output().expect("carnet runs");
-        let out = Out {
-            code: o.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(o.stdout).unwrap(),
-            stderr: String::from_utf8(o.stderr).unwrap(),
-        };
-        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
-        out
-    }
-
-    /// (awards stored, people with a carnet, people with two) for these emails.
-    fn stored(&self, emails: &[String]) -> (u64, usize, usize) {
-        let url = self.url();
-        let emails = emails.to_vec();
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(async move {
-                let store = carnet::store::open(&url).await.unwrap();
-                let awards = store.count_awards("ime").await.unwrap();
-                let (mut with, mut twice) = (0, 0);
-                for e in &emails {
-                    let email = carnet::recipient::Email::parse(e).unwrap();
-                    let key = carnet::referentiel::carnet::person_key("ime", &email);
-                    match store.person_carnets("ime", &key).await.unwrap().len() {
-                        0 => {}
-                        1 => with += 1,
-                        _ => twice += 1,
-                    }
+/// (awards stored, people with a carnet, people with two) for these emails.
+fn stored(c: &Installation, emails: &[String]) -> (u64, usize, usize) {
+    let url = c.database_url();
+    let emails = emails.to_vec();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move {
+            let store = carnet::store::open(&url).await.unwrap();
+            let awards = store.count_awards("ime").await.unwrap();
+            let (mut with, mut twice) = (0, 0);
+            for e in &emails {
+                let email = carnet::recipient::Email::parse(e).unwrap();
+                let key = carnet::referentiel::carnet::person_key("ime", &email);
+                match store.person_carnets("ime", &key).await.unwrap().len() {
+                    0 => {}
+                    1 => with += 1,
+                    _ => twice += 1,
                 }
-                store.close().await;
-                (awards, with, twice)
-            })
-    }
+            }
+            store.close().await;
+            (awards, with, twice)
+        })
 }
 
 fn job_id(stdout: &str) -> String {
@@ -602,11 +560,8 @@ fn job_id(stdout: &str) -> String {
 #[test]
 fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
 
-    let c = Cli {
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let c = Installation::new();
     let imported = c.run(&["referentiels", "import", RECTEC]);
     assert_eq!(imported.code, 0, "{}", imported.stderr);
     let n = 120;
@@ -617,25 +572,22 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
         .map(|e| rectec_validated(e, "2"))
         .collect();
     std::fs::write(
-        c.dir.path().join("groupe.json"),
+        c.path("groupe.json"),
         serde_json::to_vec_pretty(&group).unwrap(),
     )
     .unwrap();
-    std::fs::create_dir(c.dir.path().join("autres")).unwrap();
+    std::fs::create_dir(c.path("autres")).unwrap();
     for (i, e) in emails[100..].iter().enumerate() {
         std::fs::write(
-            c.dir.path().join(format!("autres/{i:02}.json")),
+            c.path(&format!("autres/{i:02}.json")),
             rectec_validated(e, "3").to_string(),
         )
         .unwrap();
     }
     let mut child = c
-        .command()
+        .cli()
         .args(["carnets", "batch", "groupe.json", "autres"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
@@ -659,7 +611,7 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
     assert!(marked >= 1, "{before:#}");
     // Every award and carnet is complete or absent: only the carnets under way (2 at a time)
     // can be stored and not yet marked.
-    let (awards, people, twice) = c.stored(&emails);
+    let (awards, people, twice) = stored(&c, &emails);
     eprintln!("killed after {marked} of {n} carnets marked, {awards} awards, {people} carnets");
     assert!(
         awards >= marked && awards <= marked + 2,
@@ -710,7 +662,7 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
         json!(format!("autres{}00.json", std::path::MAIN_SEPARATOR))
     );
     assert_eq!(carnet_at(&after, 1)["file"], "groupe.json[0]");
-    assert_eq!(c.stored(&emails), (n as u64, n, 0), "no duplicate");
+    assert_eq!(stored(&c, &emails), (n as u64, n, 0), "no duplicate");
 
     // The same batch again: nothing imported or issued, exit 0.
     let again = c.run(&["carnets", "batch", "groupe.json", "autres"]);
@@ -728,16 +680,16 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
         again.stderr
     );
     assert!(!again.stdout.contains("@example.org") && !again.stderr.contains("@example.org"));
-    assert_eq!(c.stored(&emails).0, n as u64);
+    assert_eq!(stored(&c, &emails).0, n as u64);
 
     // A carnet in error: exit 1, with its file and line; the other one is issued.
     std::fs::write(
-        c.dir.path().join("jury.json"),
+        c.path("jury.json"),
         "{\"referentiel\": {\"id\": \"rectec\", \"version\": \"2021\"},\n \"person\": {\"email\": \"x@example.org\"},\n \"entries\": [{\"competence\": \"99\", \"answer\": \"je_fais\"}]}\n",
     )
     .unwrap();
     std::fs::write(
-        c.dir.path().join("ok.json"),
+        c.path("ok.json"),
         rectec_validated("new@example.org", "2").to_string(),
     )
     .unwrap();
@@ -769,11 +721,11 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
 mod store_suite {
     use std::sync::Arc;
 
+    use crate::common::backends;
     use carnet::store::{
-        self, AwardCounts, CarnetOutcome, CreatedJob, JobKind, JobState, NewCarnetBatch,
-        NewCarnetRow, NewRowContent, RowError, RowOutcome, RowStatus, Store,
+        AwardCounts, CarnetOutcome, CreatedJob, JobKind, JobState, NewCarnetBatch, NewCarnetRow,
+        NewRowContent, RowError, RowOutcome, RowStatus, Store,
     };
-    use sqlx::{AssertSqlSafe, Connection};
     use uuid::Uuid;
 
     fn batch(issuer: &str, digest: &str, class: Option<&str>) -> NewCarnetBatch {
@@ -946,42 +898,5 @@ mod store_suite {
         );
     }
 
-    #[tokio::test]
-    async fn sqlite_batches_are_stored_marked_and_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store::open(&format!("sqlite://{}/c.db", dir.path().display()))
-            .await
-            .unwrap();
-        batches_are_stored_marked_and_counted(store.clone()).await;
-        store.close().await;
-    }
-
-    #[tokio::test]
-    async fn postgres_batches_are_stored_marked_and_counted() {
-        let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("SKIP postgres: TEST_DATABASE_URL not set");
-            return;
-        };
-        let schema = format!("carnet_test_{}", Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-        let outcome = tokio::spawn(async move {
-            let store = store::open(&url).await.unwrap();
-            batches_are_stored_marked_and_counted(store.clone()).await;
-            store.close().await;
-        })
-        .await;
-        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
-    }
+    backends::suite!(store: [batches_are_stored_marked_and_counted]);
 }

@@ -5,105 +5,37 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common::cli::{BADGE_CLASSES as CLASSES_DIR, Installation, Output};
 use serde_json::Value;
 
 const CLASS: &str = "securite-hygiene-au-travail";
-const CLASSES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/badge-classes");
 
-/// What a run of the binary left behind.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// Issues the reference badge to Léa into `name`; returns the award id and the file.
+fn issue(c: &Installation, name: &str, extra: &[&str]) -> (uuid::Uuid, PathBuf) {
+    let file = c.path(name);
+    let mut args = vec![
+        "issue",
+        "--badge-class",
+        CLASS,
+        "--recipient",
+        "lea@example.org",
+        "--name",
+        "Léa",
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = c.run(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = uuid::Uuid::parse_str(out.stdout.trim()).expect("stdout is the award id");
+    (id, file)
 }
 
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
-/// One carnet installation: database, keys and working directory in a temporary directory.
-struct Carnet {
-    dir: tempfile::TempDir,
-}
-
-impl Carnet {
-    fn new() -> Carnet {
-        Carnet {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("CARNET_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.current_dir(self.dir.path())
-            .env(
-                "CARNET_DATABASE_URL",
-                format!("sqlite://{}/c.db", self.dir.path().display()),
-            )
-            .env("CARNET_KEYS_DIR", self.path("keys"))
-            .env("CARNET_BADGE_CLASSES_DIR", CLASSES_DIR)
-            .env("RUST_LOG", "warn");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_with(args, &[])
-    }
-
-    /// Runs with extra environment variables; never accepts a panic.
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = self.command();
-        cmd.args(args).envs(env.iter().copied());
-        let o = cmd.output().expect("carnet runs");
-        let out = Out {
-            code: o.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(o.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(o.stderr).expect("UTF-8 stderr"),
-        };
-        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
-        out
-    }
-
-    /// Issues the reference badge to Léa into `name`; returns the award id and the file.
-    fn issue(&self, name: &str, extra: &[&str]) -> (uuid::Uuid, PathBuf) {
-        let file = self.path(name);
-        let mut args = vec![
-            "issue",
-            "--badge-class",
-            CLASS,
-            "--recipient",
-            "lea@example.org",
-            "--name",
-            "Léa",
-            "--out",
-            file.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let out = self.run(&args);
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        let id = uuid::Uuid::parse_str(out.stdout.trim()).expect("stdout is the award id");
-        (id, file)
-    }
-
-    fn verify(&self, file: &Path, extra: &[&str]) -> Out {
-        let mut args = vec!["verify", file.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        self.run(&args)
-    }
+fn verify(c: &Installation, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["verify", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    c.run(&args)
 }
 
 fn statuses<'a>(report: &'a Value, id: &str) -> Vec<&'a str> {
@@ -118,7 +50,7 @@ fn statuses<'a>(report: &'a Value, id: &str) -> Vec<&'a str> {
 
 #[test]
 fn config_example_lists_every_setting() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let out = c.run(&["config", "example"]);
     assert_eq!(out.code, 0);
     let documented = [
@@ -169,11 +101,11 @@ fn config_example_lists_every_setting() {
 
 #[test]
 fn issue_writes_each_format_and_each_verifies() {
-    let c = Carnet::new();
-    let (png_id, png) = c.issue("x.png", &[]);
+    let c = Installation::new();
+    let (png_id, png) = issue(&c, "x.png", &[]);
     let bytes = fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
-    let (json_id, json) = c.issue("x.json", &[]);
+    let (json_id, json) = issue(&c, "x.json", &[]);
     let cred: Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
     assert!(cred["id"].as_str().unwrap().ends_with(&json_id.to_string()));
     assert_eq!(cred["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
@@ -182,15 +114,15 @@ fn issue_writes_each_format_and_each_verifies() {
             .unwrap()
             .contains("lea@example.org")
     );
-    let (_, jwt) = c.issue("x.jwt", &[]);
+    let (_, jwt) = issue(&c, "x.jwt", &[]);
     let token = fs::read_to_string(&jwt).unwrap();
     assert_eq!(token.trim().split('.').count(), 3);
-    let (_, svg) = c.issue("x.svg", &["--proof", "jwt"]);
+    let (_, svg) = issue(&c, "x.svg", &["--proof", "jwt"]);
     assert!(fs::read_to_string(&svg).unwrap().contains("<svg"));
     assert_ne!(png_id, json_id);
 
     for file in [&png, &json, &jwt, &svg] {
-        let out = c.verify(file, &["--lang", "en"]);
+        let out = verify(&c, file, &["--lang", "en"]);
         assert_eq!(
             out.code,
             0,
@@ -205,7 +137,7 @@ fn issue_writes_each_format_and_each_verifies() {
             out.stdout
         );
     }
-    let out = c.verify(&png, &[]);
+    let out = verify(&c, &png, &[]);
     assert!(
         out.stdout.contains("Ce badge est authentique"),
         "{}",
@@ -253,34 +185,34 @@ fn issue_writes_each_format_and_each_verifies() {
 
 #[test]
 fn verify_reports_and_exit_codes() {
-    let c = Carnet::new();
-    let (_, png) = c.issue("x.png", &[]);
-    let out = c.verify(&png, &["--json"]);
+    let c = Installation::new();
+    let (_, png) = issue(&c, "x.png", &[]);
+    let out = verify(&c, &png, &["--json"]);
     assert_eq!(out.code, 0);
     let report = out.json();
     assert_eq!(report["verdict"], "valid");
     assert_eq!(statuses(&report, "proof"), ["pass"]);
 
-    let out = c.verify(&png, &["--recipient", "lea@example.org", "--json"]);
+    let out = verify(&c, &png, &["--recipient", "lea@example.org", "--json"]);
     assert_eq!(out.code, 0);
     assert_eq!(statuses(&out.json(), "recipient"), ["pass"]);
-    let out = c.verify(&png, &["--recipient", "tom@example.org", "--json"]);
+    let out = verify(&c, &png, &["--recipient", "tom@example.org", "--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(statuses(&out.json(), "recipient"), ["fail"]);
 
-    let (_, json) = c.issue("x.json", &[]);
+    let (_, json) = issue(&c, "x.json", &[]);
     let mut cred: Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
     cred["credentialSubject"]["achievement"]["name"] = "Conduite de chariot élévateur".into();
     let tampered = c.path("tampered.json");
     fs::write(&tampered, cred.to_string()).unwrap();
-    let out = c.verify(&tampered, &["--json"]);
+    let out = verify(&c, &tampered, &["--json"]);
     assert_eq!(out.code, 1);
     let report = out.json();
     assert_eq!(report["verdict"], "invalid");
     assert!(statuses(&report, "proof").contains(&"fail"), "{report:#}");
     assert_eq!(report["deciding"], "proof", "{report:#}");
     // for a person: the verdict, what decided it, then the checks by section
-    let out = c.verify(&tampered, &[]);
+    let out = verify(&c, &tampered, &[]);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "✘ Ce badge n'est pas valable.", "{}", out.stdout);
     assert!(
@@ -292,18 +224,18 @@ fn verify_reports_and_exit_codes() {
     assert!(first_failure.contains("[ÉCHEC] proof"), "{}", out.stdout);
     assert!(out.stdout.contains("\nAuthenticité\n"), "{}", out.stdout);
     // the strict profile judges carnet's own badge valid too, and says which profile it used
-    let out = c.verify(&png, &["--strict", "--json"]);
+    let out = verify(&c, &png, &["--strict", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(out.json()["profile"], "strict");
 
     let garbage = c.path("garbage.png");
     fs::write(&garbage, b"hello, this is not a badge\n\x00\x01\x02").unwrap();
-    let out = c.verify(&garbage, &["--json"]);
+    let out = verify(&c, &garbage, &["--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(statuses(&out.json(), "parse"), ["fail"]);
 
     let missing = c.path("missing.png");
-    let out = c.verify(&missing, &[]);
+    let out = verify(&c, &missing, &[]);
     assert_eq!(out.code, 2, "a missing file could not be checked");
     assert!(out.stderr.starts_with("carnet: "), "{}", out.stderr);
     assert!(out.stderr.contains("missing.png"), "{}", out.stderr);
@@ -311,15 +243,15 @@ fn verify_reports_and_exit_codes() {
 
 #[test]
 fn unbake_then_bake_again() {
-    let c = Carnet::new();
-    let (id, png) = c.issue("x.png", &[]);
+    let c = Installation::new();
+    let (id, png) = issue(&c, "x.png", &[]);
     let out = c.run(&["unbake", png.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let cred = out.json();
     assert!(cred["id"].as_str().unwrap().ends_with(&id.to_string()));
     assert!(cred["proof"].is_array());
 
-    let (_, jwt) = c.issue("x.jwt", &[]);
+    let (_, jwt) = issue(&c, "x.jwt", &[]);
     let baked = c.path("y.png");
     let image = format!("{CLASSES_DIR}/{CLASS}.png");
     let out = c.run(&[
@@ -334,7 +266,7 @@ fn unbake_then_bake_again() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = c.run(&["unbake", baked.to_str().unwrap()]);
     assert_eq!(out.stdout.trim(), fs::read_to_string(&jwt).unwrap().trim());
-    let out = c.verify(&baked, &["--json"]);
+    let out = verify(&c, &baked, &["--json"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(out.json()["summary"]["format"], "png+jwt");
 
@@ -345,7 +277,7 @@ fn unbake_then_bake_again() {
 
 #[test]
 fn badge_classes_check_names_file_and_field() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let out = c.run(&["badge-classes", "check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -370,10 +302,11 @@ fn badge_classes_check_names_file_and_field() {
     fs::write(broken.join("cuisine.toml"), no_criteria).unwrap();
 
     let dir = broken.to_str().unwrap();
-    let out = c.run_with(
-        &["badge-classes", "check"],
-        &[("CARNET_BADGE_CLASSES_DIR", dir)],
-    );
+    let out = c
+        .cli()
+        .args(["badge-classes", "check"])
+        .env("CARNET_BADGE_CLASSES_DIR", dir)
+        .run();
     assert_eq!(out.code, 1);
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
@@ -394,9 +327,10 @@ fn badge_classes_check_names_file_and_field() {
 
 #[test]
 fn a_wrong_setting_is_named() {
-    let c = Carnet::new();
-    let out = c.run_with(
-        &[
+    let c = Installation::new();
+    let out = c
+        .cli()
+        .args([
             "issue",
             "--badge-class",
             CLASS,
@@ -404,20 +338,24 @@ fn a_wrong_setting_is_named() {
             "lea@example.org",
             "--out",
             "x.png",
-        ],
-        &[("CARNET_BASE_URL", "ftp://x")],
-    );
+        ])
+        .env("CARNET_BASE_URL", "ftp://x")
+        .run();
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("CARNET_BASE_URL"), "{}", out.stderr);
     assert!(!c.path("x.png").exists());
-    let out = c.run_with(&["keys", "show"], &[("CARNET_DATABASE_URL", "mysql://x")]);
+    let out = c
+        .cli()
+        .args(["keys", "show"])
+        .env("CARNET_DATABASE_URL", "mysql://x")
+        .run();
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("CARNET_DATABASE_URL"), "{}", out.stderr);
 }
 
 #[test]
 fn keys_are_private_files_and_rotate() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let out = c.run(&["keys", "show"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -471,14 +409,13 @@ fn keys_are_private_files_and_rotate() {
 
 #[test]
 fn an_unknown_key_offline_is_indeterminate() {
-    let c = Carnet::new();
-    let (_, json) = c.issue("x.json", &[]);
-    let (_, jwt) = c.issue("x.jwt", &[]);
+    let c = Installation::new();
+    let (_, json) = issue(&c, "x.json", &[]);
+    let (_, jwt) = issue(&c, "x.jwt", &[]);
     let elsewhere = c.path("other-keys");
-    let env = [("CARNET_KEYS_DIR", elsewhere.to_str().unwrap())];
     for file in [&json, &jwt] {
         let args = ["verify", file.to_str().unwrap(), "--offline", "--json"];
-        let out = c.run_with(&args, &env);
+        let out = c.cli().args(args).env("CARNET_KEYS_DIR", &elsewhere).run();
         assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
         let report = out.json();
         assert_eq!(report["verdict"], "indeterminate");
@@ -489,7 +426,7 @@ fn an_unknown_key_offline_is_indeterminate() {
 
 #[test]
 fn referentiels_check_import_and_list() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let rectec = concat!(env!("CARGO_MANIFEST_DIR"), "/referentiels/rectec.json");
     let out = c.run(&["referentiels", "check", rectec]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -587,8 +524,8 @@ fn bulk_job_id(stdout: &str) -> String {
     uuid::Uuid::parse_str(id).expect("a job id").to_string()
 }
 
-fn awards_in(c: &Carnet) -> u64 {
-    let url = format!("sqlite://{}/c.db", c.dir.path().display());
+fn awards_in(c: &Installation) -> u64 {
+    let url = c.database_url();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = carnet::store::open(&url).await.unwrap();
         let n = store.count_awards("ime").await.unwrap();
@@ -599,7 +536,7 @@ fn awards_in(c: &Carnet) -> u64 {
 
 #[test]
 fn bulk_issue_prints_a_summary_and_a_rerun_issues_nothing_twice() {
-    let c = Carnet::new();
+    let c = Installation::new();
     fs::write(c.path("classe.csv"), bulk_csv(10, true)).unwrap();
     let out = c.run(&["bulk", "issue", "--badge-class", CLASS, "classe.csv"]);
     // Rows in error: exit 1, each with its line and reason; the others issued.
@@ -684,18 +621,14 @@ fn bulk_issue_prints_a_summary_and_a_rerun_issues_nothing_twice() {
 #[test]
 fn a_killed_bulk_run_is_resumed_and_finishes_exactly_the_rest() {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
 
-    let c = Carnet::new();
+    let c = Installation::new();
     let rows = 120;
     fs::write(c.path("grand.csv"), bulk_csv(rows, false)).unwrap();
     let mut child = c
-        .command()
+        .cli()
         .args(["bulk", "issue", "--badge-class", CLASS, "grand.csv"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();

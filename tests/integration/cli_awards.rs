@@ -4,9 +4,9 @@
 //! some rows in error, 2 could not run; never a panic.
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
 
+use crate::common::backends;
+use crate::common::cli::Installation;
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
@@ -14,103 +14,38 @@ const SAFETY: &str = "securite-hygiene-au-travail";
 const CUISINE: &str = "organiser-mon-activite-en-cuisine";
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+/// Stores awards straight into the database (no signing): for states and sizes the
+/// command line cannot make quickly, such as an expired award or hundreds of them.
+async fn store_awards(c: &Installation, awards: &[(String, &str, Option<&str>, i64)]) {
+    let store = carnet::store::open(&c.database_url()).await.unwrap();
+    for (id, class, name, valid_days) in awards {
+        let now = Utc::now();
+        store
+            .insert_award(&carnet::store::NewAward {
+                id: id.parse().unwrap(),
+                issuer_slug: "ime".into(),
+                badge_class_slug: (*class).into(),
+                badge_class_digest: "sha256:test".into(),
+                recipient_identity: "sha256$00".into(),
+                recipient_salt: "salt".into(),
+                recipient_name: name.map(str::to_owned),
+                credential_id: format!("http://localhost:8080/credentials/{id}"),
+                credential_json: "{}".into(),
+                credential_jwt: Some("x.y.z".into()),
+                rsa_kid: None,
+                status_list: None,
+                status_index: None,
+                assertion_json: None,
+                assertion_jws: None,
+                valid_from: now - Duration::days(30),
+                valid_until: Some(now + Duration::days(*valid_days)),
+                issued_by: "test".into(),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
     }
-}
-
-/// One installation in a temporary directory, with the shipped badge classes.
-struct Carnet {
-    dir: tempfile::TempDir,
-    /// Another database than the SQLite file of the directory.
-    database: Option<String>,
-}
-
-impl Carnet {
-    fn new() -> Carnet {
-        Carnet {
-            dir: tempfile::tempdir().unwrap(),
-            database: None,
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn database_url(&self) -> String {
-        self.database
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/c.db", self.dir.path().display()))
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("CARNET_") {
-                cmd.env_remove(k);
-            }
-        }
-        let o = cmd
-            .current_dir(self.dir.path())
-            .env("CARNET_DATABASE_URL", self.database_url())
-            .env("CARNET_KEYS_DIR", self.path("keys"))
-            .env("CARNET_BADGE_CLASSES_DIR", format!("{ROOT}/badge-classes"))
-            .env("RUST_LOG", "warn")
-            .env("USER", "camille")
-            .args(args)
-            .output()
-            .expect("carnet runs");
-        let out = Out {
-            code: o.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(o.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(o.stderr).expect("UTF-8 stderr"),
-        };
-        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
-        out
-    }
-
-    /// Stores awards straight into the database (no signing): for states and sizes the
-    /// command line cannot make quickly, such as an expired award or hundreds of them.
-    async fn store_awards(&self, awards: &[(String, &str, Option<&str>, i64)]) {
-        let store = carnet::store::open(&self.database_url()).await.unwrap();
-        for (id, class, name, valid_days) in awards {
-            let now = Utc::now();
-            store
-                .insert_award(&carnet::store::NewAward {
-                    id: id.parse().unwrap(),
-                    issuer_slug: "ime".into(),
-                    badge_class_slug: (*class).into(),
-                    badge_class_digest: "sha256:test".into(),
-                    recipient_identity: "sha256$00".into(),
-                    recipient_salt: "salt".into(),
-                    recipient_name: name.map(str::to_owned),
-                    credential_id: format!("http://localhost:8080/credentials/{id}"),
-                    credential_json: "{}".into(),
-                    credential_jwt: Some("x.y.z".into()),
-                    rsa_kid: None,
-                    status_list: None,
-                    status_index: None,
-                    assertion_json: None,
-                    assertion_jws: None,
-                    valid_from: now - Duration::days(30),
-                    valid_until: Some(now + Duration::days(*valid_days)),
-                    issued_by: "test".into(),
-                    idempotency_key: None,
-                })
-                .await
-                .unwrap();
-        }
-        store.close().await;
-    }
+    store.close().await;
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -123,7 +58,7 @@ fn ids(list: &Value) -> Vec<String> {
 
 #[test]
 fn awards_list_shows_issued_and_revoked_awards_without_any_email() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let empty = c.run(&["awards", "list", "--json"]);
     assert_eq!(empty.code, 0, "{}", empty.stderr);
     assert_eq!(empty.json(), serde_json::json!([]));
@@ -205,7 +140,7 @@ fn awards_list_shows_issued_and_revoked_awards_without_any_email() {
 
 #[tokio::test]
 async fn awards_list_pages_through_a_large_store_filters_by_class_and_shows_expired_ones() {
-    let c = Carnet::new();
+    let c = Installation::new();
     // the binary creates the database first (migrations)
     assert_eq!(c.run(&["awards", "list"]).code, 0);
     let mut awards: Vec<(String, &str, Option<&str>, i64)> = (0..450)
@@ -216,7 +151,7 @@ async fn awards_list_pages_through_a_large_store_filters_by_class_and_shows_expi
         .collect();
     let expired = uuid::Uuid::new_v4().to_string();
     awards.push((expired.clone(), SAFETY, Some("Noa"), -1));
-    c.store_awards(&awards).await;
+    store_awards(&c, &awards).await;
 
     let all = c.run(&["awards", "list", "--json"]);
     assert_eq!(all.code, 0, "{}", all.stderr);
@@ -246,24 +181,17 @@ async fn awards_list_pages_through_a_large_store_filters_by_class_and_shows_expi
         table.stdout
     );
     // a closed pipe ends the listing without a message
-    let mut head = Command::new("sh");
-    head.arg("-c")
-        .arg(format!(
-            "'{}' awards list | head -n 2",
-            env!("CARGO_BIN_EXE_carnet")
-        ))
-        .current_dir(c.dir.path())
-        .env("CARNET_DATABASE_URL", c.database_url())
-        .env("CARNET_KEYS_DIR", c.path("keys"))
-        .env("CARNET_BADGE_CLASSES_DIR", format!("{ROOT}/badge-classes"));
-    let o = head.output().unwrap();
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    let head = c
+        .cli()
+        .args(["awards", "list"])
+        .pipe_into("head -n 2")
+        .run();
+    assert_eq!(head.stdout.lines().count(), 2, "{}", head.describe());
 }
 
 #[test]
 fn awards_list_refuses_unknown_classes_and_bad_input_clearly() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let unknown = c.run(&["awards", "list", "--badge-class", "inconnue"]);
     assert_eq!(unknown.code, 2);
     assert!(
@@ -282,7 +210,7 @@ fn awards_list_refuses_unknown_classes_and_bad_input_clearly() {
 
 #[test]
 fn awards_bulk_is_bulk_issue_and_is_safe_to_rerun() {
-    let c = Carnet::new();
+    let c = Installation::new();
     fs::write(
         c.path("groupe.csv"),
         "email;name\nlea@example.org;Léa\nsam@example.org;\npas-un-email;Noa\n",
@@ -349,7 +277,7 @@ fn awards_bulk_is_bulk_issue_and_is_safe_to_rerun() {
 
 #[test]
 fn referentials_is_an_alias_and_carnets_import_prints_the_proposals() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let rectec = format!("{ROOT}/referentiels/rectec.json");
     let import = c.run(&["referentials", "import", &rectec]);
     assert_eq!(import.code, 0, "{}", import.stderr);
@@ -384,7 +312,7 @@ fn referentials_is_an_alias_and_carnets_import_prints_the_proposals() {
 
 #[test]
 fn requests_go_through_the_api_state_machine() {
-    let c = Carnet::new();
+    let c = Installation::new();
     assert_eq!(c.run(&["demo"]).code, 0);
     let list = c.run(&["requests", "list", "--json"]).json();
     let items = list["items"].as_array().unwrap();
@@ -466,45 +394,20 @@ fn requests_go_through_the_api_state_machine() {
     );
 }
 
-/// The demo and the class filter on PostgreSQL (its own schema), when `TEST_DATABASE_URL` is set.
-#[tokio::test]
-async fn the_demo_and_awards_list_work_on_postgres() {
-    use sqlx::{AssertSqlSafe, Connection};
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("SKIP postgres: TEST_DATABASE_URL not set");
-        return;
-    };
-    let schema = format!("carnet_cli_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let outcome = tokio::task::spawn_blocking(move || {
-        let c = Carnet {
-            database: Some(url),
-            ..Carnet::new()
-        };
-        for _ in 0..2 {
-            let demo = c.run(&["demo"]);
-            assert_eq!(demo.code, 0, "{}", demo.stderr);
-        }
-        let all = c.run(&["awards", "list", "--json"]).json();
-        assert_eq!(all.as_array().unwrap().len(), 4, "{all:#}");
-        let cuisine = c
-            .run(&["awards", "list", "--badge-class", CUISINE, "--json"])
-            .json();
-        assert_eq!(cuisine.as_array().unwrap().len(), 1, "{cuisine:#}");
-        assert_eq!(cuisine[0]["badge_class"], CUISINE);
-    })
-    .await;
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+/// The demo and the class filter on both backends.
+async fn the_demo_and_awards_list_work(database: String) {
+    let c = Installation::with_database(database);
+    for _ in 0..2 {
+        let demo = c.run(&["demo"]);
+        assert_eq!(demo.code, 0, "{}", demo.stderr);
     }
+    let all = c.run(&["awards", "list", "--json"]).json();
+    assert_eq!(all.as_array().unwrap().len(), 4, "{all:#}");
+    let cuisine = c
+        .run(&["awards", "list", "--badge-class", CUISINE, "--json"])
+        .json();
+    assert_eq!(cuisine.as_array().unwrap().len(), 1, "{cuisine:#}");
+    assert_eq!(cuisine[0]["badge_class"], CUISINE);
 }
+
+backends::suite!(database: [the_demo_and_awards_list_work]);

@@ -4,37 +4,21 @@
 //! makes the link answer 410 (opened through the HTTP router in this process). Exit codes: 0
 //! done, 1 refused, 2 could not run; never a panic.
 
-use std::path::PathBuf;
-use std::process::Command;
-
+use crate::common::cli::{BADGE_CLASSES, Installation, Output};
 use axum::http::{Method, StatusCode};
 use carnet::cli::local_api::LocalApi;
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SAFETY: &str = "securite-hygiene-au-travail";
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-
-    /// The endorser's link `carnet endorsements invite` printed.
-    fn link(&self) -> String {
-        self.stdout
-            .lines()
-            .find(|l| l.starts_with("http://localhost:8080/endorse/"))
-            .unwrap_or_else(|| panic!("no link printed: {}", self.stdout))
-            .to_owned()
-    }
+/// The endorser's link `carnet endorsements invite` printed.
+fn link(out: &Output) -> String {
+    out.stdout
+        .lines()
+        .find(|l| l.starts_with("http://localhost:8080/endorse/"))
+        .unwrap_or_else(|| panic!("no link printed: {}", out.stdout))
+        .to_owned()
 }
 
 #[derive(Parser)]
@@ -43,83 +27,36 @@ struct Args {
     settings: carnet::config::Settings,
 }
 
-/// One installation in a temporary directory, with the shipped badge classes.
-struct Carnet {
-    dir: tempfile::TempDir,
+/// Issues an award to Léa with `carnet issue`; its id.
+fn award(c: &Installation) -> String {
+    let out = c.run(&[
+        "issue",
+        "--badge-class",
+        SAFETY,
+        "--recipient",
+        "lea@example.org",
+        "--name",
+        "Léa",
+        "--out",
+        c.path("lea.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout.trim().to_owned()
 }
 
-impl Carnet {
-    fn new() -> Carnet {
-        Carnet {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/c.db", self.dir.path().display())
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("CARNET_") {
-                cmd.env_remove(k);
-            }
-        }
-        let o = cmd
-            .current_dir(self.dir.path())
-            .env("CARNET_DATABASE_URL", self.database_url())
-            .env("CARNET_KEYS_DIR", self.path("keys"))
-            .env("CARNET_BADGE_CLASSES_DIR", format!("{ROOT}/badge-classes"))
-            .env("RUST_LOG", "warn")
-            .env("USER", "camille")
-            .args(args)
-            .output()
-            .expect("carnet runs");
-        let out = Out {
-            code: o.status.code().expect("exited, not killed"),
-            stdout: String::from_utf8(o.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(o.stderr).expect("UTF-8 stderr"),
-        };
-        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
-        out
-    }
-
-    /// Issues an award to Léa with `carnet issue`; its id.
-    fn award(&self) -> String {
-        let out = self.run(&[
-            "issue",
-            "--badge-class",
-            SAFETY,
-            "--recipient",
-            "lea@example.org",
-            "--name",
-            "Léa",
-            "--out",
-            self.path("lea.json").to_str().unwrap(),
-        ]);
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out.stdout.trim().to_owned()
-    }
-
-    /// The installation's HTTP API in this process (as `carnet serve` would answer), for what the
-    /// command line does not do: send a badge request, open or answer a link.
-    async fn api(&self) -> (LocalApi, carnet::app::App) {
-        let args = Args::try_parse_from([
-            "carnet".to_owned(),
-            format!("--database-url={}", self.database_url()),
-            format!("--keys-dir={}", self.path("keys").display()),
-            format!("--badge-classes-dir={ROOT}/badge-classes"),
-        ])
-        .expect("settings parse");
-        let config = args.settings.validate().expect("settings validate");
-        let app = carnet::app::App::start(config).await.expect("app starts");
-        (LocalApi::new(app.clone(), &["test"]).unwrap(), app)
-    }
+/// The installation's HTTP API in this process (as `carnet serve` would answer), for what the
+/// command line does not do: send a badge request, open or answer a link.
+async fn api(c: &Installation) -> (LocalApi, carnet::app::App) {
+    let args = Args::try_parse_from([
+        "carnet".to_owned(),
+        format!("--database-url={}", c.database_url()),
+        format!("--keys-dir={}", c.path("keys").display()),
+        format!("--badge-classes-dir={BADGE_CLASSES}"),
+    ])
+    .expect("settings parse");
+    let config = args.settings.validate().expect("settings validate");
+    let app = carnet::app::App::start(config).await.expect("app starts");
+    (LocalApi::new(app.clone(), &["test"]).unwrap(), app)
 }
 
 /// What the endorser's link answers: its HTTP status.
@@ -155,8 +92,8 @@ async fn answer(api: &LocalApi, link: &str) -> StatusCode {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes_the_link() {
-    let c = Carnet::new();
-    let award = c.award();
+    let c = Installation::new();
+    let award = award(&c);
     let invited = c.run(&[
         "endorsements",
         "--by",
@@ -172,7 +109,7 @@ async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes
         "3",
     ]);
     assert_eq!(invited.code, 0, "{}", invited.stderr);
-    let link = invited.link();
+    let link = link(&invited);
     let token = link.rsplit('/').next().unwrap().to_owned();
     assert!(token.len() >= 40, "{link}");
     assert!(
@@ -207,7 +144,7 @@ async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes
 
     // the link works, until it is revoked: then 410
     {
-        let (api, app) = c.api().await;
+        let (api, app) = api(&c).await;
         assert_eq!(open(&api, &link).await, StatusCode::OK);
         app.store.close().await;
     }
@@ -219,7 +156,7 @@ async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes
         revoked.stdout
     );
     {
-        let (api, app) = c.api().await;
+        let (api, app) = api(&c).await;
         assert_eq!(open(&api, &link).await, StatusCode::GONE);
         assert_eq!(answer(&api, &link).await, StatusCode::GONE);
         app.store.close().await;
@@ -247,7 +184,7 @@ async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes
     assert_eq!(doc["endorser_kind"], "partner");
     let used_id = doc["id"].as_str().unwrap().to_owned();
     {
-        let (api, app) = c.api().await;
+        let (api, app) = api(&c).await;
         assert_eq!(
             answer(&api, doc["url"].as_str().unwrap()).await,
             StatusCode::OK
@@ -280,9 +217,9 @@ async fn an_invitation_prints_its_link_once_lists_as_pending_and_revoking_closes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_badge_request_can_be_endorsed_before_it_is_approved() {
-    let c = Carnet::new();
+    let c = Installation::new();
     let request = {
-        let (api, app) = c.api().await;
+        let (api, app) = api(&c).await;
         let body = json!({
             "badge_class": SAFETY,
             "recipient_email": "lea@example.org",
@@ -307,7 +244,7 @@ async fn a_badge_request_can_be_endorsed_before_it_is_approved() {
         "educator",
     ]);
     assert_eq!(invited.code, 0, "{}", invited.stderr);
-    invited.link();
+    link(&invited);
     assert!(
         invited.stdout.contains(&format!("badge request {request}")),
         "{}",
@@ -346,8 +283,8 @@ async fn a_badge_request_can_be_endorsed_before_it_is_approved() {
 
 #[test]
 fn bad_input_is_refused_clearly() {
-    let c = Carnet::new();
-    let award = c.award();
+    let c = Installation::new();
+    let award = award(&c);
     let unknown = uuid::Uuid::new_v4().to_string();
     for (args, code, says) in [
         (

@@ -18,15 +18,15 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use carnet::ob3::credential::{AwardDetails, build};
 use carnet::recipient::{Email, hash_email};
 use carnet::verify::report::{Check, Profile, Report, Section, Status, Verdict, reason};
 use carnet::verify::resolve::Resolver;
 use carnet::verify::{Options, Verifier};
+use common::cli::Cli;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -101,46 +101,19 @@ fn sign_variants(dir: &Path, out: &Path) -> Value {
         serde_json::to_vec_pretty(&template()).expect("json"),
     )
     .expect("write the template");
-    let stdout_file = dir.join("stdout");
-    let stderr_file = dir.join("stderr");
-    let file = |p: &PathBuf| Stdio::from(std::fs::File::create(p).expect("create"));
-    let script = Path::new(ROOT).join("tests/interop/dcc_sign_variants.mjs");
-    let mut child = Command::new("node")
-        .arg(&script)
+    let ran = Cli::program("node")
+        .arg(Path::new(ROOT).join("tests/interop/dcc_sign_variants.mjs"))
         .arg("--unsigned")
         .arg(&unsigned)
         .arg("--out-dir")
         .arg(out)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .stdout(file(&stdout_file))
-        .stderr(file(&stderr_file))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for node") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = std::fs::read_to_string(&stdout_file).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&stderr_file).unwrap_or_default();
-    let info: Value = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
+        .time_limit(SCRIPT_TIMEOUT)
+        .run();
+    let info = ran.json_line();
     assert!(
-        status.is_some_and(|s| s.success()) && info["ok"] == true,
-        "dcc_sign_variants.mjs failed ({}):\n  stdout: {stdout}\n  stderr: {stderr}",
-        status.map_or("killed after the timeout".into(), |s| s.to_string()),
+        ran.success() && info["ok"] == true,
+        "dcc_sign_variants.mjs failed: {}",
+        ran.describe()
     );
     info
 }

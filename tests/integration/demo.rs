@@ -5,50 +5,9 @@
 //! and the endorsed award verifies with `carnet verify`.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
+use crate::common::cli::Installation;
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("CARNET_") {
-            cmd.env_remove(k);
-        }
-    }
-    let o = cmd
-        .current_dir(dir)
-        .env(
-            "CARNET_DATABASE_URL",
-            format!("sqlite://{}/c.db", dir.display()),
-        )
-        .env("CARNET_KEYS_DIR", dir.join("keys"))
-        .env("CARNET_BADGE_CLASSES_DIR", format!("{ROOT}/badge-classes"))
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .expect("carnet runs");
-    let out = Out {
-        code: o.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(o.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(o.stderr).expect("UTF-8 stderr"),
-    };
-    assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
-    out
-}
-
-fn json(out: &Out) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout))
-}
 
 /// How many items have each value of `key`.
 fn count_by(items: &[Value], key: &str) -> BTreeMap<String, usize> {
@@ -62,21 +21,21 @@ fn count_by(items: &[Value], key: &str) -> BTreeMap<String, usize> {
 }
 
 /// What the installation holds: awards by state, requests by state, carnets' awards by class.
-fn snapshot(dir: &std::path::Path) -> (Vec<Value>, Vec<Value>) {
-    let awards = run(dir, &["awards", "list", "--json"], &[]);
+fn snapshot(c: &Installation) -> (Vec<Value>, Vec<Value>) {
+    let awards = c.run(&["awards", "list", "--json"]);
     assert_eq!(awards.code, 0, "{}", awards.stderr);
-    let requests = run(dir, &["requests", "list", "--json"], &[]);
+    let requests = c.run(&["requests", "list", "--json"]);
     assert_eq!(requests.code, 0, "{}", requests.stderr);
     (
-        json(&awards).as_array().unwrap().clone(),
-        json(&requests)["items"].as_array().unwrap().clone(),
+        awards.json().as_array().unwrap().clone(),
+        requests.json()["items"].as_array().unwrap().clone(),
     )
 }
 
 #[test]
 fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = run(dir.path(), &["demo"], &[]);
+    let c = Installation::new();
+    let first = c.run(&["demo"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     // the tour: the default issuer is pointed out, and what to open after `carnet serve`
     assert!(
@@ -108,7 +67,7 @@ fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
         first.stdout
     );
 
-    let (awards, requests) = snapshot(dir.path());
+    let (awards, requests) = snapshot(&c);
     // requests: one per learner, one in each state (resubmitted is submitted again)
     assert_eq!(requests.len(), 5);
     let states = count_by(&requests, "state");
@@ -160,17 +119,13 @@ fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
 
     // the returned request carries the educator's comment, through the real API
     let returned = requests.iter().find(|r| r["state"] == "returned").unwrap();
-    let shown = run(
-        dir.path(),
-        &[
-            "requests",
-            "show",
-            returned["id"].as_str().unwrap(),
-            "--json",
-        ],
-        &[],
-    );
-    let shown = json(&shown);
+    let shown = c.run(&[
+        "requests",
+        "show",
+        returned["id"].as_str().unwrap(),
+        "--json",
+    ]);
+    let shown = shown.json();
     let events: Vec<&str> = shown["events"]
         .as_array()
         .unwrap()
@@ -191,10 +146,10 @@ fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
     );
 
     // a second run creates nothing and changes nothing
-    let second = run(dir.path(), &["demo"], &[]);
+    let second = c.run(&["demo"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.stdout.contains("created 0,"), "{}", second.stdout);
-    let (awards_again, requests_again) = snapshot(dir.path());
+    let (awards_again, requests_again) = snapshot(&c);
     let ids = |v: &[Value]| v.iter().map(|a| a["id"].clone()).collect::<Vec<_>>();
     assert_eq!(ids(&awards_again), ids(&awards));
     assert_eq!(ids(&requests_again), ids(&requests));
@@ -211,15 +166,13 @@ fn the_demo_loads_every_state_once_and_a_second_run_adds_nothing() {
 }
 
 /// The signed OB 3.0 credential of an award, read from the demo's database.
-fn credential(dir: &std::path::Path, award: &str) -> String {
+fn credential(c: &Installation, award: &str) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = carnet::store::open(&format!("sqlite://{}/c.db", dir.display()))
-            .await
-            .unwrap();
+        let store = carnet::store::open(&c.database_url()).await.unwrap();
         let award = store
             .get_award(award.parse().unwrap())
             .await
@@ -231,16 +184,16 @@ fn credential(dir: &std::path::Path, award: &str) -> String {
 }
 
 /// `carnet endorsements list … --json`.
-fn endorsements(dir: &std::path::Path, target: &str, id: &str) -> Value {
-    let out = run(dir, &["endorsements", "list", target, id, "--json"], &[]);
+fn endorsements(c: &Installation, target: &str, id: &str) -> Value {
+    let out = c.run(&["endorsements", "list", target, id, "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    json(&out)
+    out.json()
 }
 
 #[test]
 fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = run(dir.path(), &["demo"], &[]);
+    let c = Installation::new();
+    let first = c.run(&["demo"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
         first.stdout.contains("\nendorsements:\n"),
@@ -258,7 +211,7 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
     let token = link.rsplit('/').next().unwrap().to_owned();
     assert!(first.stdout.contains("carnet endorsements list --award "));
 
-    let (awards, requests) = snapshot(dir.path());
+    let (awards, requests) = snapshot(&c);
     // the tutor endorsed the award Noah's carnet earned: it carries the endorsement
     let cuisine = awards
         .iter()
@@ -267,7 +220,7 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let listed = endorsements(dir.path(), "--award", &cuisine);
+    let listed = endorsements(&c, "--award", &cuisine);
     let given = listed["endorsements"].as_array().unwrap();
     assert_eq!(given.len(), 1, "{listed:#}");
     assert_eq!(given[0]["endorser"]["name"], "Sophie Martin (fictive)");
@@ -281,21 +234,17 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
     assert!(!serde_json::to_string(&listed).unwrap().contains("@"));
 
     // ... and verifies: the badge and its endorsement, with `carnet verify`
-    let file = dir.path().join("noah-cuisine.json");
-    let cred = credential(dir.path(), &cuisine);
+    let file = c.path("noah-cuisine.json");
+    let cred = credential(&c, &cuisine);
     let parsed: Value = serde_json::from_str(&cred).unwrap();
     assert_eq!(
         parsed["endorsement"][0]["issuer"]["name"],
         "Sophie Martin (fictive)"
     );
     std::fs::write(&file, cred).unwrap();
-    let verified = run(
-        dir.path(),
-        &["verify", file.to_str().unwrap(), "--json", "--offline"],
-        &[],
-    );
+    let verified = c.run(&["verify", file.to_str().unwrap(), "--json", "--offline"]);
     assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
-    let report = json(&verified);
+    let report = verified.json();
     assert_eq!(report["verdict"], "valid", "{report:#}");
     let checks: Vec<&Value> = report["checks"]
         .as_array()
@@ -309,21 +258,18 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
     // an educator endorsed Noah's request before it was approved: the award carries it
     let approved = requests.iter().find(|r| r["state"] == "approved").unwrap();
     let request = approved["id"].as_str().unwrap();
-    let listed = endorsements(dir.path(), "--request", request);
+    let listed = endorsements(&c, "--request", request);
     assert_eq!(listed["state"], "approved");
     assert_eq!(listed["reserved_award_id"], approved["award_id"]);
     let given = listed["endorsements"].as_array().unwrap();
     assert_eq!(given.len(), 1, "{listed:#}");
     assert_eq!(given[0]["endorser"]["kind"], "educator");
     assert_eq!(given[0]["embedded"], true);
-    let cred: Value = serde_json::from_str(&credential(
-        dir.path(),
-        approved["award_id"].as_str().unwrap(),
-    ))
-    .unwrap();
+    let cred: Value =
+        serde_json::from_str(&credential(&c, approved["award_id"].as_str().unwrap())).unwrap();
     assert_eq!(cred["endorsement"].as_array().unwrap().len(), 1);
-    let events = run(dir.path(), &["requests", "show", request, "--json"], &[]);
-    let kinds: Vec<String> = json(&events)["events"]
+    let events = c.run(&["requests", "show", request, "--json"]);
+    let kinds: Vec<String> = events.json()["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -338,7 +284,7 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
         .collect();
     let open: Vec<Value> = submitted
         .iter()
-        .map(|r| endorsements(dir.path(), "--request", r["id"].as_str().unwrap()))
+        .map(|r| endorsements(&c, "--request", r["id"].as_str().unwrap()))
         .filter(|l| !l["invitations"].as_array().unwrap().is_empty())
         .collect();
     assert_eq!(open.len(), 1, "{open:#?}");
@@ -348,7 +294,7 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
 
     // a second run adds nothing: no second endorsement, no second invitation; it says why the
     // open link is not shown again
-    let second = run(dir.path(), &["demo"], &[]);
+    let second = c.run(&["demo"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.stdout.contains("created 0,"), "{}", second.stdout);
     assert!(!second.stdout.contains("/endorse/"), "{}", second.stdout);
@@ -358,30 +304,30 @@ fn the_demo_endorses_an_award_and_a_request_and_leaves_one_link_open_once() {
         second.stdout
     );
     assert!(second.stdout.contains("carnet endorsements revoke "));
-    let again = endorsements(dir.path(), "--award", &cuisine);
+    let again = endorsements(&c, "--award", &cuisine);
     assert_eq!(again["endorsements"].as_array().unwrap().len(), 1);
     assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
-    let again = endorsements(dir.path(), "--request", request);
+    let again = endorsements(&c, "--request", request);
     assert_eq!(again["endorsements"].as_array().unwrap().len(), 1);
     assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
     let open_id = open[0]["badge_request"].as_str().unwrap();
-    let again = endorsements(dir.path(), "--request", open_id);
+    let again = endorsements(&c, "--request", open_id);
     assert_eq!(again["invitations"].as_array().unwrap().len(), 1);
     // the award was not signed again
     assert_eq!(
-        credential(dir.path(), &cuisine),
+        credential(&c, &cuisine),
         std::fs::read_to_string(&file).unwrap()
     );
 }
 
 #[test]
 fn a_configured_issuer_gets_no_hint_and_missing_classes_stop_the_demo_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let named = run(
-        dir.path(),
-        &["demo"],
-        &[("CARNET_ISSUER_NAME", "IME Les Tilleuls (fictif)")],
-    );
+    let c = Installation::new();
+    let named = c
+        .cli()
+        .arg("demo")
+        .env("CARNET_ISSUER_NAME", "IME Les Tilleuls (fictif)")
+        .run();
     assert_eq!(named.code, 0, "{}", named.stderr);
     assert!(
         !named.stdout.contains("CARNET_ISSUER_NAME="),
@@ -390,12 +336,12 @@ fn a_configured_issuer_gets_no_hint_and_missing_classes_stop_the_demo_cleanly() 
     );
 
     let empty = tempfile::tempdir().unwrap();
-    let other = tempfile::tempdir().unwrap();
-    let out = run(
-        other.path(),
-        &["demo"],
-        &[("CARNET_BADGE_CLASSES_DIR", empty.path().to_str().unwrap())],
-    );
+    let other = Installation::new();
+    let out = other
+        .cli()
+        .arg("demo")
+        .env("CARNET_BADGE_CLASSES_DIR", empty.path())
+        .run();
     assert_eq!(out.code, 2, "{}", out.stdout);
     assert!(
         out.stderr.contains("securite-hygiene-au-travail"),

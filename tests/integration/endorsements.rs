@@ -5,13 +5,13 @@
 //! (DCC verifier, IMS OB 2.0 validator) when they are installed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::common;
+use common::cli::{Cli, Output};
 use common::server::*;
 
 const AUTH: &str = "Bearer 0123456789abcdefghijklmnopqrstuv";
@@ -987,58 +987,13 @@ fn tools() -> Option<PathBuf> {
     Some(root.to_owned())
 }
 
-struct Tool {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Tool {
-    fn json(&self) -> Value {
-        let line = self
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with('{'))
-            .unwrap_or("");
-        serde_json::from_str(line).unwrap_or(Value::Null)
-    }
-    fn describe(&self) -> String {
-        format!(
-            "exit {:?}\nstdout: {}\nstderr: {}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// Runs a tool off the runtime (the server keeps serving), killed after `TOOL_TIMEOUT`.
-async fn run(program: PathBuf, args: Vec<String>) -> Tool {
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(&program)
-            .args(&args)
-            .current_dir(ROOT)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-        let deadline = Instant::now() + TOOL_TIMEOUT;
-        loop {
-            if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
-        Tool {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
+async fn run(program: PathBuf, args: Vec<String>) -> Output {
+    Cli::program(program)
+        .args(args)
+        .time_limit(TOOL_TIMEOUT)
+        .run_async()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1086,7 +1041,7 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
 
     // the endorsed award (its status list checked too) and each endorsement it embeds
     let out = run(PathBuf::from("node"), node(&award_file)).await;
-    let r = out.json();
+    let r = out.json_line();
     assert!(
         r["verified"] == true
             && r["credential_verified"] == true
@@ -1099,7 +1054,7 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
     eprintln!("PASS  DCC verifier: the endorsed award and its endorsement: {r}");
     // the standalone EndorsementCredential
     let out = run(PathBuf::from("node"), node(&endorsement_file)).await;
-    let r = out.json();
+    let r = out.json_line();
     assert!(
         r["verified"] == true && r["issuer_matches_controller"] == true,
         "DCC: the standalone endorsement verifies\n{}",
@@ -1108,9 +1063,9 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
     eprintln!("PASS  DCC verifier: the standalone EndorsementCredential");
     // a changed endorsement: refused (the award's proof and the endorsement's)
     let out = run(PathBuf::from("node"), node(&tampered_file)).await;
-    let r = out.json();
+    let r = out.json_line();
     assert!(
-        out.code == Some(1) && r["verified"] == false && r["endorsements"][0]["verified"] == false,
+        out.code == 1 && r["verified"] == false && r["endorsements"][0]["verified"] == false,
         "DCC: the changed endorsement is refused\n{}",
         out.describe()
     );
@@ -1135,7 +1090,7 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
         ],
     )
     .await;
-    let r = out.json();
+    let r = out.json_line();
     let ob2_url = approved["endorsements"][0]["ob2_url"].as_str().unwrap();
     assert!(
         r["valid"] == true && r["error_count"] == 0 && r["fetched"].get(ob2_url).is_some(),
@@ -1168,7 +1123,7 @@ async fn endorsed_awards_and_endorsements_pass_the_dcc_verifier_and_the_ims_vali
         ],
     )
     .await;
-    let r = out.json();
+    let r = out.json_line();
     let pages = r["pages"].as_array().map_or(0, Vec::len);
     assert!(
         r["ok"] == true && pages == 6,

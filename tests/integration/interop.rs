@@ -26,11 +26,10 @@
 //! The tools live in `.tools/` (installed by `scripts/setup-interop.sh`). Without them the tests
 //! fail and say so, unless `CARNET_SKIP_INTEROP=1`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::common::cli::{self, Output};
 use clap::Parser;
 use serde_json::Value;
 
@@ -94,120 +93,25 @@ fn tools() -> Option<Tools> {
     })
 }
 
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    what: String,
-}
-
-impl Output {
-    fn ok(&self) -> bool {
-        self.code == Some(0)
-    }
-    /// The one JSON line the interop scripts print.
-    fn json(&self) -> Value {
-        let line = self
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with('{'))
-            .unwrap_or("");
-        serde_json::from_str(line).unwrap_or(Value::Null)
-    }
-    fn describe(&self) -> String {
-        format!(
-            "`{}` exited {:?}\n    stdout: {}\n    stderr: {}",
-            self.what,
-            self.code,
-            truncate(&self.stdout, 1500),
-            truncate(&self.stderr, 1500)
-        )
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-/// Runs a tool to completion (killed after `TOOL_TIMEOUT`). Blocking: call it from
-/// `spawn_blocking` so the server keeps serving.
-fn run_blocking(program: &Path, args: &[String], cwd: &Path) -> Output {
-    let what = format!("{} {}", program.display(), args.join(" "));
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {what}: {e} (is it installed? see scripts/setup-interop.sh)")
-        });
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + TOOL_TIMEOUT;
-    let mut timed_out = false;
-    let status = loop {
-        match child.try_wait().expect("wait for the tool") {
-            Some(status) => break status,
-            None if Instant::now() > deadline => {
-                timed_out = true;
-                let _ = child.kill();
-                break child.wait().expect("wait for the killed tool");
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    let mut stderr = err_reader.join().unwrap_or_default();
-    if timed_out {
-        stderr.push_str(&format!("\n(killed after {TOOL_TIMEOUT:?})"));
-    }
-    Output {
-        code: status.code(),
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr,
-        what,
-    }
-}
-
 impl Tools {
     async fn node(&self, script: &str, args: &[&str]) -> Output {
-        let mut all = vec![self.interop.join(script).display().to_string()];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let cwd = PathBuf::from(ROOT);
-        tokio::task::spawn_blocking(move || run_blocking(Path::new("node"), &all, &cwd))
-            .await
-            .expect("node task")
+        self.run("node".into(), script, args).await
     }
     async fn python(&self, script: &str, args: &[&str]) -> Output {
-        self.python_in(self.python.clone(), script, args).await
+        self.run(self.python.clone(), script, args).await
     }
     /// A script run with the OB 2.0 venv (IMS validator, openbadges-bakery).
     async fn python_ob2(&self, script: &str, args: &[&str]) -> Output {
-        self.python_in(self.python_ob2.clone(), script, args).await
+        self.run(self.python_ob2.clone(), script, args).await
     }
-    async fn python_in(&self, python: PathBuf, script: &str, args: &[&str]) -> Output {
-        let mut all = vec![self.interop.join(script).display().to_string()];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let cwd = PathBuf::from(ROOT);
-        tokio::task::spawn_blocking(move || run_blocking(&python, &all, &cwd))
+    /// `PROGRAM tests/interop/SCRIPT ARGS`, killed after `TOOL_TIMEOUT`.
+    async fn run(&self, program: PathBuf, script: &str, args: &[&str]) -> Output {
+        cli::Cli::program(program)
+            .arg(self.interop.join(script))
+            .args(args)
+            .time_limit(TOOL_TIMEOUT)
+            .run_async()
             .await
-            .expect("python task")
     }
 }
 
@@ -482,10 +386,10 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--credential", &json_file, "--allow-fetch", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "DCC verifier: carnet's credential is verified",
-        out.ok() && r["verified"] == true,
+        out.success() && r["verified"] == true,
         || out.describe(),
     );
     c.check(
@@ -521,10 +425,10 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--credential", &tampered_file, "--allow-fetch", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "DCC verifier: the credential with its name changed is NOT verified",
-        out.code == Some(1) && r["verified"] == false,
+        out.code == 1 && r["verified"] == false,
         || out.describe(),
     );
 
@@ -535,10 +439,10 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--token", &jwt_file, "--fetch-kid", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "PyJWT: the VC-JWT is valid (key from its kid URL)",
-        out.ok() && r["valid"] == true,
+        out.success() && r["valid"] == true,
         || out.describe(),
     );
     let jwks = format!("{base}/.well-known/jwks.json");
@@ -548,10 +452,10 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--token", &jwt_file, "--jwks-url", &jwks],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "PyJWT: the VC-JWT is valid (key from the JWKS)",
-        out.ok() && r["valid"] == true,
+        out.success() && r["valid"] == true,
         || out.describe(),
     );
     let mut parts: Vec<String> = jwt.split('.').map(str::to_string).collect();
@@ -570,7 +474,7 @@ async fn carnet_credentials_pass_third_party_tools() {
         .await;
     c.check(
         "PyJWT: the VC-JWT with its payload changed is NOT valid",
-        out.code == Some(1) && out.json()["signature_valid"] == false,
+        out.code == 1 && out.json_line()["signature_valid"] == false,
         || out.describe(),
     );
 
@@ -580,7 +484,7 @@ async fn carnet_credentials_pass_third_party_tools() {
         let unbaked: Option<Value> = serde_json::from_str(&out.stdout).ok();
         c.check(
             &format!("openbadgeslib: the {name} holds exactly the credential served at .json"),
-            out.ok() && unbaked.as_ref() == Some(&credential),
+            out.success() && unbaked.as_ref() == Some(&credential),
             || out.describe(),
         );
     }
@@ -588,7 +492,7 @@ async fn carnet_credentials_pass_third_party_tools() {
         let out = tools.python("unbake.py", &[file]).await;
         c.check(
             &format!("openbadgeslib: the {name} ?proof=jwt holds the VC-JWT served at .jwt"),
-            out.ok() && out.stdout.trim() == jwt,
+            out.success() && out.stdout.trim() == jwt,
             || out.describe(),
         );
     }
@@ -613,17 +517,17 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--unsigned", &unsigned_file, "--out", &dcc_signed_file],
         )
         .await;
-    let info = out.json();
+    let info = out.json_line();
     c.check(
         "DCC signer: signs the credential with a did:key (issuer.id = the did:key controller)",
-        out.ok()
+        out.success()
             && info["issuer_matches_controller"] == true
             && info["controller"]
                 .as_str()
                 .is_some_and(|d| d.starts_with("did:key:z6Mk")),
         || out.describe(),
     );
-    if out.ok() {
+    if out.success() {
         let signed_bytes = std::fs::read(&dcc_signed_file).expect("read the signed credential");
         let signed: Value = serde_json::from_slice(&signed_bytes).expect("signed JSON");
         let vm = signed["proof"]["verificationMethod"].as_str().unwrap_or("");
@@ -680,10 +584,10 @@ async fn carnet_credentials_pass_third_party_tools() {
         .await;
     c.check(
         "DCC signer: signs with a did:key, issuer left as carnet's",
-        out.ok() && out.json()["issuer_matches_controller"] == false,
+        out.success() && out.json_line()["issuer_matches_controller"] == false,
         || out.describe(),
     );
-    if out.ok() {
+    if out.success() {
         let bytes = std::fs::read(&foreign_file).expect("read the signed credential");
         let report = server.verify(bytes, "application/json").await;
         // A did:key is tolerated (with a warning) only for issuer ids that cannot publish keys
@@ -703,7 +607,7 @@ async fn carnet_credentials_pass_third_party_tools() {
             .await;
         c.check(
             "DCC verifier agrees: issuer != controller is NOT verified",
-            out.code == Some(1) && out.json()["verified"] == false,
+            out.code == 1 && out.json_line()["verified"] == false,
             || out.describe(),
         );
     }
@@ -728,10 +632,10 @@ async fn carnet_credentials_pass_third_party_tools() {
             &["--credential", &json_file, "--allow-fetch", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "DCC verifier: the revoked credential is NOT verified, with a status error",
-        out.code == Some(1)
+        out.code == 1
             && r["verified"] == false
             && r["revoked"] == true
             && r["status"]["checked"] == true
@@ -841,10 +745,10 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
                 ],
             )
             .await;
-        let r = out.json();
+        let r = out.json_line();
         c.check(
             &format!("IMS validator: the {name} is valid, 0 errors"),
-            out.ok()
+            out.success()
                 && r["valid"] == true
                 && r["error_count"] == 0
                 && r["revoked"] == false
@@ -868,10 +772,10 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
             &[&bad_jws_file, "--allow-fetch", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "IMS validator: the JWS with its issuedOn changed is NOT valid (signature check)",
-        out.code == Some(1)
+        out.code == 1
             && r["valid"] == false
             && r["errors"].as_array().is_some_and(|e| {
                 e.iter().any(|m| {
@@ -913,7 +817,7 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
         let out = tools.python_ob2("bakery_unbake.py", &[file]).await;
         c.check(
             &format!("openbadges-bakery: the {name} holds exactly {what}"),
-            out.ok() && out.stdout == want,
+            out.success() && out.stdout == want,
             || out.describe(),
         );
     }
@@ -936,7 +840,7 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
         let out = tools
             .python_ob2("bakery_bake.py", &[&class_png, payload, "--out", &out_file])
             .await;
-        let report = if out.ok() {
+        let report = if out.success() {
             server
                 .verify(std::fs::read(&out_file).unwrap_or_default(), "image/png")
                 .await
@@ -966,7 +870,7 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
         .await;
     c.check(
         "openbadges-bakery: the OB 3.0 PNG has no OB 2.0 payload",
-        out.code == Some(1),
+        out.code == 1,
         || out.describe(),
     );
 
@@ -989,7 +893,7 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
         let out = tools
             .python_ob2("ob2_validate.py", &[input, "--allow-fetch", &prefix])
             .await;
-        let r = out.json();
+        let r = out.json_line();
         let how = if signed {
             r["revoked_source"] == "RevocationList" && r["revocation_reason"] == REVOCATION_REASON
         } else {
@@ -1004,7 +908,7 @@ async fn ob2_assertions_pass_ims_validator_and_bakery() {
                     "410 Gone, revoked: true"
                 }
             ),
-            out.code == Some(1) && r["valid"] == false && r["revoked"] == true && how,
+            out.code == 1 && r["valid"] == false && r["revoked"] == true && how,
             || format!("{}\n    {}", validator_summary(&r), out.describe()),
         );
     }
@@ -1116,10 +1020,10 @@ async fn awards_earned_from_a_carnet_pass_third_party_tools() {
             &["--credential", &json_file, "--allow-fetch", &prefix],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "DCC verifier: the award earned from a carnet is verified",
-        out.ok() && r["verified"] == true && r["revoked"] == false,
+        out.success() && r["verified"] == true && r["revoked"] == false,
         || out.describe(),
     );
 
@@ -1136,10 +1040,10 @@ async fn awards_earned_from_a_carnet_pass_third_party_tools() {
             ],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "IMS validator: the hosted assertion of the award earned from a carnet is valid, 0 errors",
-        out.ok() && r["valid"] == true && r["error_count"] == 0,
+        out.success() && r["valid"] == true && r["error_count"] == 0,
         || format!("{}\n    {}", validator_summary(&r), out.describe()),
     );
     let jws_file = write(
@@ -1159,10 +1063,10 @@ async fn awards_earned_from_a_carnet_pass_third_party_tools() {
             ],
         )
         .await;
-    let r = out.json();
+    let r = out.json_line();
     c.check(
         "IMS validator: the signed assertion of the award earned from a carnet is valid, 0 errors",
-        out.ok() && r["valid"] == true && r["error_count"] == 0,
+        out.success() && r["valid"] == true && r["error_count"] == 0,
         || format!("{}\n    {}", validator_summary(&r), out.describe()),
     );
     server.stop().await;

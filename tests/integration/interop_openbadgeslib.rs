@@ -26,12 +26,11 @@
 //! Python: `.tools/venv/bin/python` (scripts/setup-interop.sh), or `CARNET_OPENBADGESLIB_PYTHON`.
 //! Without it the test fails and says so, unless `CARNET_SKIP_INTEROP=1` (then a visible SKIP).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::cli::Cli;
 use base64::Engine as _;
 use carnet::bake::{self, SvgPayload};
 use carnet::verify::Verifier;
@@ -68,54 +67,18 @@ fn python() -> Option<PathBuf> {
 
 /// Runs the issuing script (killed after `SCRIPT_TIMEOUT`); its one JSON line.
 fn issue_with_openbadgeslib(python: &Path, out: &Path, ob2_base: &str) -> Value {
-    let script = Path::new(ROOT).join("tests/interop/openbadgeslib_issue.py");
-    let mut child = Command::new(python)
-        .arg(&script)
+    let ran = Cli::program(python)
+        .arg(Path::new(ROOT).join("tests/interop/openbadgeslib_issue.py"))
         .arg("--out")
         .arg(out)
         .args(["--email", EMAIL, "--ob2-base", ob2_base])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("openbadgeslib_issue.py ran longer than {SCRIPT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (stdout, stderr) = (
-        out_reader.join().unwrap_or_default(),
-        err_reader.join().unwrap_or_default(),
-    );
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or("");
-    let report: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        .time_limit(SCRIPT_TIMEOUT)
+        .run();
+    let report = ran.json_line();
     assert!(
-        status.success() && report["ok"] == true,
-        "openbadgeslib_issue.py failed ({status}):\n  stdout: {stdout}\n  stderr: {stderr}"
+        ran.success() && report["ok"] == true,
+        "openbadgeslib_issue.py failed: {}",
+        ran.describe()
     );
     report
 }

@@ -1,6 +1,7 @@
 //! carnet's integration tests, in one binary (one link instead of one per file): each module is
 //! what used to be a test file of its own; `common` holds what they share (a throw-away issuer,
-//! a running server, carnet fixtures, the browser tools).
+//! a running server, carnet fixtures, the browser tools, `cli` the programs run to completion
+//! with a time limit, `backends` the suites declared once and run on SQLite and PostgreSQL).
 //!
 //! Run one module with `cargo test --test integration MODULE::`, e.g.
 //! `cargo test --test integration storage::`.

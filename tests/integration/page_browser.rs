@@ -81,7 +81,7 @@ async fn the_verify_page_is_accessible_and_works_by_keyboard_and_without_javascr
         tokio::task::spawn_blocking(move || run_node("page_check.mjs", &args, BROWSER_TIMEOUT))
             .await
             .expect("node task");
-    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert_eq!(run.code, 0, "{}", run.describe());
     let report = run.json_line();
     assert!(report.is_object(), "no JSON line: {}", run.describe());
     let _ = std::io::stderr().write_all(

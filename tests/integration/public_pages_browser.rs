@@ -373,7 +373,7 @@ async fn every_public_page_fits_small_screens_and_passes_axe_in_chromium() {
     })
     .await
     .expect("node task");
-    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert_eq!(run.code, 0, "{}", run.describe());
     let report = run.json_line();
     assert!(report.is_object(), "no JSON line: {}", run.describe());
     // kept with the screenshots: every view's measures, for whoever fixes a page

@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use crate::common::cli::Cli;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -137,27 +137,21 @@ async fn status_list_2021_lists_signed_by_the_dcc_stack() {
         "--revoked=4242".into(),
         "--suspended=77".into(),
     ];
-    let ran = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(args)
-            .env("CARNET_INTEROP_NODE_DIR", node_dir)
-            .current_dir(ROOT)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("cannot run node (is it installed? see scripts/setup-interop.sh)");
-    let stdout = String::from_utf8_lossy(&ran.stdout);
-    let printed: Value = stdout
+    let ran = Cli::program("node")
+        .args(args)
+        .env("CARNET_INTEROP_NODE_DIR", node_dir)
+        .run_async()
+        .await;
+    let printed: Value = ran
+        .stdout
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str(l).ok())
         .unwrap_or(Value::Null);
     assert!(
-        ran.status.success() && printed["ok"] == true,
-        "{SCRIPT} failed ({:?})\nstdout: {stdout}\nstderr: {}",
-        ran.status,
-        String::from_utf8_lossy(&ran.stderr)
+        ran.success() && printed["ok"] == true,
+        "{SCRIPT} failed: {}",
+        ran.describe()
     );
 
     // carnet ships the context the package exports, unchanged.

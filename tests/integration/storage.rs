@@ -1,21 +1,17 @@
 //! One storage suite for every backend: each test is an async function that only sees
-//! `Arc<dyn Store>`, run on SQLite always (a file in a temporary directory) and on
-//! PostgreSQL when `TEST_DATABASE_URL` is set, e.g.
+//! `Arc<dyn Store>`, declared by `backends::suite!` for SQLite always and for PostgreSQL (a fresh
+//! schema per test) when `TEST_DATABASE_URL` is set, e.g.
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage::`.
-//!
-//! Tests run in parallel against one PostgreSQL database, so each one gets a fresh schema
-//! `carnet_test_<uuid>` (through `?options=-c search_path=...`, passed on by `open`) and
-//! drops it at the end, even when the test fails.
 
-use std::future::Future;
 use std::sync::Arc;
 
+use crate::common::backends;
+use crate::common::cli::Cli;
 use carnet::store::{
     self, AwardEventKind, ConflictOn, NewAward, Rs256Form, StatusPurpose, StatusSlot, Store,
     StoreError, StoreOptions,
 };
 use chrono::{DateTime, SubsecRound, Utc};
-use sqlx::{AssertSqlSafe, Connection};
 use uuid::Uuid;
 
 // ---- fixtures -------------------------------------------------------------------------
@@ -60,84 +56,7 @@ fn issuer() -> String {
     format!("ime-{}", Uuid::new_v4().simple())
 }
 
-async fn run_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn Store>, String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().unwrap();
-    // a missing parent directory: `open` creates it
-    let url = format!("sqlite://{}/data/carnet.db", dir.path().display());
-    let store = store::open(&url).await.expect("open sqlite");
-    assert_eq!(store.backend(), "sqlite");
-    test(store.clone(), url).await;
-    store.close().await;
-}
-
-async fn run_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn Store>, String) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("SKIP postgres: TEST_DATABASE_URL not set");
-        return;
-    };
-    let schema = format!("carnet_test_{}", Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    // In a task, so that a failing test still drops its schema below.
-    let outcome = tokio::spawn(async move {
-        let store = store::open(&url).await.expect("open postgres");
-        assert_eq!(store.backend(), "postgres");
-        test(store.clone(), url).await;
-        store.close().await;
-    })
-    .await;
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
-
-/// Declares each suite function once per backend: `sqlite::name` and `postgres::name`.
-/// `store` tests take the store; `url` tests take the store and the URL it was opened with.
-macro_rules! suite {
-    (store: [$($store_test:ident),* $(,)?], url: [$($url_test:ident),* $(,)?] $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $store_test() {
-                super::run_sqlite(|store, _url| super::$store_test(store)).await
-            })*
-            $(#[tokio::test]
-            async fn $url_test() {
-                super::run_sqlite(super::$url_test).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $store_test() {
-                super::run_postgres(|store, _url| super::$store_test(store)).await
-            })*
-            $(#[tokio::test]
-            async fn $url_test() {
-                super::run_postgres(super::$url_test).await
-            })*
-        }
-    };
-}
-
-suite!(
+backends::suite!(
     store: [
         badge_class_versions_keep_the_first_document,
         insert_then_get_returns_every_field,
@@ -1179,29 +1098,11 @@ async fn unsupported_url_names_the_scheme_and_the_accepted_ones() {
 #[test]
 fn sqlite_migrations_are_embedded_and_relative_paths_are_created() {
     let elsewhere = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_carnet"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("CARNET_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
-        .current_dir(elsewhere.path())
+    let out = Cli::new(elsewhere.path())
         .env("CARNET_DATABASE_URL", "sqlite:state/carnet.db")
-        .env("CARNET_KEYS_DIR", elsewhere.path().join("keys"))
-        .env(
-            "CARNET_BADGE_CLASSES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/badge-classes"),
-        )
-        .env("RUST_LOG", "warn")
         .args(["awards", "list"])
-        .output()
-        .expect("carnet runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .run();
+    assert!(out.success(), "{}", out.describe());
     assert!(elsewhere.path().join("state/carnet.db").is_file());
     assert!(!elsewhere.path().join("migrations").exists());
 }

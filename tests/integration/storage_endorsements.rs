@@ -1,94 +1,29 @@
-//! The endorsement part of the storage suite (migration 0007), in the style of
-//! `tests/storage.rs`: each test only sees `Arc<dyn Store>` and runs on SQLite always and on
-//! PostgreSQL when `TEST_DATABASE_URL` is set (a fresh schema per test, dropped at the end), e.g.
+//! The endorsement part of the storage suite (migration 0007), as `storage`: each test only sees
+//! `Arc<dyn Store>` and `backends::suite!` runs it on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set (a fresh schema per test, dropped at the end), e.g.
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage_endorsements::`.
 
-use std::future::Future;
 use std::sync::Arc;
 
+use crate::common::backends;
 use carnet::store::{
-    self, AwardDocuments, AwardEventKind, EndorserKind, InvitationProblem, InvitationState,
-    NewAward, NewBadgeRequest, NewEndorsement, NewInvitation, Store, StoreError,
+    AwardDocuments, AwardEventKind, EndorserKind, InvitationProblem, InvitationState, NewAward,
+    NewBadgeRequest, NewEndorsement, NewInvitation, Store, StoreError,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use sqlx::{AssertSqlSafe, Connection};
 use uuid::Uuid;
 
-// ---- harness (as in tests/storage.rs) ---------------------------------------------------
-
-async fn run_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn Store>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/carnet.db", dir.path().display());
-    let store = store::open(&url).await.expect("open sqlite");
-    test(store.clone()).await;
-    store.close().await;
-}
-
-async fn run_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("SKIP postgres: TEST_DATABASE_URL not set");
-        return;
-    };
-    let schema = format!("carnet_test_{}", Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let outcome = tokio::spawn(async move {
-        let store = store::open(&url).await.expect("open postgres");
-        assert_eq!(store.backend(), "postgres");
-        test(store.clone()).await;
-        store.close().await;
-    })
-    .await;
-    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
-
-macro_rules! suite {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $test() {
-                super::run_sqlite(super::$test).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $test() {
-                super::run_postgres(super::$test).await
-            })*
-        }
-    };
-}
-
-suite!(
-    an_invitation_is_found_by_its_token_hash_and_lists_by_award,
-    an_endorsement_uses_its_invitation_once_in_one_transaction,
-    expired_revoked_and_unknown_invitations_give_nothing,
-    concurrent_uses_of_one_invitation_store_one_endorsement,
-    revoking_keeps_the_first_who_and_when_and_never_undoes_a_use,
-    a_request_reserves_one_award_id,
-    award_documents_are_replaced_only_if_unchanged_with_an_event,
-    stored_values_are_bounded_by_the_database,
+backends::suite!(
+    store: [
+        an_invitation_is_found_by_its_token_hash_and_lists_by_award,
+        an_endorsement_uses_its_invitation_once_in_one_transaction,
+        expired_revoked_and_unknown_invitations_give_nothing,
+        concurrent_uses_of_one_invitation_store_one_endorsement,
+        revoking_keeps_the_first_who_and_when_and_never_undoes_a_use,
+        a_request_reserves_one_award_id,
+        award_documents_are_replaced_only_if_unchanged_with_an_event,
+        stored_values_are_bounded_by_the_database,
+    ],
 );
 
 // ---- fixtures -------------------------------------------------------------------------

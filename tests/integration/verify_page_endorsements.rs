@@ -6,14 +6,14 @@
 //! Then axe-core in Chromium on the answer page (`tests/interop/page_check.mjs`, as
 //! `tests/page_browser.rs` runs it), unless `CARNET_SKIP_INTEROP=1`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::common;
+use common::cli::Cli;
 use common::server::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -266,42 +266,6 @@ async fn the_report_names_each_endorsement_as_its_check_does_and_matches_the_ope
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// Runs `node tests/interop/page_check.mjs ARGS`; `(exit code, stdout, stderr)`, killed after
-/// [`BROWSER_TIMEOUT`]. Blocking.
-fn page_check(args: Vec<String>) -> (Option<i32>, String, String) {
-    let mut child = Command::new("node")
-        .arg(Path::new(ROOT).join("tests/interop/page_check.mjs"))
-        .args(&args)
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    let read = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = read(Box::new(child.stdout.take().unwrap()));
-    let err = read(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status.code();
-        }
-        if started.elapsed() > BROWSER_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    (code, out.join().unwrap(), err.join().unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_with_endorsements_is_accessible_in_chromium() {
     if std::env::var("CARNET_SKIP_INTEROP").as_deref() == Ok("1") {
@@ -329,16 +293,15 @@ async fn the_answer_with_endorsements_is_accessible_in_chromium() {
         "--png".to_owned(),
         png.display().to_string(),
     ];
-    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || page_check(args))
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "page_check.mjs: {stdout}\n{stderr}");
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .unwrap_or("");
-    let report: Value = serde_json::from_str(line).expect("one JSON line");
+    let ran = Cli::program("node")
+        .arg(Path::new(ROOT).join("tests/interop/page_check.mjs"))
+        .args(args)
+        .time_limit(BROWSER_TIMEOUT)
+        .run_async()
+        .await;
+    assert_eq!(ran.code, 0, "{}", ran.describe());
+    let report = ran.json_line();
+    assert!(report.is_object(), "one JSON line: {}", ran.describe());
     for (lang, authentic) in [
         ("fr", "Ce badge est authentique."),
         ("en", "This badge is authentic."),

@@ -1,8 +1,13 @@
-//! Shared by integration tests: a throw-away issuer and credentials issued by it, without a database.
+//! Shared by integration tests: a throw-away issuer and credentials issued by it, without a
+//! database; and in submodules a running server (`server`), carnet fixtures (`carnets`), the
+//! browser tools (`browser`), the `carnet` binary and other programs run to completion (`cli`),
+//! and the test suites declared once for SQLite and PostgreSQL (`backends`).
 #![allow(dead_code)]
 
+pub mod backends;
 pub mod browser;
 pub mod carnets;
+pub mod cli;
 pub mod server;
 
 use std::path::Path;
