@@ -118,10 +118,10 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
     ));
 
     // JSON-LD and RDFC
-    let values: Vec<Value> = (0..9_700).map(|i| Value::String(format!("v{i}"))).collect();
+    let values: Vec<Value> = (0..4_850).map(|i| Value::String(format!("v{i}"))).collect();
     let wide = with_extra(credential, Value::Array(values));
     out.push(hostile(
-        "~10,000 JSON values (the most), 4 proofs",
+        "~5,000 JSON values (the most), 4 proofs",
         text(&signed_by(&wide, crate::verify::MAX_PROOFS as u8, &proof)),
     ));
     let mut deep = json!("fond");
@@ -178,7 +178,7 @@ pub fn worst_inputs(credential: &Value, png: &[u8]) -> Vec<Hostile> {
     let (key, vm) = attacker_key(9);
     let payload = crate::proof::vc_jwt::payload_for(&wide);
     let jwt = crate::proof::vc_jwt::sign_eddsa(&payload, &key, &vm).expect("JWT");
-    out.push(hostile("VC-JWT of ~10,000 JSON values, did:key", jwt));
+    out.push(hostile("VC-JWT of ~5,000 JSON values, did:key", jwt));
 
     // images
     let json_text = String::from_utf8(text(credential)).expect("UTF-8");
