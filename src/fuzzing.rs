@@ -23,11 +23,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("referentiel", referentiel),
 ];
 
-/// The target called `name`.
-pub fn target(name: &str) -> Option<Target> {
-    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
-}
-
 /// Unbakes a PNG; when its chunks read, baking a text into it and unbaking gives the text back.
 pub fn unbake_png(data: &[u8]) {
     let limits = Limits::default();

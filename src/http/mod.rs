@@ -20,6 +20,7 @@ mod proposals;
 mod public;
 pub mod rate_limit;
 mod referentiels;
+mod request_evidence;
 mod requests;
 mod serve;
 mod verify_answer;
@@ -144,7 +145,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/v1/badge-requests/{id}", get(requests::get))
         .route(
             "/api/v1/badge-requests/{id}/evidence",
-            post(requests::add_evidence).layer(DefaultBodyLimit::max(evidence_body_limit)),
+            post(request_evidence::add_evidence).layer(DefaultBodyLimit::max(evidence_body_limit)),
         )
         .route(
             "/api/v1/badge-requests/{id}/links",

@@ -11,7 +11,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,13 +20,11 @@ use uuid::Uuid;
 use super::api::Caller;
 use super::api::{award_urls, body_error};
 use super::{AppError, HttpState};
-use crate::evidence::{self, FileError};
 use crate::issue::{AwardRequest, IssueError, issue};
 use crate::ob3::credential::{AwardDetails, FileEvidence};
 use crate::recipient::{Email, hash_email};
 use crate::store::{
-    AddedEvidence, BadgeRequest, NewBadgeRequest, NewEvidence, RequestAction, RequestState,
-    RequestTransition, StoreError,
+    BadgeRequest, NewBadgeRequest, RequestAction, RequestState, RequestTransition, StoreError,
 };
 
 const MAX_TEXT: usize = 4000;
@@ -61,12 +59,6 @@ pub struct TransitionBody {
 pub struct ListQuery {
     #[serde(default)]
     state: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EvidenceQuery {
-    #[serde(default)]
-    filename: Option<String>,
 }
 
 pub(super) fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
@@ -172,7 +164,7 @@ async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppE
     Ok(doc)
 }
 
-async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppError> {
+pub(super) async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppError> {
     let id = parse_id(id, "badge request")?;
     s.app
         .store
@@ -297,106 +289,6 @@ pub async fn list(
         })
         .collect();
     Ok(axum::Json(json!({ "items": items })).into_response())
-}
-
-/// Refuses with 413, before a byte of the body is read, a file whose declared length
-/// (`Content-Length`) is over the evidence limit; a body without one is cut at the limit as it is
-/// read.
-pub struct DeclaredLength;
-
-impl axum::extract::FromRequestParts<HttpState> for DeclaredLength {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &HttpState,
-    ) -> Result<Self, AppError> {
-        let declared = parts
-            .headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        match declared {
-            Some(size) if size > s.max_evidence_bytes => Err(AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                FileError::TooLarge {
-                    size,
-                    limit: s.max_evidence_bytes,
-                }
-                .to_string(),
-            )),
-            _ => Ok(DeclaredLength),
-        }
-    }
-}
-
-pub async fn add_evidence(
-    State(s): State<HttpState>,
-    Caller(who): Caller,
-    _: DeclaredLength,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<EvidenceQuery>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let request = load(&s, &id).await?;
-    let body = body.map_err(body_error)?;
-    let name = q
-        .filename
-        .or_else(|| {
-            headers
-                .get("x-filename")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .map(|n| n.trim().chars().take(200).collect::<String>())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "preuve".to_owned());
-    let checked = evidence::check_file(&body, s.max_evidence_bytes).map_err(|e| match e {
-        FileError::TooLarge { .. } => {
-            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-        }
-        FileError::Refused(_) => AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_file",
-            e.to_string(),
-        ),
-    })?;
-    let added = s
-        .app
-        .store
-        .add_evidence(&NewEvidence {
-            id: Uuid::new_v4(),
-            request_id: request.id,
-            sha256: checked.sha256,
-            media_type: checked.sniffed.media_type.to_owned(),
-            genre: checked.sniffed.genre.as_str().to_owned(),
-            name,
-            content: body.to_vec(),
-            added_by: format!("api:{who}"),
-        })
-        .await
-        .map_err(store_error)?;
-    let status = match added {
-        AddedEvidence::Added(_) => StatusCode::CREATED,
-        AddedEvidence::Existing(_) => StatusCode::OK,
-    };
-    let f = added.file();
-    Ok((
-        status,
-        axum::Json(json!({
-            "id": f.id,
-            "url": evidence_url(&s.app.issuer.base_url, f.id),
-            "name": f.name,
-            "media_type": f.media_type,
-            "genre": f.genre,
-            "size": f.size,
-            "sha256": f.sha256,
-            "duplicate": matches!(added, AddedEvidence::Existing(_)),
-        })),
-    )
-        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
