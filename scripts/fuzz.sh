@@ -5,11 +5,12 @@
 #   scripts/fuzz.sh run SECONDS [TARGET...]   fuzz each target for SECONDS (all targets by default),
 #                                             one after the other; findings are copied to
 #                                             fuzz/regressions/TARGET/ and the time is logged in
-#                                             fuzz/LOG.tsv
+#                                             fuzz/LOG.tsv (wall seconds and the CPU seconds the
+#                                             fuzzer really had, which is what `hours` counts)
 #   scripts/fuzz.sh cmin [TARGET...]          shrink the corpora to the inputs that add coverage
-#   scripts/fuzz.sh hours                     the time each target has run in all (from fuzz/LOG.tsv)
+#   scripts/fuzz.sh hours                     the CPU time each target has had in all (fuzz/LOG.tsv)
 #
-# Needs cargo-fuzz (`cargo install cargo-fuzz`). Works on the stable toolchain: no sanitizer
+# Installs cargo-fuzz (pinned) into .tools/cargo-fuzz the first time. Works on the stable toolchain: no sanitizer
 # (`-s none`), so what it finds is panics, aborts, timeouts and memory blow-ups, which is what
 # safe Rust can do wrong. env: FUZZ_NICE (default 10) lowers the fuzzers' priority.
 # The test command replays the corpora and findings (tests/integration/fuzz_corpora.rs).
@@ -21,8 +22,14 @@ ALL=(unbake_png unbake_svg jws cbor jsonld_rdf csv referentiel)
 NICE="${FUZZ_NICE:-10}"
 
 die() { echo "fuzz.sh: $*" >&2; exit 1; }
+CARGO_FUZZ_VERSION=0.13.2
 need_cargo_fuzz() {
-  cargo fuzz --version >/dev/null 2>&1 || die "cargo-fuzz is missing: cargo install cargo-fuzz"
+  export PATH="$ROOT/.tools/cargo-fuzz/bin:$PATH"
+  if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    echo "fuzz.sh: installing cargo-fuzz $CARGO_FUZZ_VERSION into .tools/cargo-fuzz" >&2
+    nice -n "$NICE" cargo install --locked --root "$ROOT/.tools/cargo-fuzz" \
+      --version "$CARGO_FUZZ_VERSION" cargo-fuzz >&2 || die "cargo-fuzz did not install"
+  fi
 }
 
 case "${1:-}" in
@@ -40,13 +47,19 @@ case "${1:-}" in
     for t in "${targets[@]}"; do
       mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" "fuzz/regressions/$t"
       started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+      start_s="$(date +%s)"
       log="fuzz/artifacts/$t/run.log"
       echo "== $t: $seconds s"
       set +e
-      (cd fuzz && nice -n "$NICE" cargo fuzz run -s none "$t" "corpus/$t" -- \
+      cpu_file="fuzz/artifacts/$t/cpu"
+      (cd fuzz && nice -n "$NICE" /usr/bin/time -f '%U %S' -o "../$cpu_file" \
+        cargo fuzz run -s none "$t" "corpus/$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
         -print_final_stats=1) >"$log" 2>&1
       rc=$?
+      wall=$(($(date +%s) - start_s))
+      # User + system seconds of the fuzzer: less than the wall time when the machine is shared.
+      cpu="$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%d", $1 + $2 }' "$cpu_file" 2>/dev/null || true)"
       set -e
       execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
       findings=0
@@ -56,8 +69,9 @@ case "${1:-}" in
         findings=$((findings + 1))
         rm "$a"
       done
-      printf '%s\t%s\t%s\t%s\t%s\n' "$started" "$t" "$seconds" "${execs:-0}" "$findings" >> fuzz/LOG.tsv
-      echo "   exit $rc, ${execs:-0} runs, $findings findings (log: $log)"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$started" "$t" "$wall" "${execs:-0}" "$findings" \
+        "${cpu:-0}" >> fuzz/LOG.tsv
+      echo "   exit $rc, ${execs:-0} runs, ${cpu:-0} CPU seconds, $findings findings (log: $log)"
       [ "$findings" = 0 ] || echo "   FINDINGS copied to fuzz/regressions/$t/: fix them, keep them"
     done
     ;;
@@ -72,9 +86,10 @@ case "${1:-}" in
     ;;
   hours)
     [ -f fuzz/LOG.tsv ] || die "no fuzz/LOG.tsv yet"
-    awk -F'\t' '{ s[$2] += $3; n[$2] += $4; f[$2] += $5 }
-      END { printf "%-12s %8s %12s %8s\n", "target", "hours", "runs", "findings";
-            for (t in s) printf "%-12s %8.2f %12d %8d\n", t, s[t] / 3600, n[t], f[t] }' \
+    # Columns: start, target, wall seconds, runs, findings, CPU seconds.
+    awk -F'\t' '{ c[$2] += $6; w[$2] += $3; n[$2] += $4; f[$2] += $5 }
+      END { printf "%-12s %9s %10s %12s %8s\n", "target", "CPU hours", "wall hours", "runs", "findings";
+            for (t in c) printf "%-12s %9.2f %10.2f %12d %8d\n", t, c[t] / 3600, w[t] / 3600, n[t], f[t] }' \
       "$ROOT/fuzz/LOG.tsv" | sort
     ;;
   *)
