@@ -36,7 +36,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub issuer: Arc<Issuer>,
     pub classes: Arc<BTreeMap<String, BadgeClass>>,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub verifier: Arc<Verifier>,
     /// The issuer's signed status lists (OB 3.0 revocation).
     pub status: Arc<StatusPublisher>,

@@ -32,7 +32,7 @@ impl Proof {
 /// download, [`crate::issue::vc_jwt`]).
 pub async fn signed_form(
     issuer: &Arc<Issuer>,
-    store: &dyn Store,
+    store: &Store,
     award: &Award,
     proof: Proof,
 ) -> Result<String, IssueError> {

@@ -57,7 +57,7 @@ impl AwardState {
 
 pub struct OwnDocuments {
     pub issuer: Arc<Issuer>,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub classes: Arc<BTreeMap<String, BadgeClass>>,
 }
 

@@ -27,7 +27,7 @@ pub enum PublishError {
 
 pub struct StatusPublisher {
     issuer: Arc<Issuer>,
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     /// Signed lists by (purpose, list), with the revision they were made at.
     cache: Mutex<HashMap<(StatusPurpose, u32), (u64, Value)>>,
 }
@@ -48,7 +48,7 @@ pub fn entry(issuer: &Issuer, purpose: StatusPurpose, slot: StatusSlot) -> Value
 }
 
 impl StatusPublisher {
-    pub fn new(issuer: Arc<Issuer>, store: Arc<dyn Store>) -> Self {
+    pub fn new(issuer: Arc<Issuer>, store: Arc<Store>) -> Self {
         Self {
             issuer,
             store,

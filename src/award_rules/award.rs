@@ -43,7 +43,7 @@ pub fn entries(carnet: &Carnet) -> Vec<CarnetEntry> {
 
 /// What the carnet earns among the classes, and what was already issued from it.
 pub async fn proposals<'a>(
-    store: &dyn Store,
+    store: &Store,
     classes: &'a BTreeMap<String, BadgeClass>,
     carnet: &Carnet,
     referentiel: &Referentiel,
@@ -103,7 +103,7 @@ pub enum ConfirmError {
 /// now (`false`: it had been issued before, with the same key).
 pub async fn confirm(
     issuer: &Arc<Issuer>,
-    store: &dyn Store,
+    store: &Store,
     class: &BadgeClass,
     carnet: &Carnet,
     referentiel: &Referentiel,

@@ -419,7 +419,7 @@ pub fn level_names(r: &Referentiel) -> String {
 /// referentiels check` reports them).
 pub async fn known_referentiels(
     classes: &BTreeMap<String, BadgeClass>,
-    store: &dyn crate::store::Store,
+    store: &crate::store::Store,
     issuer_slug: &str,
     dir: Option<&Path>,
 ) -> Result<Vec<Referentiel>, crate::store::StoreError> {

@@ -148,7 +148,7 @@ fn cell(text: &str, width: usize) -> String {
 
 /// One page of awards.
 async fn page(
-    store: &dyn Store,
+    store: &Store,
     issuer: &str,
     class: Option<&str>,
     offset: u32,
@@ -182,7 +182,7 @@ async fn list(settings: &Settings, class: Option<String>, json: bool) -> ExitCod
 
 async fn print_list(
     config: &crate::config::Config,
-    store: &dyn Store,
+    store: &Store,
     class: Option<&str>,
     json: bool,
 ) -> ExitCode {

@@ -469,13 +469,7 @@ fn check_referentiels(files: Vec<std::path::PathBuf>) -> ExitCode {
 /// Opens the configured store (no keys or badge classes needed).
 pub(super) async fn open_store(
     settings: &Settings,
-) -> Result<
-    (
-        crate::config::Config,
-        std::sync::Arc<dyn crate::store::Store>,
-    ),
-    ExitCode,
-> {
+) -> Result<(crate::config::Config, std::sync::Arc<crate::store::Store>), ExitCode> {
     let config = settings.validate().map_err(fail)?;
     let store = crate::store::open(&config.database_url)
         .await

@@ -67,7 +67,7 @@ fn key_of(award: &Award) -> Result<String, IssueError> {
 
 /// Stores a form signed on its first download.
 async fn keep(
-    store: &dyn Store,
+    store: &Store,
     award: &Award,
     form: Rs256Form,
     compact: &str,
@@ -82,7 +82,7 @@ async fn keep(
 /// stored.
 pub async fn vc_jwt(
     issuer: &Arc<Issuer>,
-    store: &dyn Store,
+    store: &Store,
     award: &Award,
 ) -> Result<String, IssueError> {
     if let Some(jwt) = &award.credential_jwt {
@@ -108,7 +108,7 @@ pub async fn vc_jwt(
 /// stored; `None` when the award has no OB 2.0 form (its issuer had no email).
 pub async fn ob2_jws(
     issuer: &Arc<Issuer>,
-    store: &dyn Store,
+    store: &Store,
     award: &Award,
 ) -> Result<Option<String>, IssueError> {
     let Some(hosted) = &award.assertion_json else {

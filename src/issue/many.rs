@@ -25,7 +25,7 @@ use crate::store::{Award, NewAward, StatusSlot, Store, StoreError};
 pub async fn issue_many(
     issuer: &Arc<Issuer>,
     class: &Arc<BadgeClass>,
-    store: &dyn Store,
+    store: &Store,
     requests: Vec<AwardRequest>,
     parallel: usize,
 ) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
@@ -54,7 +54,7 @@ pub struct ReservedBatch {
 pub async fn sign_many(
     issuer: &Arc<Issuer>,
     class: &Arc<BadgeClass>,
-    store: &dyn Store,
+    store: &Store,
     requests: Vec<AwardRequest>,
     parallel: usize,
 ) -> Result<SignedBatch, StoreError> {
@@ -85,7 +85,7 @@ impl SlotPool {
     async fn take(
         &mut self,
         issuer: &Issuer,
-        store: &dyn Store,
+        store: &Store,
         n: usize,
     ) -> Result<Vec<StatusSlot>, StoreError> {
         if self.slots.len() < n {
@@ -109,7 +109,7 @@ impl SlotPool {
 pub async fn reserve_many(
     issuer: &Arc<Issuer>,
     class: &Arc<BadgeClass>,
-    store: &dyn Store,
+    store: &Store,
     requests: Vec<AwardRequest>,
     slots: &mut SlotPool,
 ) -> Result<ReservedBatch, StoreError> {
@@ -234,7 +234,7 @@ pub async fn sign_reserved(
 pub async fn store_many(
     issuer: &Arc<Issuer>,
     class: &Arc<BadgeClass>,
-    store: &dyn Store,
+    store: &Store,
     batch: SignedBatch,
 ) -> Result<Vec<Result<Award, IssueError>>, StoreError> {
     let SignedBatch {

@@ -225,7 +225,7 @@ pub fn ob2_hosted(
 pub async fn issue(
     issuer: &Arc<Issuer>,
     class: &BadgeClass,
-    store: &dyn Store,
+    store: &Store,
     request: AwardRequest,
 ) -> Result<Award, IssueError> {
     if let Some(key) = &request.idempotency_key
@@ -266,7 +266,7 @@ pub async fn issue(
 pub async fn issue_recognised(
     issuer: &Arc<Issuer>,
     class: &BadgeClass,
-    store: &dyn Store,
+    store: &Store,
     request: RecognisedAwardRequest,
 ) -> Result<Award, IssueError> {
     if let Some(existing) = store
@@ -308,7 +308,7 @@ struct Core {
 async fn issue_core(
     issuer: &Arc<Issuer>,
     class: &BadgeClass,
-    store: &dyn Store,
+    store: &Store,
     core: Core,
 ) -> Result<Award, IssueError> {
     let slot = store
@@ -419,7 +419,7 @@ fn prepare(
 async fn save_class_version(
     issuer: &Issuer,
     class: &BadgeClass,
-    store: &dyn Store,
+    store: &Store,
     version: &str,
     document: &str,
 ) -> Result<(), StoreError> {

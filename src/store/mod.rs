@@ -14,13 +14,12 @@
 //! PostgreSQL keeps no more; both backends then return exactly what they were given.
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
-mod batch;
+mod awards;
+mod db;
 mod endorsements;
 mod jobs;
-pub mod postgres;
 mod referentiels;
 mod requests;
-pub mod sqlite;
 mod url;
 
 pub use endorsements::{
@@ -42,6 +41,8 @@ pub use requests::{
     RequestTransition,
 };
 pub use url::DatabaseUrl;
+
+use db::Db;
 
 use std::fmt;
 use std::sync::Arc;
@@ -257,6 +258,19 @@ pub enum ConflictOn {
     Other(String),
 }
 
+impl ConflictOn {
+    /// The conflict a unique constraint (named as PostgreSQL names it) stands for.
+    pub(crate) fn from_constraint(name: &str) -> Self {
+        match name {
+            "awards_pkey" => ConflictOn::AwardId,
+            "awards_credential_id_key" => ConflictOn::CredentialId,
+            "awards_issuer_idempotency_key" => ConflictOn::IdempotencyKey,
+            "awards_status_slot" => ConflictOn::StatusSlot,
+            other => ConflictOn::Other(other.to_owned()),
+        }
+    }
+}
+
 impl fmt::Display for ConflictOn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -336,356 +350,30 @@ pub enum StoreError {
     InvitationUnusable(InvitationProblem),
 }
 
-/// Where awards are kept. Implementations never turn a database failure into "not found":
-/// `Ok(None)` means the query ran and found nothing.
-#[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Writes the award and its "issued" audit event in ONE transaction (both or neither).
-    /// A duplicate id, credential id, (issuer, idempotency key) or status slot gives
-    /// [`StoreError::Conflict`]; a status slot not allocated to the issuer gives
-    /// [`StoreError::UnallocatedStatusSlot`].
-    async fn insert_award(&self, award: &NewAward) -> Result<Award, StoreError>;
-    async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError>;
-    async fn get_award_by_credential_id(
-        &self,
-        credential_id: &str,
-    ) -> Result<Option<Award>, StoreError>;
-    async fn find_by_idempotency_key(
-        &self,
-        issuer_slug: &str,
-        key: &str,
-    ) -> Result<Option<Award>, StoreError>;
-    /// One issuer's awards, newest first (ties broken by id, so pages never overlap).
-    async fn list_awards(
-        &self,
-        issuer_slug: &str,
-        limit: u32,
-        offset: u32,
-    ) -> Result<Vec<Award>, StoreError>;
-    async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError>;
-    /// The award's audit trail, oldest first; empty for an unknown award.
-    async fn award_events(&self, id: Uuid) -> Result<Vec<AwardEvent>, StoreError>;
+/// Where everything is kept: one body for both backends (see [`db`] for what differs).
+/// Methods never turn a database failure into "not found": `Ok(None)` means the query ran and
+/// found nothing. The methods live with their domain: `awards.rs` (awards, status lists,
+/// BadgeClass versions), `referentiels/`, `jobs/`, `requests/`, `endorsements/`.
+pub struct Store {
+    db: Db,
+    options: StoreOptions,
+}
 
-    /// Hands out the next free slot of the issuer's status lists for `purpose`, opening the next list when the
-    /// newest is full. Called before signing, since the credential carries the slot. A slot is never handed out
-    /// twice, even under concurrency or when its award is never stored (the gap stays unused).
-    ///
-    /// Indexes are handed out in order, not at random as Bitstring Status List §2.1 recommends, because the
-    /// 1EdTech validator (`BitstringStatusListProbe`) reports a RANGE_ERROR for an index at or past the list's
-    /// length in *bytes* (16,384 for a minimum-size list): in-order indexes stay below it for the first 16,384
-    /// awards of a list.
-    async fn allocate_status_index(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-    ) -> Result<StatusSlot, StoreError>;
-    /// One status list, or `None` if it was never opened.
-    async fn status_list(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        list: u32,
-    ) -> Result<Option<StatusListInfo>, StoreError>;
-    /// Revokes the award in ONE transaction: sets `revoked_at` and the reason, bumps the revision of its status
-    /// list and writes a "revoked" audit event (all or nothing). An unknown id gives
-    /// [`StoreError::AwardNotFound`]; an award already revoked gives [`StoreError::AlreadyRevoked`] and keeps
-    /// its first reason. The reason is recorded in the audit detail, which holds at most 4096 characters: the
-    /// caller keeps reasons short (a longer one fails with a database error, and nothing is revoked).
-    async fn revoke_award(&self, id: Uuid, reason: &str, actor: &str) -> Result<Award, StoreError>;
-    /// The indexes set in list `list` of the issuer for `purpose`, in increasing order: for revocation, the
-    /// slots of its revoked awards. No award carries a suspension entry yet, so suspension lists are empty.
-    async fn revoked_in_list(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        list: u32,
-    ) -> Result<Vec<u32>, StoreError>;
-    /// The issuer's revoked awards, oldest revocation first (for the OB 2.0 `RevocationList`).
-    async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError>;
-    /// Keeps the OB 2.0 BadgeClass document of a class version (the first write wins), so that
-    /// assertions issued under an older wording keep resolving after the class file changes.
-    async fn save_badge_class_version(
-        &self,
-        issuer_slug: &str,
-        badge_class_slug: &str,
-        version: &str,
-        document: &str,
-    ) -> Result<(), StoreError>;
-    /// The kept document of a class version, if any award was issued under it.
-    async fn badge_class_version(
-        &self,
-        issuer_slug: &str,
-        badge_class_slug: &str,
-        version: &str,
-    ) -> Result<Option<String>, StoreError>;
+impl Store {
+    /// Which backend this is: `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        self.db.backend().name()
+    }
 
-    /// Keeps a référentiel version of an issuer (institutions import their own). Importing the
-    /// same id, version and content again changes nothing ([`SavedReferentiel::Unchanged`]);
-    /// another content under a stored id and version gives
-    /// [`StoreError::ReferentielVersionExists`]; a new version is kept beside the older ones.
-    async fn save_referentiel(
-        &self,
-        issuer_slug: &str,
-        referentiel: &crate::referentiel::Referentiel,
-        imported_by: &str,
-    ) -> Result<SavedReferentiel, StoreError>;
-    async fn get_referentiel(
-        &self,
-        issuer_slug: &str,
-        id: &str,
-        version: &str,
-    ) -> Result<Option<StoredReferentiel>, StoreError>;
-    /// The issuer's référentiels, by id then version (every version).
-    async fn list_referentiels(
-        &self,
-        issuer_slug: &str,
-    ) -> Result<Vec<ReferentielSummary>, StoreError>;
-    /// Writes the carnet, all its entries and its "imported" event in ONE transaction (all or
-    /// nothing). Its référentiel version must be stored ([`StoreError::UnknownReferentiel`]); one
-    /// carnet per person and référentiel version ([`StoreError::CarnetExists`] names it). The
-    /// caller has checked the entries against the référentiel
-    /// (`referentiel::carnet::entry_problems`); the database refuses what breaks its row rules.
-    async fn insert_carnet(&self, carnet: &NewCarnet) -> Result<Carnet, StoreError>;
-    async fn get_carnet(&self, id: Uuid) -> Result<Option<Carnet>, StoreError>;
-    /// One person's carnets within an issuer (by `Person::person_key`), oldest first.
-    async fn person_carnets(
-        &self,
-        issuer_slug: &str,
-        person_key: &str,
-    ) -> Result<Vec<Carnet>, StoreError>;
-    /// Positions or changes one entry, in ONE transaction with its "entry_saved" event and the
-    /// carnet's revision bump. `expected_revision` is the revision the edit was made from: if
-    /// another edit came first, nothing is written and [`StoreError::CarnetChanged`] is returned
-    /// (read again, re-apply, retry). An unknown carnet gives [`StoreError::CarnetNotFound`].
-    async fn save_carnet_entry(
-        &self,
-        id: Uuid,
-        expected_revision: u64,
-        entry: &crate::referentiel::carnet::CarnetEntry,
-        actor: &str,
-    ) -> Result<Carnet, StoreError>;
-    /// The carnet's audit trail, oldest first; empty for an unknown carnet.
-    async fn carnet_events(&self, id: Uuid) -> Result<Vec<CarnetEvent>, StoreError>;
-    /// Checks that the database answers (for health checks).
-    async fn ping(&self) -> Result<(), StoreError>;
-    /// Closes the connection pool, waiting for connections in use (graceful shutdown).
-    async fn close(&self);
-    /// `"sqlite"` or `"postgres"`.
-    fn backend(&self) -> &'static str;
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        db::query("SELECT 1").execute(&self.db).await.map(|_| ())
+    }
 
-    // ---- bulk awards (migration 0005, `store/jobs.rs`) ----
-
-    /// Writes the job (state `queued`) and ALL its rows in ONE transaction, before anything is
-    /// issued. If an unfinished (queued or running) job of the same issuer, class, batch and
-    /// file digest exists, writes nothing and returns it ([`CreatedJob::Existing`]).
-    async fn create_bulk_job(&self, job: &NewBulkJob) -> Result<CreatedJob, StoreError>;
-    async fn get_bulk_job(&self, id: Uuid) -> Result<Option<BulkJob>, StoreError>;
-    /// Every row of the job, by line (empty for an unknown job).
-    async fn bulk_rows(&self, job: Uuid) -> Result<Vec<BulkRow>, StoreError>;
-    /// Up to `limit` pending rows of the job with a line after `after_line`, by line, with their
-    /// sealed data.
-    async fn pending_bulk_rows(
-        &self,
-        job: Uuid,
-        after_line: u32,
-        limit: u32,
-    ) -> Result<Vec<PendingBulkRow>, StoreError>;
-    /// Marks PENDING rows (by line) issued, already or error, erases their sealed data and counts
-    /// them in the job, all in ONE transaction (all or nothing). Rows that are not pending (or
-    /// unknown) are left as they are and not counted, so marking twice never counts twice.
-    async fn finish_bulk_rows(
-        &self,
-        job: Uuid,
-        rows: &[(u32, RowOutcome)],
-    ) -> Result<MarkedRows, StoreError>;
-    /// Sets the job's state (and, for `failed`, why; cleared otherwise). An unknown job gives
-    /// `None`.
-    async fn set_bulk_job_state(
-        &self,
-        job: Uuid,
-        state: JobState,
-        error: Option<&str>,
-    ) -> Result<Option<BulkJob>, StoreError>;
-    /// The issuer's queued and running jobs, oldest first (resumed at start).
-    async fn unfinished_bulk_jobs(&self, issuer_slug: &str) -> Result<Vec<BulkJob>, StoreError>;
-
-    // ---- badge requests and their evidence (migration 0006, `store/requests.rs`) ----
-
-    /// Writes the request (state `submitted`) and its "submitted" event in ONE transaction.
-    async fn insert_badge_request(
-        &self,
-        request: &NewBadgeRequest,
-    ) -> Result<BadgeRequest, StoreError>;
-    async fn get_badge_request(&self, id: Uuid) -> Result<Option<BadgeRequest>, StoreError>;
-    /// The issuer's requests (in one state, or all), oldest first.
-    async fn list_badge_requests(
-        &self,
-        issuer_slug: &str,
-        state: Option<RequestState>,
-    ) -> Result<Vec<BadgeRequest>, StoreError>;
-    /// Moves the request and writes the event (who, when, comment) in ONE transaction. An unknown
-    /// request gives [`StoreError::RequestNotFound`]; a request not in the state the action needs
-    /// gives [`StoreError::RequestState`] and is left as it was; a return or decline without a
-    /// comment, or an approval without its award, gives [`StoreError::InvalidTransition`].
-    async fn transition_badge_request(
-        &self,
-        id: Uuid,
-        transition: &RequestTransition<'_>,
-    ) -> Result<BadgeRequest, StoreError>;
-    /// Replaces the links of a submitted or returned request and writes a "links_corrected" event
-    /// (who, when, `comment`) in ONE transaction: the way out for a link stored before links were
-    /// checked, which could not be signed. The caller checks the new links. An unknown request
-    /// gives [`StoreError::RequestNotFound`], one in another state [`StoreError::RequestState`].
-    async fn correct_badge_request_links(
-        &self,
-        id: Uuid,
-        links: &[String],
-        actor: &str,
-        comment: Option<&str>,
-    ) -> Result<BadgeRequest, StoreError>;
-    /// The request's trail, oldest first; empty for an unknown request.
-    async fn badge_request_events(&self, id: Uuid) -> Result<Vec<RequestEvent>, StoreError>;
-    /// Adds a file to a submitted or returned request with its "evidence_added" event, in ONE
-    /// transaction; the same content twice in one request is kept once
-    /// ([`AddedEvidence::Existing`], no event). An unknown request gives
-    /// [`StoreError::RequestNotFound`], one in another state [`StoreError::RequestState`].
-    async fn add_evidence(&self, evidence: &NewEvidence) -> Result<AddedEvidence, StoreError>;
-    /// The request's files, in the order they were added.
-    async fn request_evidence(&self, request_id: Uuid) -> Result<Vec<EvidenceFile>, StoreError>;
-    /// One file with its content.
-    async fn evidence_content(
-        &self,
-        id: Uuid,
-    ) -> Result<Option<(EvidenceFile, Vec<u8>)>, StoreError>;
-    /// Records a share link of a file; an unknown file gives [`StoreError::EvidenceNotFound`].
-    async fn create_evidence_share(
-        &self,
-        share: &NewEvidenceShare,
-    ) -> Result<EvidenceShare, StoreError>;
-    /// The unrevoked share of `evidence_id` whose token has this SHA-256, if any.
-    async fn find_evidence_share(
-        &self,
-        evidence_id: Uuid,
-        token_sha256: &str,
-    ) -> Result<Option<EvidenceShare>, StoreError>;
-    /// Revokes a share of `evidence_id` (a second revocation keeps the first one's who and
-    /// when); `None` when the file has no such share.
-    async fn revoke_evidence_share(
-        &self,
-        evidence_id: Uuid,
-        share_id: Uuid,
-        actor: &str,
-    ) -> Result<Option<EvidenceShare>, StoreError>;
-
-    /// Hands out `n` slots at once, as [`Store::allocate_status_index`] would one by one, in
-    /// far fewer round trips (bulk awards). In order; may span a full list and the next.
-    async fn allocate_status_indices(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        n: u32,
-    ) -> Result<Vec<StatusSlot>, StoreError>;
-    /// Stores several awards, each with its "issued" event, in ONE transaction: all of them or
-    /// none. An award whose (issuer, idempotency key) is already taken is skipped (`None` at its
-    /// place: the caller returns the award stored under the key); any other conflict fails the
-    /// whole call with [`StoreError::Conflict`], and nothing is stored.
-    async fn insert_awards(&self, awards: &[NewAward]) -> Result<Vec<Option<Award>>, StoreError>;
-
-    // ---- listing (`carnet awards list`) ----
-
-    /// One issuer's awards of one badge class, in the order of [`Store::list_awards`] (newest
-    /// first, ties broken by id), `limit` at a time from `offset`.
-    async fn list_awards_of_class(
-        &self,
-        issuer_slug: &str,
-        badge_class_slug: &str,
-        limit: u32,
-        offset: u32,
-    ) -> Result<Vec<Award>, StoreError>;
-
-    // ---- endorsements (migration 0007, `store/endorsements.rs`) ----
-
-    /// Records an invitation (its token only as SHA-256).
-    async fn create_endorsement_invitation(
-        &self,
-        invitation: &NewInvitation,
-    ) -> Result<Invitation, StoreError>;
-    async fn get_endorsement_invitation(&self, id: Uuid) -> Result<Option<Invitation>, StoreError>;
-    /// The invitation whose token has this SHA-256, whatever its state.
-    async fn find_endorsement_invitation(
-        &self,
-        token_sha256: &str,
-    ) -> Result<Option<Invitation>, StoreError>;
-    /// The invitations about an award id (issued or reserved by a request), oldest first.
-    async fn endorsement_invitations(&self, award_id: Uuid) -> Result<Vec<Invitation>, StoreError>;
-    /// Revokes an unused invitation (a second revocation keeps the first one's who and when; a
-    /// used one stays used); `None` for an unknown invitation.
-    async fn revoke_endorsement_invitation(
-        &self,
-        id: Uuid,
-        actor: &str,
-    ) -> Result<Option<Invitation>, StoreError>;
-    /// Writes the endorsement and marks its invitation used, in ONE transaction, after checking
-    /// there that the invitation is still usable at `endorsement.created_at`: an unknown, used,
-    /// expired or revoked invitation gives [`StoreError::InvitationUnusable`] and writes nothing.
-    async fn insert_endorsement(
-        &self,
-        endorsement: &NewEndorsement,
-    ) -> Result<Endorsement, StoreError>;
-    async fn get_endorsement(&self, id: Uuid) -> Result<Option<Endorsement>, StoreError>;
-    /// The endorsement whose endorser Profile has this id.
-    async fn endorsement_by_endorser(
-        &self,
-        endorser_id: Uuid,
-    ) -> Result<Option<Endorsement>, StoreError>;
-    /// The endorsements of an award id (issued or reserved), oldest first.
-    async fn award_endorsements(&self, award_id: Uuid) -> Result<Vec<Endorsement>, StoreError>;
-    /// The award id reserved for a badge request: `candidate` the first time, then always the
-    /// same (concurrent callers all get the winner's).
-    async fn reserve_request_award_id(
-        &self,
-        request_id: Uuid,
-        candidate: Uuid,
-    ) -> Result<Uuid, StoreError>;
-    async fn reserved_request_award_id(&self, request_id: Uuid)
-    -> Result<Option<Uuid>, StoreError>;
-    /// Replaces an award's signed documents and writes its "endorsed" event in ONE transaction,
-    /// only if its credential is still `expected_credential_json` (compare and swap): `None`
-    /// when it changed meanwhile (read it again and retry) or the award is unknown.
-    async fn replace_award_documents(
-        &self,
-        id: Uuid,
-        expected_credential_json: &str,
-        documents: &AwardDocuments,
-    ) -> Result<Option<Award>, StoreError>;
-
-    // ---- batches of carnets (migration 0008, `store/jobs.rs`) ----
-
-    /// Writes a batch of carnets as a bulk job ([`JobKind::Carnets`], state `queued`) with ALL
-    /// its rows in ONE transaction, before anything is imported or issued; then it is run,
-    /// marked, listed and resumed like any bulk job. If an unfinished job of the same issuer,
-    /// class filter and batch digest exists, writes nothing and returns it
-    /// ([`CreatedJob::Existing`]).
-    async fn create_carnet_batch(&self, job: &NewCarnetBatch) -> Result<CreatedJob, StoreError>;
-
-    /// Stores an award's RS256 form, signed on its first download ([`crate::issue::vc_jwt`],
-    /// [`crate::issue::ob2_jws`]), if it has none yet; `false` when it already had one (then
-    /// nothing changes: a concurrent download signed the same bytes), when it has no OB 2.0 form,
-    /// or when the award is unknown.
-    async fn set_signed_form(
-        &self,
-        award_id: Uuid,
-        form: Rs256Form,
-        compact: &str,
-    ) -> Result<bool, StoreError>;
-
-    /// [`Store::find_by_idempotency_key`] for many keys in one query (a bulk page): the awards
-    /// found, in no particular order; keys without an award are left out.
-    async fn find_by_idempotency_keys(
-        &self,
-        issuer_slug: &str,
-        keys: &[String],
-    ) -> Result<Vec<Award>, StoreError>;
+    /// Closes the pool's connections (waits for those in use).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
 }
 
 /// Settings of a store that are not in its URL.
@@ -727,21 +415,20 @@ impl StoreOptions {
 /// * `postgres://` / `postgresql://`: all URL parameters pass through to the driver, so
 ///   `?options=-c%20search_path%3Dmy_schema` puts the tables in `my_schema`.
 /// * anything else: [`StoreError::UnsupportedUrl`] naming the scheme.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(url: &str) -> Result<Arc<Store>, StoreError> {
     open_with(url, StoreOptions::default()).await
 }
 
 /// [`open`] with options.
-pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<Store>, StoreError> {
     let options = options.validate()?;
     let scheme = url_scheme(url);
-    let store: Arc<dyn Store> = match scheme.to_ascii_lowercase().as_str() {
-        "sqlite" => Arc::new(sqlite::SqliteStore::open_with(url, options).await?),
-        "postgres" | "postgresql" => {
-            Arc::new(postgres::PostgresStore::open_with(url, options).await?)
-        }
+    let db = match scheme.to_ascii_lowercase().as_str() {
+        "sqlite" => Db::open_sqlite(url).await?,
+        "postgres" | "postgresql" => Db::open_postgres(url).await?,
         _ => return Err(StoreError::UnsupportedUrl(scheme.to_owned())),
     };
+    let store = Arc::new(Store { db, options });
     tracing::info!(
         store.backend = store.backend(),
         store.url = %DatabaseUrl::new(url),
@@ -783,12 +470,6 @@ fn revoked_event_detail(award: &Award, reason: &str) -> String {
         "status_index": award.status_index,
     })
     .to_string()
-}
-
-/// Reads back a list number, index or size stored as a non-negative integer.
-fn stored_u32(column: &str, value: i64) -> Result<u32, StoreError> {
-    u32::try_from(value)
-        .map_err(|_| StoreError::Corrupt(format!("{column} {value} is out of range")))
 }
 
 fn stored_purpose(text: &str) -> Result<StatusPurpose, StoreError> {

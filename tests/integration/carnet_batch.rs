@@ -769,7 +769,7 @@ mod store_suite {
         })
     }
 
-    async fn batches_are_stored_marked_and_counted(store: Arc<dyn Store>) {
+    async fn batches_are_stored_marked_and_counted(store: Arc<Store>) {
         let issuer = format!("ime-{}", Uuid::new_v4().simple());
         let new = batch(&issuer, "a", None);
         let CreatedJob::Created(job) = store.create_carnet_batch(&new).await.unwrap() else {

@@ -122,7 +122,7 @@ struct Server {
     client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    store: std::sync::Arc<dyn carnet::store::Store>,
+    store: std::sync::Arc<carnet::store::Store>,
 }
 
 impl Server {

@@ -48,5 +48,6 @@ mod status_list_2021;
 mod storage;
 mod storage_endorsements;
 mod tamper;
+mod upgrade;
 mod upload_bounds;
 mod verify_page_endorsements;

@@ -1,5 +1,5 @@
 //! One storage suite for every backend: each test is an async function that only sees
-//! `Arc<dyn Store>`, declared by `backends::suite!` for SQLite always and for PostgreSQL (a fresh
+//! `Arc<Store>`, declared by `backends::suite!` for SQLite always and for PostgreSQL (a fresh
 //! schema per test) when `TEST_DATABASE_URL` is set, e.g.
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage::`.
 
@@ -114,7 +114,7 @@ backends::suite!(
 
 // ---- the suite ------------------------------------------------------------------------
 
-async fn insert_awards_stores_all_or_nothing_and_skips_taken_keys(store: Arc<dyn Store>) {
+async fn insert_awards_stores_all_or_nothing_and_skips_taken_keys(store: Arc<Store>) {
     let one = issuer();
     let first = store.insert_award(&sample(&one)).await.unwrap();
     let (a, c) = (sample(&one), sample(&one));
@@ -181,7 +181,7 @@ async fn insert_awards_stores_all_or_nothing_and_skips_taken_keys(store: Arc<dyn
     assert!(store.insert_awards(&[]).await.unwrap().is_empty());
 }
 
-async fn batch_allocation_spans_lists_and_never_overlaps(_store: Arc<dyn Store>, url: String) {
+async fn batch_allocation_spans_lists_and_never_overlaps(_store: Arc<Store>, url: String) {
     let small = store::open_with(
         &url,
         StoreOptions {
@@ -243,7 +243,7 @@ async fn batch_allocation_spans_lists_and_never_overlaps(_store: Arc<dyn Store>,
     small.close().await;
 }
 
-async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
+async fn insert_then_get_returns_every_field(store: Arc<Store>) {
     let new = sample(&issuer());
     let before = Utc::now().trunc_subsecs(6);
     let inserted = store.insert_award(&new).await.unwrap();
@@ -296,7 +296,7 @@ async fn insert_then_get_returns_every_field(store: Arc<dyn Store>) {
 
 /// Awards are stored without their RS256 forms (signed on the first download, migration 0009):
 /// each is stored once, never replaced; an award needs them or the key that will sign them.
-async fn deferred_rs256_forms_are_stored_once(store: Arc<dyn Store>) {
+async fn deferred_rs256_forms_are_stored_once(store: Arc<Store>) {
     let mut new = sample(&issuer());
     new.credential_jwt = None;
     let stored = store.insert_award(&new).await.unwrap();
@@ -347,7 +347,7 @@ async fn deferred_rs256_forms_are_stored_once(store: Arc<dyn Store>) {
     }
 }
 
-async fn unknown_award_is_none(store: Arc<dyn Store>) {
+async fn unknown_award_is_none(store: Arc<Store>) {
     store.insert_award(&sample(&issuer())).await.unwrap();
     assert_eq!(store.get_award(Uuid::new_v4()).await.unwrap(), None);
     let by_credential = store.get_award_by_credential_id("urn:uuid:nobody").await;
@@ -357,7 +357,7 @@ async fn unknown_award_is_none(store: Arc<dyn Store>) {
     assert!(store.award_events(Uuid::new_v4()).await.unwrap().is_empty());
 }
 
-async fn duplicate_credential_id_is_a_conflict_and_keeps_the_first(store: Arc<dyn Store>) {
+async fn duplicate_credential_id_is_a_conflict_and_keeps_the_first(store: Arc<Store>) {
     let first = sample(&issuer());
     let stored = store.insert_award(&first).await.unwrap();
     let second = NewAward {
@@ -382,7 +382,7 @@ async fn duplicate_credential_id_is_a_conflict_and_keeps_the_first(store: Arc<dy
     assert_eq!(store.count_awards(&first.issuer_slug).await.unwrap(), 1);
 }
 
-async fn duplicate_award_id_is_a_conflict(store: Arc<dyn Store>) {
+async fn duplicate_award_id_is_a_conflict(store: Arc<Store>) {
     let first = sample(&issuer());
     store.insert_award(&first).await.unwrap();
     let again = NewAward {
@@ -397,7 +397,7 @@ async fn duplicate_award_id_is_a_conflict(store: Arc<dyn Store>) {
     assert_eq!(store.award_events(first.id).await.unwrap().len(), 1);
 }
 
-async fn duplicate_idempotency_key_is_a_conflict_within_one_issuer(store: Arc<dyn Store>) {
+async fn duplicate_idempotency_key_is_a_conflict_within_one_issuer(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let first = NewAward {
         idempotency_key: Some("row-17".to_owned()),
@@ -433,7 +433,7 @@ async fn duplicate_idempotency_key_is_a_conflict_within_one_issuer(store: Arc<dy
     assert_eq!(store.count_awards(&one).await.unwrap(), 3);
 }
 
-async fn find_by_idempotency_key_finds_the_award(store: Arc<dyn Store>) {
+async fn find_by_idempotency_key_finds_the_award(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let award = NewAward {
         idempotency_key: Some("csv-2025-09:line-4".to_owned()),
@@ -456,7 +456,7 @@ async fn find_by_idempotency_key_finds_the_award(store: Arc<dyn Store>) {
     assert_eq!(wrong_key.unwrap(), None);
 }
 
-async fn list_and_count_page_through_one_issuer(store: Arc<dyn Store>) {
+async fn list_and_count_page_through_one_issuer(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let mut ids = Vec::new();
     for _ in 0..7 {
@@ -491,7 +491,7 @@ async fn list_and_count_page_through_one_issuer(store: Arc<dyn Store>) {
     assert!(store.list_awards(&one, 0, 0).await.unwrap().is_empty());
 }
 
-async fn insert_records_the_issued_event(store: Arc<dyn Store>) {
+async fn insert_records_the_issued_event(store: Arc<Store>) {
     let new = sample(&issuer());
     let award = store.insert_award(&new).await.unwrap();
     let events = store.award_events(new.id).await.unwrap();
@@ -513,7 +513,7 @@ async fn insert_records_the_issued_event(store: Arc<dyn Store>) {
 /// The award row is valid, but the "issued" event built from it breaks the CHECK on the
 /// event detail size (a credential id this long does not fit in the 4096-character audit
 /// detail): the second statement of the transaction fails, and the first must be undone.
-async fn failing_event_insert_leaves_no_award(store: Arc<dyn Store>) {
+async fn failing_event_insert_leaves_no_award(store: Arc<Store>) {
     let new = NewAward {
         credential_id: format!("urn:example:{}", "x".repeat(5000)),
         ..sample(&issuer())
@@ -541,7 +541,7 @@ async fn failing_event_insert_leaves_no_award(store: Arc<dyn Store>) {
     assert_eq!(store.award_events(fixed.id).await.unwrap().len(), 1);
 }
 
-async fn clear_email_is_refused(store: Arc<dyn Store>) {
+async fn clear_email_is_refused(store: Arc<Store>) {
     let new = NewAward {
         recipient_identity: "elodie@example.org".to_owned(),
         ..sample(&issuer())
@@ -551,11 +551,11 @@ async fn clear_email_is_refused(store: Arc<dyn Store>) {
     assert_eq!(store.get_award(new.id).await.unwrap(), None);
 }
 
-async fn ping_answers(store: Arc<dyn Store>) {
+async fn ping_answers(store: Arc<Store>) {
     store.ping().await.unwrap();
 }
 
-async fn reopening_runs_migrations_again_without_harm(store: Arc<dyn Store>, url: String) {
+async fn reopening_runs_migrations_again_without_harm(store: Arc<Store>, url: String) {
     let stored = store.insert_award(&sample(&issuer())).await.unwrap();
     // while the first store is still open
     let again = store::open(&url).await.expect("reopen");
@@ -571,7 +571,7 @@ async fn reopening_runs_migrations_again_without_harm(store: Arc<dyn Store>, url
 // ---- status lists and revocation --------------------------------------------------------
 
 /// An award of `issuer` carrying a freshly allocated revocation slot.
-async fn award_with_slot(store: &dyn Store, issuer: &str) -> carnet::store::Award {
+async fn award_with_slot(store: &Store, issuer: &str) -> carnet::store::Award {
     let slot = store
         .allocate_status_index(issuer, StatusPurpose::Revocation)
         .await
@@ -591,11 +591,7 @@ fn slot(list: u32, index: u32) -> StatusSlot {
 }
 
 /// Allocates `count` slots at once, each in its own task, and returns them sorted.
-async fn allocate_concurrently(
-    store: &Arc<dyn Store>,
-    issuer: &str,
-    count: usize,
-) -> Vec<StatusSlot> {
+async fn allocate_concurrently(store: &Arc<Store>, issuer: &str, count: usize) -> Vec<StatusSlot> {
     let tasks: Vec<_> = (0..count)
         .map(|_| {
             let (store, issuer) = (store.clone(), issuer.to_owned());
@@ -615,7 +611,7 @@ async fn allocate_concurrently(
     slots
 }
 
-async fn allocation_is_unique_under_concurrency(store: Arc<dyn Store>) {
+async fn allocation_is_unique_under_concurrency(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let slots = allocate_concurrently(&store, &one, 50).await;
     // all distinct, and (nothing having crashed) without gaps
@@ -651,10 +647,7 @@ async fn allocation_is_unique_under_concurrency(store: Arc<dyn Store>) {
     assert_eq!(unopened.unwrap(), None);
 }
 
-async fn allocation_opens_the_next_list_when_the_newest_is_full(
-    store: Arc<dyn Store>,
-    url: String,
-) {
+async fn allocation_opens_the_next_list_when_the_newest_is_full(store: Arc<Store>, url: String) {
     let small = store::open_with(
         &url,
         StoreOptions {
@@ -698,7 +691,7 @@ async fn allocation_opens_the_next_list_when_the_newest_is_full(
     small.close().await;
 }
 
-async fn award_status_slots_must_be_allocated_and_unique(store: Arc<dyn Store>) {
+async fn award_status_slots_must_be_allocated_and_unique(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let with_slot = |issuer: &str, list, index| NewAward {
         status_list: Some(list),
@@ -754,8 +747,8 @@ async fn award_status_slots_must_be_allocated_and_unique(store: Arc<dyn Store>) 
     assert_eq!(store.count_awards(&one).await.unwrap(), 1);
 }
 
-async fn revoke_records_the_reason_and_an_event(store: Arc<dyn Store>) {
-    let award = award_with_slot(&*store, &issuer()).await;
+async fn revoke_records_the_reason_and_an_event(store: Arc<Store>) {
+    let award = award_with_slot(&store, &issuer()).await;
     let before = Utc::now().trunc_subsecs(6);
     let revoked = store
         .revoke_award(award.id, "attribué par erreur", "cli:directrice")
@@ -796,8 +789,8 @@ async fn revoke_records_the_reason_and_an_event(store: Arc<dyn Store>) {
     assert_eq!((info.revision, info.updated_at), (1, at));
 }
 
-async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<dyn Store>) {
-    let award = award_with_slot(&*store, &issuer()).await;
+async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<Store>) {
+    let award = award_with_slot(&store, &issuer()).await;
     let first = store
         .revoke_award(award.id, "erreur de saisie", "cli:a")
         .await
@@ -822,7 +815,7 @@ async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<dyn Sto
     assert_eq!(info.revision, 1);
 }
 
-async fn revoking_an_unknown_award_is_not_found(store: Arc<dyn Store>) {
+async fn revoking_an_unknown_award_is_not_found(store: Arc<Store>) {
     store.insert_award(&sample(&issuer())).await.unwrap();
     let id = Uuid::new_v4();
     let error = store
@@ -837,8 +830,8 @@ async fn revoking_an_unknown_award_is_not_found(store: Arc<dyn Store>) {
     assert!(store.award_events(id).await.unwrap().is_empty());
 }
 
-async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<dyn Store>) {
-    let award = award_with_slot(&*store, &issuer()).await;
+async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<Store>) {
+    let award = award_with_slot(&store, &issuer()).await;
     let (a, b) = tokio::join!(
         store.revoke_award(award.id, "raison a", "cli:a"),
         store.revoke_award(award.id, "raison b", "cli:b"),
@@ -859,8 +852,8 @@ async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<dyn Store>) 
 /// The award update succeeds, then the "revoked" event breaks the CHECK on the audit detail
 /// size: the whole revocation must be undone, so that the award is not silently withdrawn
 /// without a trace (or withdrawn in the status list but not in the audit trail).
-async fn failing_revocation_event_leaves_the_award_valid(store: Arc<dyn Store>) {
-    let award = award_with_slot(&*store, &issuer()).await;
+async fn failing_revocation_event_leaves_the_award_valid(store: Arc<Store>) {
+    let award = award_with_slot(&store, &issuer()).await;
     let error = store
         .revoke_award(award.id, &"x".repeat(5000), "cli:a")
         .await
@@ -891,14 +884,14 @@ async fn failing_revocation_event_leaves_the_award_valid(store: Arc<dyn Store>) 
         .unwrap();
 }
 
-async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<dyn Store>) {
+async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
     let mut awards = Vec::new();
     for _ in 0..6 {
-        awards.push(award_with_slot(&*store, &one).await);
+        awards.push(award_with_slot(&store, &one).await);
     }
     // revoked, but elsewhere: another issuer's list, and an award without a slot
-    let elsewhere = award_with_slot(&*store, &other).await;
+    let elsewhere = award_with_slot(&store, &other).await;
     store
         .revoke_award(elsewhere.id, "r", "cli:a")
         .await
@@ -950,12 +943,12 @@ async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<dyn Stor
     assert_eq!(info.unwrap().unwrap().revision, 3);
 }
 
-async fn revoked_awards_lists_one_issuers_revocations(store: Arc<dyn Store>) {
+async fn revoked_awards_lists_one_issuers_revocations(store: Arc<Store>) {
     let (one, other) = (issuer(), issuer());
-    let a = award_with_slot(&*store, &one).await;
+    let a = award_with_slot(&store, &one).await;
     let b = store.insert_award(&sample(&one)).await.unwrap();
-    let c = award_with_slot(&*store, &one).await;
-    let elsewhere = award_with_slot(&*store, &other).await;
+    let c = award_with_slot(&store, &one).await;
+    let elsewhere = award_with_slot(&store, &other).await;
     assert!(store.revoked_awards(&one).await.unwrap().is_empty());
 
     let c = store.revoke_award(c.id, "doublon", "cli:a").await.unwrap();
@@ -1116,7 +1109,7 @@ async fn sqlite_in_memory_keeps_data_while_open() {
     assert_eq!(store.count_awards(&new.issuer_slug).await.unwrap(), 1);
 }
 
-async fn badge_class_versions_keep_the_first_document(store: Arc<dyn Store>) {
+async fn badge_class_versions_keep_the_first_document(store: Arc<Store>) {
     let one = issuer();
     assert_eq!(
         store
@@ -1259,7 +1252,7 @@ mod referentiels {
 use carnet::referentiel::carnet::{Answer, Recognition};
 use carnet::store::{CarnetEventKind, SavedReferentiel};
 
-async fn referentiel_versions_are_kept_and_reimporting_is_harmless(store: Arc<dyn Store>) {
+async fn referentiel_versions_are_kept_and_reimporting_is_harmless(store: Arc<Store>) {
     let one = issuer();
     let v1 = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     let saved = store.save_referentiel(&one, &v1, "cli:educ").await.unwrap();
@@ -1317,7 +1310,7 @@ async fn referentiel_versions_are_kept_and_reimporting_is_harmless(store: Arc<dy
     );
 }
 
-async fn carnet_round_trips_with_its_entries_and_event(store: Arc<dyn Store>) {
+async fn carnet_round_trips_with_its_entries_and_event(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1364,7 +1357,7 @@ async fn carnet_round_trips_with_its_entries_and_event(store: Arc<dyn Store>) {
     assert_eq!(store.get_carnet(Uuid::new_v4()).await.unwrap(), None);
 }
 
-async fn carnet_needs_its_referentiel_version(store: Arc<dyn Store>) {
+async fn carnet_needs_its_referentiel_version(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1384,7 +1377,7 @@ async fn carnet_needs_its_referentiel_version(store: Arc<dyn Store>) {
     assert_eq!(store.get_carnet(new.id).await.unwrap(), None);
 }
 
-async fn one_carnet_per_person_and_referentiel_version(store: Arc<dyn Store>) {
+async fn one_carnet_per_person_and_referentiel_version(store: Arc<Store>) {
     let one = issuer();
     for version in ["2024-1", "2025-1"] {
         let r = referentiels::referentiel(version, "Mettre la table, ranger");
@@ -1430,7 +1423,7 @@ async fn one_carnet_per_person_and_referentiel_version(store: Arc<dyn Store>) {
 
 /// The third entry breaks a rule the database states (a validated entry without a jury): the
 /// carnet row and the first entries were written in the same transaction and must be undone.
-async fn failing_entry_insert_leaves_no_carnet(store: Arc<dyn Store>) {
+async fn failing_entry_insert_leaves_no_carnet(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1457,7 +1450,7 @@ async fn failing_entry_insert_leaves_no_carnet(store: Arc<dyn Store>) {
     assert_eq!(stored.entries.len(), 3);
 }
 
-async fn saving_an_entry_bumps_the_revision_and_records_before_and_after(store: Arc<dyn Store>) {
+async fn saving_an_entry_bumps_the_revision_and_records_before_and_after(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1528,7 +1521,7 @@ async fn saving_an_entry_bumps_the_revision_and_records_before_and_after(store: 
     assert_eq!(events[1].detail["before"], serde_json::Value::Null);
 }
 
-async fn a_stale_or_unknown_edit_writes_nothing(store: Arc<dyn Store>) {
+async fn a_stale_or_unknown_edit_writes_nothing(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1585,7 +1578,7 @@ async fn a_stale_or_unknown_edit_writes_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.carnet_events(carnet.id).await.unwrap().len(), 2);
 }
 
-async fn concurrent_edits_of_one_carnet_let_one_win(store: Arc<dyn Store>) {
+async fn concurrent_edits_of_one_carnet_let_one_win(store: Arc<Store>) {
     let one = issuer();
     let r = referentiels::referentiel("2024-1", "Mettre la table, ranger");
     store.save_referentiel(&one, &r, "cli:educ").await.unwrap();
@@ -1660,7 +1653,7 @@ fn bulk_job(issuer: &str, file: &str, pending: u32) -> NewBulkJob {
 }
 
 /// Marks one row; the job's counts when it was pending.
-async fn mark(store: &dyn Store, job: Uuid, line: u32, outcome: RowOutcome) -> Option<JobCounts> {
+async fn mark(store: &Store, job: Uuid, line: u32, outcome: RowOutcome) -> Option<JobCounts> {
     let marked = store
         .finish_bulk_rows(job, &[(line, outcome)])
         .await
@@ -1675,7 +1668,7 @@ fn created(c: CreatedJob) -> carnet::store::BulkJob {
     }
 }
 
-async fn bulk_job_is_stored_with_all_its_rows_before_anything_is_issued(store: Arc<dyn Store>) {
+async fn bulk_job_is_stored_with_all_its_rows_before_anything_is_issued(store: Arc<Store>) {
     let one = issuer();
     let new = bulk_job(&one, "a1", 3);
     let job = created(store.create_bulk_job(&new).await.unwrap());
@@ -1746,7 +1739,7 @@ async fn bulk_job_is_stored_with_all_its_rows_before_anything_is_issued(store: A
     assert_eq!(store.get_bulk_job(twice.id).await.unwrap(), None);
 }
 
-async fn resending_an_unfinished_file_finds_its_job(store: Arc<dyn Store>) {
+async fn resending_an_unfinished_file_finds_its_job(store: Arc<Store>) {
     let one = issuer();
     let first = created(
         store
@@ -1819,7 +1812,7 @@ async fn resending_an_unfinished_file_finds_its_job(store: Arc<dyn Store>) {
     );
 }
 
-async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<dyn Store>) {
+async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<Store>) {
     let one = issuer();
     let a = store.insert_award(&sample(&one)).await.unwrap();
     let b = store.insert_award(&sample(&one)).await.unwrap();
@@ -1829,7 +1822,7 @@ async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<dyn Store
             .await
             .unwrap(),
     );
-    let counts = mark(&*store, job.id, 2, RowOutcome::Issued(a.id))
+    let counts = mark(&store, job.id, 2, RowOutcome::Issued(a.id))
         .await
         .unwrap();
     assert_eq!(
@@ -1843,24 +1836,24 @@ async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<dyn Store
     );
     // Marking it again changes nothing and counts nothing.
     assert_eq!(
-        mark(&*store, job.id, 2, RowOutcome::Already(b.id)).await,
+        mark(&store, job.id, 2, RowOutcome::Already(b.id)).await,
         None
     );
     // The refused row (line 5) is not pending either; an unknown line is nothing.
     for line in [5, 99] {
         assert_eq!(
-            mark(&*store, job.id, line, RowOutcome::Issued(a.id)).await,
+            mark(&store, job.id, line, RowOutcome::Issued(a.id)).await,
             None
         );
     }
-    mark(&*store, job.id, 3, RowOutcome::Already(b.id))
+    mark(&store, job.id, 3, RowOutcome::Already(b.id))
         .await
         .unwrap();
     let error = RowError {
         field: "valid_until".into(),
         reason: "must be in the future".into(),
     };
-    let counts = mark(&*store, job.id, 4, RowOutcome::Error(error.clone()))
+    let counts = mark(&store, job.id, 4, RowOutcome::Error(error.clone()))
         .await
         .unwrap();
     assert_eq!(
@@ -1902,7 +1895,7 @@ async fn finishing_a_row_counts_it_once_and_erases_its_data(store: Arc<dyn Store
     );
 }
 
-async fn markings_are_all_or_nothing_and_name_stored_awards(store: Arc<dyn Store>) {
+async fn markings_are_all_or_nothing_and_name_stored_awards(store: Arc<Store>) {
     let one = issuer();
     let job = created(
         store
@@ -1940,7 +1933,7 @@ async fn markings_are_all_or_nothing_and_name_stored_awards(store: Arc<dyn Store
     );
 }
 
-async fn concurrent_markings_of_one_row_count_it_once(store: Arc<dyn Store>) {
+async fn concurrent_markings_of_one_row_count_it_once(store: Arc<Store>) {
     let one = issuer();
     let award = store.insert_award(&sample(&one)).await.unwrap();
     let job = created(
@@ -1970,7 +1963,7 @@ async fn concurrent_markings_of_one_row_count_it_once(store: Arc<dyn Store>) {
     assert_eq!((job.counts.issued, job.counts.pending()), (1, 0));
 }
 
-async fn concurrent_submissions_of_one_file_make_one_job(store: Arc<dyn Store>) {
+async fn concurrent_submissions_of_one_file_make_one_job(store: Arc<Store>) {
     let one = issuer();
     let submissions: Vec<_> = (0..4)
         .map(|_| {
@@ -1989,7 +1982,7 @@ async fn concurrent_submissions_of_one_file_make_one_job(store: Arc<dyn Store>) 
     assert_eq!(store.unfinished_bulk_jobs(&one).await.unwrap().len(), 1);
 }
 
-async fn unfinished_jobs_are_listed_oldest_first_per_issuer(store: Arc<dyn Store>) {
+async fn unfinished_jobs_are_listed_oldest_first_per_issuer(store: Arc<Store>) {
     let one = issuer();
     let mut ids = Vec::new();
     for file in ["u1", "u2", "u3", "u4"] {
@@ -2087,7 +2080,7 @@ fn evidence(request: Uuid, content: &[u8], name: &str) -> NewEvidence {
     }
 }
 
-async fn badge_request_round_trips_with_its_submitted_event(store: Arc<dyn Store>) {
+async fn badge_request_round_trips_with_its_submitted_event(store: Arc<Store>) {
     let one = issuer();
     let new = badge_request(&one);
     let before = Utc::now().trunc_subsecs(6);
@@ -2135,7 +2128,7 @@ async fn badge_request_round_trips_with_its_submitted_event(store: Arc<dyn Store
     );
 }
 
-async fn links_are_corrected_with_an_event_only_while_the_request_is_open(store: Arc<dyn Store>) {
+async fn links_are_corrected_with_an_event_only_while_the_request_is_open(store: Arc<Store>) {
     let one = issuer();
     let mut new = badge_request(&one);
     new.links = vec![
@@ -2232,9 +2225,7 @@ async fn links_are_corrected_with_an_event_only_while_the_request_is_open(store:
     );
 }
 
-async fn request_transitions_follow_the_state_machine_and_record_who_and_when(
-    store: Arc<dyn Store>,
-) {
+async fn request_transitions_follow_the_state_machine_and_record_who_and_when(store: Arc<Store>) {
     let one = issuer();
     let request = store
         .insert_badge_request(&badge_request(&one))
@@ -2332,7 +2323,7 @@ async fn request_transitions_follow_the_state_machine_and_record_who_and_when(
     );
 }
 
-async fn refused_transitions_write_nothing(store: Arc<dyn Store>) {
+async fn refused_transitions_write_nothing(store: Arc<Store>) {
     let one = issuer();
     let request = store
         .insert_badge_request(&badge_request(&one))
@@ -2391,7 +2382,7 @@ async fn refused_transitions_write_nothing(store: Arc<dyn Store>) {
     );
 }
 
-async fn approval_needs_a_stored_award_and_concurrent_approvals_let_one_win(store: Arc<dyn Store>) {
+async fn approval_needs_a_stored_award_and_concurrent_approvals_let_one_win(store: Arc<Store>) {
     let one = issuer();
     let request = store
         .insert_badge_request(&badge_request(&one))
@@ -2463,7 +2454,7 @@ async fn approval_needs_a_stored_award_and_concurrent_approvals_let_one_win(stor
     );
 }
 
-async fn evidence_is_kept_with_its_content_and_deduplicated_per_request(store: Arc<dyn Store>) {
+async fn evidence_is_kept_with_its_content_and_deduplicated_per_request(store: Arc<Store>) {
     let one = issuer();
     let request = store
         .insert_badge_request(&badge_request(&one))
@@ -2517,7 +2508,7 @@ async fn evidence_is_kept_with_its_content_and_deduplicated_per_request(store: A
     assert_eq!(added, vec![Some(first.id), Some(pdf.id)]);
 }
 
-async fn evidence_is_refused_on_closed_or_unknown_requests(store: Arc<dyn Store>) {
+async fn evidence_is_refused_on_closed_or_unknown_requests(store: Arc<Store>) {
     let one = issuer();
     let error = store
         .add_evidence(&evidence(Uuid::new_v4(), b"GIF89a", "a.gif"))
@@ -2571,7 +2562,7 @@ async fn evidence_is_refused_on_closed_or_unknown_requests(store: Arc<dyn Store>
     assert_eq!(store.request_evidence(request.id).await.unwrap().len(), 1);
 }
 
-async fn evidence_shares_are_found_by_token_hash_until_revoked(store: Arc<dyn Store>) {
+async fn evidence_shares_are_found_by_token_hash_until_revoked(store: Arc<Store>) {
     let one = issuer();
     let request = store
         .insert_badge_request(&badge_request(&one))

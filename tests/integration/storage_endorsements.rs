@@ -1,5 +1,5 @@
 //! The endorsement part of the storage suite (migration 0007), as `storage`: each test only sees
-//! `Arc<dyn Store>` and `backends::suite!` runs it on SQLite always and on PostgreSQL when
+//! `Arc<Store>` and `backends::suite!` runs it on SQLite always and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set (a fresh schema per test, dropped at the end), e.g.
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test integration storage_endorsements::`.
 
@@ -99,7 +99,7 @@ fn award(issuer: &str) -> NewAward {
 
 // ---- the suite ------------------------------------------------------------------------
 
-async fn an_invitation_is_found_by_its_token_hash_and_lists_by_award(store: Arc<dyn Store>) {
+async fn an_invitation_is_found_by_its_token_hash_and_lists_by_award(store: Arc<Store>) {
     let one = issuer();
     let award_id = Uuid::new_v4();
     let new = invitation(&one, award_id, Duration::days(14));
@@ -147,7 +147,7 @@ async fn an_invitation_is_found_by_its_token_hash_and_lists_by_award(store: Arc<
     ));
 }
 
-async fn an_endorsement_uses_its_invitation_once_in_one_transaction(store: Arc<dyn Store>) {
+async fn an_endorsement_uses_its_invitation_once_in_one_transaction(store: Arc<Store>) {
     let one = issuer();
     let inv = invitation(&one, Uuid::new_v4(), Duration::days(14));
     store.create_endorsement_invitation(&inv).await.unwrap();
@@ -185,7 +185,7 @@ async fn an_endorsement_uses_its_invitation_once_in_one_transaction(store: Arc<d
     );
 }
 
-async fn expired_revoked_and_unknown_invitations_give_nothing(store: Arc<dyn Store>) {
+async fn expired_revoked_and_unknown_invitations_give_nothing(store: Arc<Store>) {
     let one = issuer();
     let expired = invitation(&one, Uuid::new_v4(), Duration::hours(1));
     store.create_endorsement_invitation(&expired).await.unwrap();
@@ -213,7 +213,7 @@ async fn expired_revoked_and_unknown_invitations_give_nothing(store: Arc<dyn Sto
     }
 }
 
-async fn concurrent_uses_of_one_invitation_store_one_endorsement(store: Arc<dyn Store>) {
+async fn concurrent_uses_of_one_invitation_store_one_endorsement(store: Arc<Store>) {
     let inv = invitation(&issuer(), Uuid::new_v4(), Duration::days(14));
     store.create_endorsement_invitation(&inv).await.unwrap();
     let attempts: Vec<_> = (0..6)
@@ -240,7 +240,7 @@ async fn concurrent_uses_of_one_invitation_store_one_endorsement(store: Arc<dyn 
     );
 }
 
-async fn revoking_keeps_the_first_who_and_when_and_never_undoes_a_use(store: Arc<dyn Store>) {
+async fn revoking_keeps_the_first_who_and_when_and_never_undoes_a_use(store: Arc<Store>) {
     let one = issuer();
     let inv = invitation(&one, Uuid::new_v4(), Duration::days(14));
     store.create_endorsement_invitation(&inv).await.unwrap();
@@ -276,7 +276,7 @@ async fn revoking_keeps_the_first_who_and_when_and_never_undoes_a_use(store: Arc
     assert_eq!(after.state(Utc::now()), InvitationState::Used);
 }
 
-async fn a_request_reserves_one_award_id(store: Arc<dyn Store>) {
+async fn a_request_reserves_one_award_id(store: Arc<Store>) {
     let one = issuer();
     let request = NewBadgeRequest {
         id: Uuid::new_v4(),
@@ -337,7 +337,7 @@ async fn a_request_reserves_one_award_id(store: Arc<dyn Store>) {
     );
 }
 
-async fn award_documents_are_replaced_only_if_unchanged_with_an_event(store: Arc<dyn Store>) {
+async fn award_documents_are_replaced_only_if_unchanged_with_an_event(store: Arc<Store>) {
     let new = award(&issuer());
     store.insert_award(&new).await.unwrap();
     let docs = |credential: &str| AwardDocuments {
@@ -390,7 +390,7 @@ async fn award_documents_are_replaced_only_if_unchanged_with_an_event(store: Arc
     );
 }
 
-async fn stored_values_are_bounded_by_the_database(store: Arc<dyn Store>) {
+async fn stored_values_are_bounded_by_the_database(store: Arc<Store>) {
     let inv = invitation(&issuer(), Uuid::new_v4(), Duration::days(14));
     store.create_endorsement_invitation(&inv).await.unwrap();
     let mut long = endorsement(&inv);

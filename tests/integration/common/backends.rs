@@ -18,7 +18,7 @@ use sqlx::{AssertSqlSafe, Connection};
 /// parent directory does not exist yet: `open` creates it.
 pub async fn run_sqlite<F, Fut>(test: F)
 where
-    F: FnOnce(Arc<dyn Store>, String) -> Fut,
+    F: FnOnce(Arc<Store>, String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +32,7 @@ where
 /// Runs `test` on a store opened on a fresh PostgreSQL schema, with the URL it was opened with.
 pub async fn run_postgres<F, Fut>(test: F)
 where
-    F: FnOnce(Arc<dyn Store>, String) -> Fut + Send + 'static,
+    F: FnOnce(Arc<Store>, String) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     on_postgres(|url| async move {
@@ -97,8 +97,8 @@ where
 
 /// Declares each test function once per backend, in modules `sqlite` and `postgres` of the
 /// calling module. By what the function takes:
-/// - `store: [f, ...]`: `async fn f(store: Arc<dyn Store>)`;
-/// - `url: [f, ...]`: `async fn f(store: Arc<dyn Store>, url: String)`, the URL it was opened with;
+/// - `store: [f, ...]`: `async fn f(store: Arc<Store>)`;
+/// - `url: [f, ...]`: `async fn f(store: Arc<Store>, url: String)`, the URL it was opened with;
 /// - `database: [f, ...]`: `async fn f(url: String)`, an empty database nothing has opened yet.
 ///
 /// ```ignore

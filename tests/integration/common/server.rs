@@ -88,6 +88,18 @@ impl Server {
 
     /// A server whose data lives in `dir`, with these extra `carnet serve` arguments.
     pub async fn start_with(dir: &Path, base: Option<&str>, extra: &[String]) -> Server {
+        let data = [
+            format!("--database-url=sqlite://{}/carnet.db", dir.display()),
+            format!("--keys-dir={}", dir.join("keys").display()),
+            format!("--issuer-name={ISSUER_NAME}"),
+        ];
+        let extra: Vec<String> = data.into_iter().chain(extra.iter().cloned()).collect();
+        Self::start_configured(base, &extra).await
+    }
+
+    /// A server configured by `settings` alone (its database, keys and issuer included), with
+    /// the test token, the shipped badge classes and fetches from 127.0.0.1 allowed.
+    pub async fn start_configured(base: Option<&str>, settings: &[String]) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let base = base.map_or_else(|| addr.clone(), str::to_string);
@@ -95,17 +107,14 @@ impl Server {
             [
                 "carnet".to_string(),
                 format!("--base-url={base}"),
-                format!("--database-url=sqlite://{}/carnet.db", dir.display()),
-                format!("--keys-dir={}", dir.join("keys").display()),
                 format!("--badge-classes-dir={CLASSES_DIR}"),
-                format!("--issuer-name={ISSUER_NAME}"),
                 format!("--api-tokens=test:{TOKEN}"),
                 "--fetch-allow-http=127.0.0.1".to_string(),
                 "--fetch-allow-addresses=127.0.0.1".to_string(),
                 "--verify-rate-per-minute=0".to_string(),
             ]
             .into_iter()
-            .chain(extra.iter().cloned()),
+            .chain(settings.iter().cloned()),
         )
         .expect("settings parse");
         let config = args.settings.validate().expect("settings validate");

@@ -1,0 +1,695 @@
+//! Awards, their audit trail, the revocation status lists and kept BadgeClass versions: one
+//! body for both backends (`db.rs` holds what differs).
+//!
+//! Status slots are handed out under a row lock on the newest list (`FOR UPDATE`; SQLite holds
+//! the database's write lock anyway), so concurrent allocators queue and never share a slot;
+//! an award may only carry a slot its issuer's list handed out (`check_slots_allocated`, in
+//! the insert's transaction: `next_index` only grows, so a slot found allocated stays so).
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::db::{self, On, Row, Tx};
+use super::{
+    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, Rs256Form,
+    StatusListInfo, StatusPurpose, StatusSlot, Store, StoreError, issued_event_detail,
+    parse_event_detail, revoked_event_detail, stored_purpose, to_micros,
+};
+
+/// The columns of `awards`, in the order [`insert_awards_in`] binds them.
+pub(crate) const AWARD_COLUMNS: &str = "id, issuer_slug, badge_class_slug, badge_class_digest, \
+     recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
+     credential_jwt, status_list, status_index, assertion_json, assertion_jws, valid_from, \
+     valid_until, issued_by, idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid";
+
+const AWARD_COLUMN_COUNT: usize = 22;
+
+/// Awards per INSERT statement: 64 × 22 arguments, far below both backends' limits.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Rounds of "the newest list is full, open the next one" before giving up: each lost round
+/// means another allocator opened a list, so this is only reached if something is badly wrong.
+const MAX_LIST_OPENING_ROUNDS: usize = 64;
+
+fn select_awards(filter: &str) -> String {
+    format!("SELECT {AWARD_COLUMNS} FROM awards {filter}")
+}
+
+pub(crate) fn award_from_row(row: &Row) -> Result<Award, StoreError> {
+    Ok(Award {
+        id: row.id("id")?,
+        issuer_slug: row.text("issuer_slug")?,
+        badge_class_slug: row.text("badge_class_slug")?,
+        badge_class_digest: row.text("badge_class_digest")?,
+        recipient_identity: row.text("recipient_identity")?,
+        recipient_salt: row.text("recipient_salt")?,
+        recipient_name: row.opt_text("recipient_name")?,
+        credential_id: row.text("credential_id")?,
+        credential_json: row.text("credential_json")?,
+        // '' until signed (migrations 0009 and 0011)
+        credential_jwt: row
+            .opt_text("credential_jwt")?
+            .filter(|jwt| !jwt.is_empty()),
+        rsa_kid: row.opt_text("rsa_kid")?,
+        status_list: row.opt_u32("status_list")?,
+        status_index: row.opt_u32("status_index")?,
+        assertion_json: row.opt_text("assertion_json")?,
+        assertion_jws: row.opt_text("assertion_jws")?,
+        valid_from: row.time("valid_from")?,
+        valid_until: row.opt_time("valid_until")?,
+        issued_by: row.text("issued_by")?,
+        idempotency_key: row.opt_text("idempotency_key")?,
+        created_at: row.time("created_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
+        revocation_reason: row.opt_text("revocation_reason")?,
+    })
+}
+
+fn status_list_from_row(row: &Row) -> Result<StatusListInfo, StoreError> {
+    Ok(StatusListInfo {
+        issuer_slug: row.text("issuer_slug")?,
+        purpose: stored_purpose(&row.text("purpose")?)?,
+        list: row.u32("list_number")?,
+        size: row.u32("size")?,
+        allocated: row.u32("next_index")?,
+        revision: row.u64("revision")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+fn event_from_row(row: &Row) -> Result<AwardEvent, StoreError> {
+    Ok(AwardEvent {
+        kind: AwardEventKind::parse(&row.text("kind")?)?,
+        actor: row.text("actor")?,
+        at: row.time("at")?,
+        detail: parse_event_detail(&row.text("detail")?)?,
+    })
+}
+
+async fn fetch_awards(query: db::Query, on: impl Into<On<'_>>) -> Result<Vec<Award>, StoreError> {
+    query
+        .fetch_all(on)
+        .await?
+        .iter()
+        .map(award_from_row)
+        .collect()
+}
+
+async fn fetch_award(query: db::Query, on: impl Into<On<'_>>) -> Result<Option<Award>, StoreError> {
+    query
+        .fetch_optional(on)
+        .await?
+        .as_ref()
+        .map(award_from_row)
+        .transpose()
+}
+
+impl Store {
+    /// Writes the award and its "issued" audit event in ONE transaction (both or neither).
+    /// A duplicate id, credential id, (issuer, idempotency key) or status slot gives
+    /// [`StoreError::Conflict`]; a status slot not allocated to the issuer gives
+    /// [`StoreError::UnallocatedStatusSlot`].
+    pub async fn insert_award(&self, new: &NewAward) -> Result<Award, StoreError> {
+        let award = Award::from_new(new, Utc::now());
+        let mut tx = self.db.begin().await?;
+        check_slots_allocated(&mut tx, std::iter::once(&award)).await?;
+        insert_awards_in(&mut tx, &[(award.clone(), issued_event_detail(new))]).await?;
+        tx.commit().await?;
+        Ok(award)
+    }
+
+    /// Writes a page of awards (bulk awards) in ONE transaction and a handful of statements:
+    /// the keys already taken in one query, the slots checked once per list, the awards and
+    /// their events as multi-row INSERTs. An award whose (issuer, key) is taken, or used earlier
+    /// in the page, is skipped (`None` at its place); another writer inserting one of the same
+    /// keys meanwhile makes the whole call fail with a conflict, nothing stored.
+    pub async fn insert_awards(
+        &self,
+        awards: &[NewAward],
+    ) -> Result<Vec<Option<Award>>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let taken = taken_keys(&mut tx, awards).await?;
+        let Split { stored, new_rows } = split(awards, taken, Utc::now());
+        check_slots_allocated(&mut tx, new_rows.iter().map(|(a, _)| a)).await?;
+        for chunk in new_rows.chunks(ROWS_PER_INSERT) {
+            insert_awards_in(&mut tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError> {
+        fetch_award(db::query(select_awards("WHERE id = $1")).bind(id), &self.db).await
+    }
+
+    /// Looks an award up by its OB 3.0 credential id (what a verifier holds).
+    pub async fn get_award_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<Award>, StoreError> {
+        let query = db::query(select_awards("WHERE credential_id = $1")).bind(credential_id);
+        fetch_award(query, &self.db).await
+    }
+
+    /// The award an issuer already gave under an idempotency key, if any.
+    pub async fn find_by_idempotency_key(
+        &self,
+        issuer_slug: &str,
+        key: &str,
+    ) -> Result<Option<Award>, StoreError> {
+        let query = db::query(select_awards(
+            "WHERE issuer_slug = $1 AND idempotency_key = $2",
+        ))
+        .bind(issuer_slug)
+        .bind(key);
+        fetch_award(query, &self.db).await
+    }
+
+    /// The awards an issuer gave under any of `keys`, in one query (bulk awards).
+    pub async fn find_by_idempotency_keys(
+        &self,
+        issuer_slug: &str,
+        keys: &[String],
+    ) -> Result<Vec<Award>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = format!(
+            "WHERE issuer_slug = $1 AND idempotency_key IN ({})",
+            db::in_list(2, keys.len())
+        );
+        let query = db::query(select_awards(&filter))
+            .bind(issuer_slug)
+            .bind_all(keys);
+        fetch_awards(query, &self.db).await
+    }
+
+    /// One issuer's awards, newest first.
+    pub async fn list_awards(
+        &self,
+        issuer_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError> {
+        let query = db::query(select_awards(
+            "WHERE issuer_slug = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        ))
+        .bind(issuer_slug)
+        .bind(limit)
+        .bind(offset);
+        fetch_awards(query, &self.db).await
+    }
+
+    /// One badge class's awards, newest first (`carnet awards list --badge-class`).
+    pub async fn list_awards_of_class(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Award>, StoreError> {
+        let query = db::query(select_awards(
+            "WHERE issuer_slug = $1 AND badge_class_slug = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+        ))
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(limit)
+        .bind(offset);
+        fetch_awards(query, &self.db).await
+    }
+
+    pub async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError> {
+        db::query("SELECT COUNT(*) AS n FROM awards WHERE issuer_slug = $1")
+            .bind(issuer_slug)
+            .fetch_one(&self.db)
+            .await?
+            .u64("n")
+    }
+
+    /// The award's audit trail, oldest first.
+    pub async fn award_events(&self, id: Uuid) -> Result<Vec<AwardEvent>, StoreError> {
+        db::query(
+            "SELECT kind, actor, at, detail FROM award_events WHERE award_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    /// Hands out the next free slot of the issuer's newest status list for `purpose`, opening
+    /// a new list (of [`super::StoreOptions::status_list_size`] entries) when it is full. A
+    /// slot is never handed out twice, even to concurrent callers, and never reused.
+    pub async fn allocate_status_index(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+    ) -> Result<StatusSlot, StoreError> {
+        let slots = self
+            .allocate_status_indices(issuer_slug, purpose, 1)
+            .await?;
+        slots
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("no status slot was allocated".to_owned()))
+    }
+
+    /// `n` slots in ONE transaction (bulk awards), in order, spanning lists when one fills up.
+    pub async fn allocate_status_indices(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        n: u32,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let mut slots = Vec::with_capacity(n as usize);
+        let mut openings = 0;
+        while slots.len() < n as usize {
+            let need = n - slots.len() as u32;
+            // The newest list, locked until the commit: allocators queue on it.
+            let newest = db::query(
+                "SELECT list_number, size, next_index FROM status_lists \
+                 WHERE issuer_slug = $1 AND purpose = $2 \
+                 ORDER BY list_number DESC LIMIT 1 FOR UPDATE",
+            )
+            .bind(issuer_slug)
+            .bind(purpose.as_str())
+            .fetch_optional(&mut tx)
+            .await?;
+            let newest = match newest {
+                Some(row) => Some((
+                    row.u32("list_number")?,
+                    row.u32("size")?,
+                    row.u32("next_index")?,
+                )),
+                None => None,
+            };
+            match newest {
+                Some((list, size, next)) if next < size => {
+                    let taken = need.min(size - next);
+                    db::query(
+                        "UPDATE status_lists SET next_index = next_index + $4 \
+                         WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+                    )
+                    .bind(issuer_slug)
+                    .bind(purpose.as_str())
+                    .bind(list)
+                    .bind(taken)
+                    .execute(&mut tx)
+                    .await?;
+                    slots.extend((next..next + taken).map(|index| StatusSlot { list, index }));
+                }
+                full_or_none => {
+                    // Open the next list. Another allocator may have opened it meanwhile
+                    // (PostgreSQL: its insert was not visible to our read); then nothing is
+                    // inserted and the next round reads the list it opened.
+                    openings += 1;
+                    if openings > MAX_LIST_OPENING_ROUNDS {
+                        return Err(StoreError::Conflict(ConflictOn::Other(format!(
+                            "status list allocation for {issuer_slug} lost \
+                             {MAX_LIST_OPENING_ROUNDS} races in a row"
+                        ))));
+                    }
+                    let list = full_or_none.map_or(0, |(list, _, _)| list + 1);
+                    let now = to_micros(Utc::now());
+                    db::query(
+                        "INSERT INTO status_lists (issuer_slug, purpose, list_number, size, \
+                         next_index, revision, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 0, 0, $5, $5) \
+                         ON CONFLICT (issuer_slug, purpose, list_number) DO NOTHING",
+                    )
+                    .bind(issuer_slug)
+                    .bind(purpose.as_str())
+                    .bind(list)
+                    .bind(self.options.status_list_size)
+                    .bind(now)
+                    .execute(&mut tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(slots)
+    }
+
+    /// One status list of an issuer, or `None` when it was never opened.
+    pub async fn status_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Option<StatusListInfo>, StoreError> {
+        db::query(
+            "SELECT issuer_slug, purpose, list_number, size, next_index, revision, created_at, \
+             updated_at FROM status_lists \
+             WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+        )
+        .bind(issuer_slug)
+        .bind(purpose.as_str())
+        .bind(list)
+        .fetch_optional(&self.db)
+        .await?
+        .as_ref()
+        .map(status_list_from_row)
+        .transpose()
+    }
+
+    /// Marks the award revoked, bumps its status list's revision and writes the "revoked"
+    /// event, in ONE transaction. A second revocation gives [`StoreError::AlreadyRevoked`].
+    pub async fn revoke_award(
+        &self,
+        id: Uuid,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Award, StoreError> {
+        let revoked_at = to_micros(Utc::now());
+        let mut tx = self.db.begin().await?;
+        // FOR UPDATE: a concurrent revocation of the same award waits here, then sees it revoked.
+        let query = db::query(select_awards("WHERE id = $1 FOR UPDATE")).bind(id);
+        let Some(mut award) = fetch_award(query, &mut tx).await? else {
+            return Err(StoreError::AwardNotFound(id));
+        };
+        if let Some(revoked_at) = award.revoked_at {
+            return Err(StoreError::AlreadyRevoked { id, revoked_at });
+        }
+        db::query("UPDATE awards SET revoked_at = $2, revocation_reason = $3 WHERE id = $1")
+            .bind(id)
+            .bind(revoked_at)
+            .bind(reason)
+            .execute(&mut tx)
+            .await?;
+        if let Some(list) = award.status_list {
+            db::query(
+                "UPDATE status_lists SET revision = revision + 1, updated_at = $4 \
+                 WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+            )
+            .bind(&award.issuer_slug)
+            .bind(StatusPurpose::Revocation.as_str())
+            .bind(list)
+            .bind(revoked_at)
+            .execute(&mut tx)
+            .await?;
+        }
+        insert_event(
+            &mut tx,
+            id,
+            AwardEventKind::Revoked,
+            actor,
+            revoked_at,
+            &revoked_event_detail(&award, reason),
+        )
+        .await?;
+        tx.commit().await?;
+        award.revoked_at = Some(revoked_at);
+        award.revocation_reason = Some(reason.to_owned());
+        Ok(award)
+    }
+
+    /// The revoked indexes of one list, ascending (only revocation lists have any).
+    pub async fn revoked_in_list(
+        &self,
+        issuer_slug: &str,
+        purpose: StatusPurpose,
+        list: u32,
+    ) -> Result<Vec<u32>, StoreError> {
+        if purpose != StatusPurpose::Revocation {
+            return Ok(Vec::new());
+        }
+        db::query(
+            "SELECT status_index FROM awards \
+             WHERE issuer_slug = $1 AND status_list = $2 AND revoked_at IS NOT NULL \
+             ORDER BY status_index",
+        )
+        .bind(issuer_slug)
+        .bind(list)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(|row| row.u32("status_index"))
+        .collect()
+    }
+
+    /// An issuer's revoked awards (the OB 2.0 revocation list), oldest revocation first.
+    pub async fn revoked_awards(&self, issuer_slug: &str) -> Result<Vec<RevokedAward>, StoreError> {
+        db::query(
+            "SELECT id, credential_id, revoked_at, revocation_reason FROM awards \
+             WHERE issuer_slug = $1 AND revoked_at IS NOT NULL ORDER BY revoked_at, id",
+        )
+        .bind(issuer_slug)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RevokedAward {
+                id: row.id("id")?,
+                credential_id: row.text("credential_id")?,
+                revoked_at: row.time("revoked_at")?,
+                reason: row.opt_text("revocation_reason")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Keeps the OB 2.0 BadgeClass document of a class version; the first write wins, so a
+    /// published version never changes.
+    pub async fn save_badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+        document: &str,
+    ) -> Result<(), StoreError> {
+        db::query(
+            "INSERT INTO badge_class_versions \
+             (issuer_slug, badge_class_slug, version, document, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(version)
+        .bind(document)
+        .bind(to_micros(Utc::now()))
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// The kept document of a class version, if any.
+    pub async fn badge_class_version(
+        &self,
+        issuer_slug: &str,
+        badge_class_slug: &str,
+        version: &str,
+    ) -> Result<Option<String>, StoreError> {
+        db::query(
+            "SELECT document FROM badge_class_versions \
+             WHERE issuer_slug = $1 AND badge_class_slug = $2 AND version = $3",
+        )
+        .bind(issuer_slug)
+        .bind(badge_class_slug)
+        .bind(version)
+        .fetch_optional(&self.db)
+        .await?
+        .map(|row| row.text("document"))
+        .transpose()
+    }
+
+    /// Stores an RS256 form signed on its first download, unless one is already stored (the
+    /// first write wins; RS256 is deterministic, so both are the same). `true` when written.
+    pub async fn set_signed_form(
+        &self,
+        award_id: Uuid,
+        form: Rs256Form,
+        compact: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = match form {
+            // '' stands for "not signed yet" (migrations 0009 and 0011)
+            Rs256Form::VcJwt => {
+                "UPDATE awards SET credential_jwt = $1 WHERE id = $2 AND credential_jwt = ''"
+            }
+            Rs256Form::Ob2Jws => {
+                "UPDATE awards SET assertion_jws = $1 \
+                 WHERE id = $2 AND assertion_jws IS NULL AND assertion_json IS NOT NULL"
+            }
+        };
+        let changed = db::query(sql)
+            .bind(compact)
+            .bind(award_id)
+            .execute(&self.db)
+            .await?;
+        Ok(changed == 1)
+    }
+}
+
+/// Inserts awards and their "issued" events (at most [`ROWS_PER_INSERT`]) with two statements.
+async fn insert_awards_in(tx: &mut Tx, rows: &[(Award, String)]) -> Result<(), StoreError> {
+    let values = |columns: usize| -> String {
+        (0..rows.len())
+            .map(|i| format!("({})", db::in_list(1 + i * columns, columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut insert = db::query(format!(
+        "INSERT INTO awards ({AWARD_COLUMNS}) VALUES {}",
+        values(AWARD_COLUMN_COUNT)
+    ));
+    for (a, _) in rows {
+        insert = insert
+            .bind(a.id)
+            .bind(&a.issuer_slug)
+            .bind(&a.badge_class_slug)
+            .bind(&a.badge_class_digest)
+            .bind(&a.recipient_identity)
+            .bind(&a.recipient_salt)
+            .bind(&a.recipient_name)
+            .bind(&a.credential_id)
+            .bind(&a.credential_json)
+            // '' stands for "not signed yet" (migrations 0009 and 0011)
+            .bind(a.credential_jwt.clone().unwrap_or_default())
+            .bind(a.status_list)
+            .bind(a.status_index)
+            .bind(&a.assertion_json)
+            .bind(&a.assertion_jws)
+            .bind(a.valid_from)
+            .bind(a.valid_until)
+            .bind(&a.issued_by)
+            .bind(&a.idempotency_key)
+            .bind(a.created_at)
+            .bind(a.revoked_at)
+            .bind(&a.revocation_reason)
+            .bind(&a.rsa_kid);
+    }
+    insert.execute(&mut *tx).await?;
+    let mut events = db::query(format!(
+        "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES {}",
+        values(5)
+    ));
+    for (a, detail) in rows {
+        events = events
+            .bind(a.id)
+            .bind(AwardEventKind::Issued.as_str())
+            .bind(&a.issued_by)
+            .bind(a.created_at)
+            .bind(detail);
+    }
+    events.execute(tx).await?;
+    Ok(())
+}
+
+/// Appends one event to an award's audit trail, inside the caller's transaction.
+pub(crate) async fn insert_event(
+    tx: &mut Tx,
+    award_id: Uuid,
+    kind: AwardEventKind,
+    actor: &str,
+    at: DateTime<Utc>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    db::query(
+        "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(award_id)
+    .bind(kind.as_str())
+    .bind(actor)
+    .bind(at)
+    .bind(detail)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The (issuer, key) pairs of `awards` already given, one query per issuer (a page has one).
+async fn taken_keys(
+    tx: &mut Tx,
+    awards: &[NewAward],
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut by_issuer: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in awards {
+        if let Some(key) = &a.idempotency_key {
+            by_issuer.entry(&a.issuer_slug).or_default().push(key);
+        }
+    }
+    let mut taken = HashSet::new();
+    for (issuer, keys) in by_issuer {
+        let rows = db::query(format!(
+            "SELECT idempotency_key FROM awards WHERE issuer_slug = $1 AND idempotency_key IN ({})",
+            db::in_list(2, keys.len())
+        ))
+        .bind(issuer)
+        .bind_all(keys)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            taken.insert((issuer.to_owned(), row.text("idempotency_key")?));
+        }
+    }
+    Ok(taken)
+}
+
+/// Refuses a slot that the issuer's revocation lists never handed out: one query per list,
+/// for the highest slot the awards use in it (slots are handed out in order).
+async fn check_slots_allocated<'a>(
+    tx: &mut Tx,
+    awards: impl Iterator<Item = &'a Award>,
+) -> Result<(), StoreError> {
+    let mut highest: BTreeMap<(&str, u32), u32> = BTreeMap::new();
+    for a in awards {
+        if let (Some(list), Some(index)) = (a.status_list, a.status_index) {
+            let top = highest.entry((&a.issuer_slug, list)).or_insert(index);
+            *top = (*top).max(index);
+        }
+    }
+    for ((issuer, list), index) in highest {
+        let next = db::query(
+            "SELECT next_index FROM status_lists \
+             WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
+        )
+        .bind(issuer)
+        .bind(StatusPurpose::Revocation.as_str())
+        .bind(list)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| row.u32("next_index"))
+        .transpose()?;
+        if next.is_none_or(|next| index >= next) {
+            return Err(StoreError::UnallocatedStatusSlot(StatusSlot {
+                list,
+                index,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// A page split by [`split`].
+struct Split {
+    /// Each award's result, in order: `None` when its key is taken.
+    stored: Vec<Option<Award>>,
+    /// The awards to insert, each with its `issued` event's detail.
+    new_rows: Vec<(Award, String)>,
+}
+
+/// Splits a page: an award whose (issuer, key) is `taken`, or used earlier in the page, is
+/// skipped; the others are written at `now`.
+fn split(awards: &[NewAward], mut taken: HashSet<(String, String)>, now: DateTime<Utc>) -> Split {
+    let mut stored = Vec::with_capacity(awards.len());
+    let mut new_rows = Vec::with_capacity(awards.len());
+    for new in awards {
+        if let Some(key) = &new.idempotency_key
+            && !taken.insert((new.issuer_slug.clone(), key.clone()))
+        {
+            stored.push(None);
+            continue;
+        }
+        let award = Award::from_new(new, now);
+        stored.push(Some(award.clone()));
+        new_rows.push((award, issued_event_detail(new)));
+    }
+    Split { stored, new_rows }
+}
