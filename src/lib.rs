@@ -28,6 +28,7 @@ pub mod keys;
 pub mod ob2;
 pub mod ob3;
 pub mod own_documents;
+pub mod problem;
 pub mod proof;
 pub mod recipient;
 pub mod referentiel;

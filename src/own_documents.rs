@@ -71,6 +71,25 @@ pub enum OwnError {
     Stored(String),
 }
 
+impl crate::problem::Problem for OwnError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            OwnError::Store(e) => e.kind(),
+            OwnError::Ob2(e) => e.kind(),
+            OwnError::Stored(_) => Kind::Internal,
+        }
+    }
+
+    fn transparent(&self) -> Option<&dyn crate::problem::Problem> {
+        match self {
+            OwnError::Store(e) => Some(e),
+            OwnError::Ob2(e) => Some(e),
+            OwnError::Stored(_) => None,
+        }
+    }
+}
+
 impl OwnDocuments {
     /// The OB 2.0 BadgeClass of `slug` in `version`: the current wording, or an older one an award
     /// was issued under (kept in the store).

@@ -99,6 +99,48 @@ pub enum ConfirmError {
     Store(#[from] StoreError),
 }
 
+impl crate::problem::Problem for ConfirmError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            ConfirmError::NotConcerned { .. } | ConfirmError::NotEarned { .. } => Kind::Conflict,
+            ConfirmError::WrongPerson => Kind::Invalid,
+            ConfirmError::Issue(e) => e.kind(),
+            ConfirmError::Store(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ConfirmError::NotConcerned { .. } | ConfirmError::NotEarned { .. } => "not_earned",
+            other => other.kind().code(),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        matches!(self, ConfirmError::WrongPerson).then_some("recipient_email")
+    }
+
+    /// `reasons`: why the carnet does not earn the class, in French (none when the class is not
+    /// about its référentiel).
+    fn members(&self) -> serde_json::Map<String, serde_json::Value> {
+        let reasons = match self {
+            ConfirmError::NotEarned { reasons, .. } => reasons.clone(),
+            ConfirmError::NotConcerned { .. } => Vec::new(),
+            _ => return serde_json::Map::new(),
+        };
+        serde_json::Map::from_iter([("reasons".to_owned(), serde_json::json!(reasons))])
+    }
+
+    fn transparent(&self) -> Option<&dyn crate::problem::Problem> {
+        match self {
+            ConfirmError::Issue(e) => Some(e),
+            ConfirmError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Issues `class` from `carnet` if it earns it now. Answers the award and whether it was issued
 /// now (`false`: it had been issued before, with the same key).
 pub async fn confirm(

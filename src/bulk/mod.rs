@@ -88,6 +88,45 @@ pub enum BulkError {
     Store(#[from] StoreError),
 }
 
+impl crate::problem::Problem for BulkError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            BulkError::UnknownBadgeClass(_)
+            | BulkError::NotFromCarnets(_)
+            | BulkError::InvalidBatch(_)
+            | BulkError::File(_) => Kind::Invalid,
+            BulkError::NotFound(_) => Kind::NotFound,
+            BulkError::AlreadyRunning(_) => Kind::WrongState,
+            BulkError::Internal(_) => Kind::Internal,
+            BulkError::Store(e) => e.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            BulkError::UnknownBadgeClass(_) | BulkError::NotFromCarnets(_) => Some("badge_class"),
+            BulkError::InvalidBatch(_) => Some("batch"),
+            BulkError::File(problems) => problems.first().map(|p| p.field.as_str()),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            BulkError::InvalidBatch(why) => why.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn transparent(&self) -> Option<&dyn crate::problem::Problem> {
+        match self {
+            BulkError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// A batch name: letters, digits, `.`, `_`, `-`, 1 to 64 characters (`2026-juin`).
 pub fn validate_batch(batch: &str) -> Result<String, String> {
     let b = batch.trim();

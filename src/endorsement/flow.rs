@@ -61,6 +61,42 @@ pub enum FlowError {
     Internal(String),
 }
 
+impl crate::problem::Problem for FlowError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            FlowError::Invalid { .. } | FlowError::Form(_) => Kind::Invalid,
+            FlowError::Conflict(_) => Kind::WrongState,
+            FlowError::Link(LinkProblem::Unknown) => Kind::NotFound,
+            FlowError::Link(_) => Kind::Gone,
+            FlowError::Store(e) => e.kind(),
+            FlowError::Internal(_) => Kind::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            FlowError::Invalid { field, .. } => Some(field),
+            FlowError::Form(problems) => problems.first().map(|p| p.field),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            FlowError::Invalid { problem, .. } => problem.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn transparent(&self) -> Option<&dyn crate::problem::Problem> {
+        match self {
+            FlowError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// What an invitation is about.
 #[derive(Debug, Clone, Copy)]
 pub enum InviteTarget<'a> {

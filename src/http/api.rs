@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use super::{AppError, HttpState};
-use crate::issue::{AwardRequest, IssueError, issue};
+use crate::issue::{AwardRequest, issue};
 use crate::ob3::credential::AwardDetails;
 use crate::recipient::Email;
 use crate::store::Award;
@@ -323,16 +323,7 @@ pub async fn create_award(
         issued_by: format!("api:{who}"),
         idempotency_key: req.idempotency_key,
     };
-    let award = issue(&s.app.issuer, class, s.app.store.as_ref(), request)
-        .await
-        .map_err(|e| match e {
-            IssueError::Invalid { field, problem } => AppError::unprocessable(field, problem),
-            IssueError::UnknownBadgeClass(c) => {
-                AppError::unprocessable("badge_class", format!("unknown badge class \"{c}\""))
-            }
-            IssueError::Store(e) => e.into(),
-            other => AppError::internal(other.to_string()),
-        })?;
+    let award = issue(&s.app.issuer, class, s.app.store.as_ref(), request).await?;
     let location = format!("{}/api/v1/awards/{}", s.app.issuer.base_url, award.id);
     let mut resp = (
         StatusCode::CREATED,

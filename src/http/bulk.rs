@@ -106,7 +106,7 @@ pub async fn submit(
     {
         Ok(c) => c,
         Err(BulkError::File(problems)) => return Ok(problem_list(&problems)),
-        Err(e) => return Err(bulk_error(e)),
+        Err(e) => return Err(e.into()),
     };
     let resubmitted = matches!(created, CreatedJob::Existing(_));
     let job = created.into_job();
@@ -182,7 +182,7 @@ pub async fn submit_carnets(
     {
         Ok(c) => c,
         Err(BulkError::File(problems)) => return Ok(problem_list(&problems)),
-        Err(e) => return Err(bulk_error(e)),
+        Err(e) => return Err(e.into()),
     };
     let resubmitted = matches!(created, CreatedJob::Existing(_));
     let job = created.into_job();
@@ -230,19 +230,6 @@ async fn find_job(
         .await?
         .filter(|j| j.issuer_slug == s.app.issuer.slug() && j.kind == kind)
         .ok_or_else(not_found)
-}
-
-fn bulk_error(e: BulkError) -> AppError {
-    match e {
-        BulkError::UnknownBadgeClass(c) => {
-            AppError::unprocessable("badge_class", format!("unknown badge class \"{c}\""))
-        }
-        e @ BulkError::NotFromCarnets(_) => AppError::unprocessable("badge_class", e.to_string()),
-        BulkError::InvalidBatch(why) => AppError::unprocessable("batch", why),
-        BulkError::NotFound(_) => AppError::not_found(e.to_string()),
-        BulkError::Store(e) => e.into(),
-        other => AppError::internal(other.to_string()),
-    }
 }
 
 /// 422 with every problem of a refused file.

@@ -23,7 +23,7 @@ use super::i18n::Lang;
 use super::public::{check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState, endorse_page, prefers_html};
 use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
-use crate::endorsement::flow::{self, FlowError, InviteTarget};
+use crate::endorsement::flow::{self, InviteTarget};
 use crate::endorsement::profile::{EndorserProfile, endorser_url};
 use crate::store::{Award, BadgeRequest, Endorsement, Invitation};
 
@@ -69,15 +69,6 @@ pub struct InviteBody {
     note: Option<String>,
     #[serde(default)]
     expires_in_days: Option<i64>,
-}
-
-pub(super) fn flow_error(e: FlowError) -> AppError {
-    match e {
-        FlowError::Invalid { field, problem } => AppError::unprocessable(field, problem),
-        FlowError::Conflict(why) => AppError::new(StatusCode::CONFLICT, "wrong_state", why),
-        FlowError::Store(e) => e.into(),
-        other => AppError::internal(other.to_string()),
-    }
 }
 
 fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
@@ -239,9 +230,7 @@ async fn invite(
         body.expires_in_days,
     )
     .map_err(|(field, problem)| AppError::unprocessable(field, problem))?;
-    let created = flow::invite(&s.app, target, &input, &format!("api:{who}"))
-        .await
-        .map_err(flow_error)?;
+    let created = flow::invite(&s.app, target, &input, &format!("api:{who}")).await?;
     let base = &s.app.issuer.base_url;
     let doc = invitation_json(base, &created.invitation, Some(&created.link));
     let mut resp = (StatusCode::CREATED, axum::Json(doc)).into_response();

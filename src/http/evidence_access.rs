@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::api::Caller;
 use super::api::authenticate;
-use super::requests::{evidence_url, parse_id, store_error};
+use super::requests::{evidence_url, parse_id};
 use super::{AppError, HttpState};
 use crate::evidence;
 use crate::store::NewEvidenceShare;
@@ -45,8 +45,7 @@ pub async fn serve_evidence(
         s.app
             .store
             .find_evidence_share(id, &evidence::token_sha256(&token))
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(not_found)?;
     }
     let (file, content) = own_evidence(&s, id).await?;
@@ -73,14 +72,12 @@ async fn own_evidence(
         .app
         .store
         .evidence_content(id)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or_else(not_found)?;
     s.app
         .store
         .get_badge_request(file.request_id)
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|r| r.issuer_slug == s.app.issuer.slug())
         .ok_or_else(not_found)?;
     Ok((file, content))
@@ -104,8 +101,7 @@ pub async fn create_share(
             token_sha256,
             created_by: format!("api:{who}"),
         })
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({
@@ -132,8 +128,7 @@ pub async fn revoke_share(
         .app
         .store
         .revoke_evidence_share(id, share, &format!("api:{who}"))
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or_else(|| AppError::not_found("no such share"))?;
     Ok(axum::Json(json!({
         "id": revoked.id,

@@ -231,6 +231,8 @@ pub struct AppError {
     code: &'static str,
     detail: String,
     field: Option<String>,
+    /// More members of the problem document ([`crate::problem::Problem::members`]).
+    members: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl AppError {
@@ -240,6 +242,7 @@ impl AppError {
             code,
             detail: detail.into(),
             field: None,
+            members: None,
         }
     }
     pub fn field(mut self, field: impl Into<String>) -> Self {
@@ -278,6 +281,13 @@ impl IntoResponse for AppError {
         if let Some(f) = self.field {
             body["field"] = f.into();
         }
+        if let Some(members) = self.members
+            && !self.status.is_server_error()
+        {
+            for (name, value) in *members {
+                body[name] = value;
+            }
+        }
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -299,17 +309,109 @@ impl From<axum::extract::rejection::QueryRejection> for AppError {
     }
 }
 
-impl From<crate::store::StoreError> for AppError {
-    fn from(e: crate::store::StoreError) -> Self {
-        match e {
-            crate::store::StoreError::Conflict(_)
-            | crate::store::StoreError::AlreadyRevoked { .. } => {
-                AppError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+/// Every error type says what kind of failure it is ([`crate::problem::Problem`], next to the
+/// type): this is the one place that turns a kind into a status.
+impl<E: crate::problem::Problem> From<E> for AppError {
+    fn from(error: E) -> Self {
+        use crate::problem::Kind;
+        let problem = crate::problem::innermost(&error);
+        let status = match problem.kind() {
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Gone => StatusCode::GONE,
+            Kind::Conflict | Kind::WrongState => StatusCode::CONFLICT,
+            Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => {
+                let mut chain = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    chain.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                return AppError::internal(chain);
             }
-            crate::store::StoreError::AwardNotFound(_) => AppError::not_found(e.to_string()),
-            other => {
-                AppError::internal(format!("{other}: {:?}", std::error::Error::source(&other)))
-            }
+        };
+        AppError {
+            status,
+            code: problem.code(),
+            detail: problem.detail(),
+            field: problem.field().map(str::to_owned),
+            members: Some(problem.members()).filter(|m| !m.is_empty()).map(Box::new),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::award_rules::award::ConfirmError;
+    use crate::issue::IssueError;
+    use crate::store::{RequestState, StoreError};
+
+    async fn answer(error: AppError) -> (u16, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn each_error_says_its_status_once_and_wrapped_errors_keep_it() {
+        let id = Uuid::nil();
+        let cases: Vec<(AppError, u16, &str)> = vec![
+            (StoreError::CarnetNotFound(id).into(), 404, "not_found"),
+            (StoreError::RequestNotFound(id).into(), 404, "not_found"),
+            (StoreError::CarnetChanged(id).into(), 409, "conflict"),
+            (
+                StoreError::RequestState {
+                    id,
+                    state: RequestState::Declined,
+                    action: "approve",
+                }
+                .into(),
+                409,
+                "wrong_state",
+            ),
+            (
+                IssueError::Store(StoreError::CarnetNotFound(id)).into(),
+                404,
+                "not_found",
+            ),
+            (
+                ConfirmError::Issue(IssueError::Store(StoreError::EvidenceNotFound(id))).into(),
+                404,
+                "not_found",
+            ),
+            (StoreError::Corrupt("x".into()).into(), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let (got, body) = answer(error).await;
+            assert_eq!(got, status, "{body}");
+            assert_eq!(body["type"], format!("urn:carnet:error:{code}"), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn fields_and_members_reach_the_problem_document_but_never_internal_details() {
+        let (status, body) =
+            answer(StoreError::InvalidTransition("a reason is needed".into()).into()).await;
+        assert_eq!((status, body["field"].as_str()), (422, Some("comment")));
+        assert_eq!(body["detail"], "a reason is needed");
+        let not_earned = ConfirmError::NotEarned {
+            class: "c".into(),
+            reasons: vec!["pas encore".into()],
+        };
+        let (status, body) = answer(not_earned.into()).await;
+        assert_eq!(status, 409);
+        assert_eq!(body["type"], "urn:carnet:error:not_earned");
+        assert_eq!(body["reasons"], serde_json::json!(["pas encore"]));
+        let (status, body) = answer(StoreError::Corrupt("secret path /srv/x".into()).into()).await;
+        assert_eq!(status, 500);
+        assert!(!body.to_string().contains("secret"), "{body}");
     }
 }

@@ -11,30 +11,16 @@ use uuid::Uuid;
 use super::public::{cacheable_image, check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState};
 use crate::bake::{self, Keyword, SvgPayload};
-use crate::ob2::{self, Ob2Error, Ob2Urls};
-use crate::own_documents::OwnError;
+use crate::ob2::{self, Ob2Urls};
 
 const OB2_JSON: &str = "application/ld+json";
-
-fn ob2_error(e: Ob2Error) -> AppError {
-    match e {
-        Ob2Error::IssuerEmailMissing => AppError::not_found(
-            "Open Badges 2.0 is not published by this instance: its issuer has no email (CARNET_ISSUER_EMAIL)",
-        ),
-        Ob2Error::UnknownKey(k) => AppError::not_found(format!("no key \"{k}\"")),
-        other => AppError::internal(other.to_string()),
-    }
-}
 
 pub async fn profile(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     check_issuer(&s, &slug)?;
-    Ok(json_ld(
-        ob2::issuer_profile(&s.app.issuer).map_err(ob2_error)?,
-        OB2_JSON,
-    ))
+    Ok(json_ld(ob2::issuer_profile(&s.app.issuer)?, OB2_JSON))
 }
 
 pub async fn key(
@@ -43,7 +29,7 @@ pub async fn key(
 ) -> Result<Response, AppError> {
     check_issuer(&s, &slug)?;
     Ok(json_ld(
-        ob2::cryptographic_key(&s.app.issuer, &kid).map_err(ob2_error)?,
+        ob2::cryptographic_key(&s.app.issuer, &kid)?,
         OB2_JSON,
     ))
 }
@@ -53,7 +39,7 @@ pub async fn revocation_list(
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     check_issuer(&s, &slug)?;
-    let list = s.app.own.ob2_revocation_list().await.map_err(own_error)?;
+    let list = s.app.own.ob2_revocation_list().await?;
     let mut resp = json_ld(list, OB2_JSON);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -68,20 +54,11 @@ pub async fn badge_class(
         .app
         .own
         .ob2_badge_class(&slug, &version)
-        .await
-        .map_err(own_error)?
+        .await?
         .ok_or_else(|| {
             AppError::not_found(format!("no version {version} of badge class \"{slug}\""))
         })?;
     Ok(json_ld(doc, OB2_JSON))
-}
-
-fn own_error(e: OwnError) -> AppError {
-    match e {
-        OwnError::Store(e) => e.into(),
-        OwnError::Ob2(e) => ob2_error(e),
-        OwnError::Stored(e) => AppError::internal(e),
-    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -140,8 +117,7 @@ pub async fn assertion(
     // the signed assertion, signed on its first download (`issue::ob2_jws`)
     let jws = if ext == "jws" || (signed && matches!(ext, "png" | "svg")) {
         crate::issue::ob2_jws(&s.app.issuer, s.app.store.as_ref(), &award)
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))?
+            .await?
             .unwrap_or_default()
     } else {
         String::new()

@@ -5,10 +5,10 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::api::Caller;
 use super::api::{award_urls, body_error};
@@ -16,9 +16,8 @@ use super::referentiels::{
     carnet_referentiel, carnet_url, find_carnet, require_json, with_location,
 };
 use super::{AppError, HttpState};
-use crate::award_rules::award::{self, ConfirmError, Confirmation};
+use crate::award_rules::award::{self, Confirmation};
 use crate::badge_class::BadgeClass;
-use crate::issue::IssueError;
 use crate::recipient::Email;
 use crate::store::Carnet;
 
@@ -122,7 +121,7 @@ pub async fn confirm(
     .await;
     let (issued, created) = match outcome {
         Ok(done) => done,
-        Err(e) => return not_earned(confirm_error(e)),
+        Err(e) => return Err(e.into()),
     };
     let base = &s.app.issuer.base_url;
     let mut doc = award_urls(base, &issued);
@@ -137,57 +136,4 @@ pub async fn confirm(
         (status, axum::Json(doc)).into_response(),
         &format!("{base}/api/v1/awards/{}", issued.id),
     )
-}
-
-/// A refusal: either an [`AppError`], or the 409 listing why the carnet does not earn the class.
-enum Refusal {
-    App(AppError),
-    NotEarned {
-        detail: String,
-        reasons: Vec<String>,
-    },
-}
-
-fn confirm_error(e: ConfirmError) -> Refusal {
-    match e {
-        ConfirmError::NotEarned { ref reasons, .. } => Refusal::NotEarned {
-            detail: e.to_string(),
-            reasons: reasons.clone(),
-        },
-        ConfirmError::NotConcerned { .. } => Refusal::NotEarned {
-            detail: e.to_string(),
-            reasons: Vec::new(),
-        },
-        ConfirmError::WrongPerson => {
-            Refusal::App(AppError::unprocessable("recipient_email", e.to_string()))
-        }
-        ConfirmError::Issue(IssueError::Invalid { field, problem }) => {
-            Refusal::App(AppError::unprocessable(field, problem))
-        }
-        ConfirmError::Issue(IssueError::Store(e)) | ConfirmError::Store(e) => {
-            Refusal::App(e.into())
-        }
-        ConfirmError::Issue(other) => Refusal::App(AppError::internal(other.to_string())),
-    }
-}
-
-fn not_earned(refusal: Refusal) -> Result<Response, AppError> {
-    match refusal {
-        Refusal::App(e) => Err(e),
-        Refusal::NotEarned { detail, reasons } => {
-            let body = json!({
-                "type": "urn:carnet:error:not_earned",
-                "title": "Conflict",
-                "status": 409,
-                "detail": detail,
-                "reasons": reasons,
-            });
-            let mut resp = (StatusCode::CONFLICT, axum::Json::<Value>(body)).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("application/problem+json"),
-            );
-            Ok(resp)
-        }
-    }
 }

@@ -327,9 +327,7 @@ pub async fn credential(
         }
         "jwt" => Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            crate::issue::vc_jwt(&s.app.issuer, s.app.store.as_ref(), &award)
-                .await
-                .map_err(|e| AppError::internal(e.to_string()))?,
+            crate::issue::vc_jwt(&s.app.issuer, s.app.store.as_ref(), &award).await?,
         )
             .into_response()),
         "png" | "svg" => {

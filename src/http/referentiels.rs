@@ -97,8 +97,7 @@ pub async fn import(
         .app
         .store
         .save_referentiel(issuer_slug(&s), &r, &format!("api:{who}"))
-        .await
-        .map_err(store_error)?;
+        .await?;
     let url = referentiel_url(&s.app.issuer.base_url, &r.id, &r.version);
     let created = saved == SavedReferentiel::Created;
     if created {
@@ -149,7 +148,7 @@ pub async fn import_carnet(
         Err(problems) => return Ok(import_problems(&problems)),
     };
     let new = valid.into_new_carnet(issuer_slug(&s), &format!("api:{who}"));
-    let carnet = s.app.store.insert_carnet(&new).await.map_err(store_error)?;
+    let carnet = s.app.store.insert_carnet(&new).await?;
     tracing::info!(carnet.id = %carnet.id, "imported carnet {}", carnet.id);
     let url = carnet_url(&s.app.issuer.base_url, carnet.id);
     let view = carnet_view(&carnet, stored.as_ref().map(|r| &r.referentiel));
@@ -205,7 +204,7 @@ pub async fn patch_entry(
             Ok(saved) => return Ok(axum::Json(carnet_view(&saved, Some(&r))).into_response()),
             // Another edit came first: apply this one to what it wrote.
             Err(StoreError::CarnetChanged(_)) => continue,
-            Err(e) => return Err(store_error(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(AppError::new(
@@ -301,22 +300,6 @@ pub(super) async fn carnet_referentiel(
                 carnet.id, carnet.referentiel_id, carnet.referentiel_version
             ))
         })
-}
-
-/// The store errors of this API; the others are mapped as everywhere (`From<StoreError>`).
-fn store_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::ReferentielVersionExists { .. }
-        | StoreError::CarnetExists(_)
-        | StoreError::CarnetChanged(_) => {
-            AppError::new(StatusCode::CONFLICT, "conflict", e.to_string())
-        }
-        StoreError::CarnetNotFound(_) => AppError::not_found("no such carnet"),
-        StoreError::UnknownReferentiel { .. } => {
-            AppError::unprocessable("referentiel.id", e.to_string())
-        }
-        other => other.into(),
-    }
 }
 
 /// A carnet as the API shows it: its entries in the référentiel's order, each with the

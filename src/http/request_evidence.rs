@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::api::{Caller, body_error};
-use super::requests::{evidence_url, load, store_error};
+use super::requests::{evidence_url, load};
 use super::{AppError, HttpState};
 use crate::evidence::{self, FileError};
 use crate::store::{AddedEvidence, NewEvidence};
@@ -100,8 +100,7 @@ pub async fn add_evidence(
             content: body.to_vec(),
             added_by: format!("api:{who}"),
         })
-        .await
-        .map_err(store_error)?;
+        .await?;
     let status = match added {
         AddedEvidence::Added(_) => StatusCode::CREATED,
         AddedEvidence::Existing(_) => StatusCode::OK,

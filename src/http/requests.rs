@@ -66,18 +66,6 @@ pub(super) fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
         .map_err(|_| AppError::not_found(format!("no such {what}")))
 }
 
-pub(super) fn store_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::RequestNotFound(_) => AppError::not_found("no such badge request"),
-        StoreError::EvidenceNotFound(_) => AppError::not_found("no such evidence file"),
-        e @ StoreError::RequestState { .. } => {
-            AppError::new(StatusCode::CONFLICT, "wrong_state", e.to_string())
-        }
-        StoreError::InvalidTransition(why) => AppError::unprocessable("comment", why),
-        other => other.into(),
-    }
-}
-
 fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(v) = &value
@@ -115,11 +103,8 @@ pub fn evidence_url(base: &str, id: Uuid) -> String {
 async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppError> {
     let store = s.app.store.as_ref();
     let base = &s.app.issuer.base_url;
-    let files = store.request_evidence(r.id).await.map_err(store_error)?;
-    let events = store
-        .badge_request_events(r.id)
-        .await
-        .map_err(store_error)?;
+    let files = store.request_evidence(r.id).await?;
+    let events = store.badge_request_events(r.id).await?;
     let mut doc = json!({
         "id": r.id,
         "badge_class": r.badge_class_slug,
@@ -152,7 +137,7 @@ async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppE
         })).collect::<Vec<_>>(),
     });
     if let Some(award_id) = r.award_id
-        && let Some(award) = store.get_award(award_id).await.map_err(store_error)?
+        && let Some(award) = store.get_award(award_id).await?
     {
         doc["award"] = award_urls(base, &award);
     }
@@ -169,8 +154,7 @@ pub(super) async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppErr
     s.app
         .store
         .get_badge_request(id)
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|r| r.issuer_slug == s.app.issuer.slug())
         .ok_or_else(|| AppError::not_found("no such badge request"))
 }
@@ -238,8 +222,7 @@ pub async fn create(
             requested_by,
             submitted_by: format!("api:{who}"),
         })
-        .await
-        .map_err(store_error)?;
+        .await?;
     let doc = request_document(&s, &stored).await?;
     Ok((StatusCode::CREATED, axum::Json(doc)).into_response())
 }
@@ -271,8 +254,7 @@ pub async fn list(
         .app
         .store
         .list_badge_requests(s.app.issuer.slug(), state)
-        .await
-        .map_err(store_error)?;
+        .await?;
     let items: Vec<Value> = requests
         .iter()
         .map(|r| {
@@ -321,8 +303,7 @@ pub async fn correct_links(
             &format!("api:{who}"),
             comment.as_deref(),
         )
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(axum::Json(request_document(&s, &updated).await?).into_response())
 }
 
@@ -370,7 +351,7 @@ async fn transition(
             state: RequestState::Approved,
             ..
         }) if action == RequestAction::Approve => load(&s, &id).await?,
-        Err(e) => return Err(store_error(e)),
+        Err(e) => return Err(e.into()),
     };
     Ok(axum::Json(request_document(&s, &updated).await?).into_response())
 }
@@ -384,7 +365,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
         return Ok(award);
     }
     if r.state != RequestState::Submitted {
-        return Err(store_error(StoreError::RequestState {
+        return Err(AppError::from(StoreError::RequestState {
             id: r.id,
             state: r.state,
             action: RequestAction::Approve.as_str(),
@@ -412,12 +393,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
             ));
         }
     }
-    let files = s
-        .app
-        .store
-        .request_evidence(r.id)
-        .await
-        .map_err(store_error)?;
+    let files = s.app.store.request_evidence(r.id).await?;
     if class.evidence_required && files.is_empty() && r.links.is_empty() {
         return Err(AppError::unprocessable(
             "evidence",
@@ -429,9 +405,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
     }
     // a class may require endorsements; the award embeds those given, under the id the request
     // reserved for them
-    let (reserved_id, endorsements) = crate::endorsement::flow::for_approval(&s.app, r)
-        .await
-        .map_err(super::endorsements::flow_error)?;
+    let (reserved_id, endorsements) = crate::endorsement::flow::for_approval(&s.app, r).await?;
     if let Some(missing) =
         crate::endorsement::missing(class.endorsements_minimum, endorsements.len())
     {
@@ -450,8 +424,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
     let embedded = endorsements
         .iter()
         .map(|e| crate::endorsement::flow::embedded(base, e))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(super::endorsements::flow_error)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let payload =
         crate::bulk::seal::open(&s.app.issuer, &r.sealed_recipient).map_err(AppError::internal)?;
     let email = Email::parse(&payload.email).map_err(AppError::internal)?;

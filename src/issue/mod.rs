@@ -43,6 +43,39 @@ pub enum IssueError {
     Store(#[from] StoreError),
 }
 
+impl crate::problem::Problem for IssueError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            IssueError::UnknownBadgeClass(_) | IssueError::Invalid { .. } => Kind::Invalid,
+            IssueError::Signing(_) => Kind::Internal,
+            IssueError::Store(e) => e.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            IssueError::UnknownBadgeClass(_) => Some("badge_class"),
+            IssueError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            IssueError::Invalid { problem, .. } => problem.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn transparent(&self) -> Option<&dyn crate::problem::Problem> {
+        match self {
+            IssueError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// What the educator asks for.
 #[derive(Debug, Clone)]
 pub struct AwardRequest {

@@ -41,6 +41,28 @@ pub enum Ob2Error {
     Key(#[from] KeyError),
 }
 
+impl crate::problem::Problem for Ob2Error {
+    fn kind(&self) -> crate::problem::Kind {
+        match self {
+            Ob2Error::IssuerEmailMissing | Ob2Error::UnknownKey(_) => {
+                crate::problem::Kind::NotFound
+            }
+            Ob2Error::Key(_) => crate::problem::Kind::Internal,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            // said to a visitor, who cannot set it
+            Ob2Error::IssuerEmailMissing => "Open Badges 2.0 is not published by this instance: \
+                 its issuer has no email (CARNET_ISSUER_EMAIL)"
+                .to_owned(),
+            Ob2Error::UnknownKey(kid) => format!("no key \"{kid}\""),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// How an OB 2.0 assertion is verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {

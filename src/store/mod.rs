@@ -350,6 +350,52 @@ pub enum StoreError {
     InvitationUnusable(InvitationProblem),
 }
 
+impl crate::problem::Problem for StoreError {
+    fn kind(&self) -> crate::problem::Kind {
+        use crate::problem::Kind;
+        match self {
+            StoreError::AwardNotFound(_)
+            | StoreError::CarnetNotFound(_)
+            | StoreError::RequestNotFound(_)
+            | StoreError::EvidenceNotFound(_)
+            | StoreError::InvitationUnusable(InvitationProblem::Unknown) => Kind::NotFound,
+            StoreError::InvitationUnusable(_) => Kind::Gone,
+            StoreError::Conflict(_)
+            | StoreError::AlreadyRevoked { .. }
+            | StoreError::ReferentielVersionExists { .. }
+            | StoreError::CarnetExists(_)
+            | StoreError::CarnetChanged(_) => Kind::Conflict,
+            StoreError::RequestState { .. } => Kind::WrongState,
+            StoreError::UnknownReferentiel { .. } | StoreError::InvalidTransition(_) => {
+                Kind::Invalid
+            }
+            StoreError::Database(sqlx::Error::PoolTimedOut) => Kind::Unavailable,
+            StoreError::UnsupportedUrl(_)
+            | StoreError::UnallocatedStatusSlot(_)
+            | StoreError::InvalidOptions(_)
+            | StoreError::SqlitePath { .. }
+            | StoreError::Database(_)
+            | StoreError::Migration(_)
+            | StoreError::Corrupt(_) => Kind::Internal,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            StoreError::UnknownReferentiel { .. } => Some("referentiel.id"),
+            StoreError::InvalidTransition(_) => Some("comment"),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            StoreError::InvalidTransition(why) => why.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Where everything is kept: one body for both backends (see [`db`] for what differs).
 /// Methods never turn a database failure into "not found": `Ok(None)` means the query ran and
 /// found nothing. The methods live with their domain: `awards.rs` (awards, status lists,
