@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+pub use crate::issuer::IssuerSettings;
+use crate::recipient::looks_like_email;
+use crate::text::is_slug;
 use crate::verify::fetch::{FetchPolicy, IpNetwork};
 
 /// Settings shared by every command that touches the database, keys or badge classes.
@@ -96,6 +99,12 @@ pub struct Settings {
         global = true
     )]
     pub fetch_allow_addresses: Vec<String>,
+
+    /// Seconds a node holds a bulk job without renewing: the node running a job renews its lease
+    /// every third of this, and when it dies another node sharing the database takes the job
+    /// over once the lease has run out.
+    #[arg(long, env = "CARNET_JOB_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3600), global = true)]
+    pub job_lease_seconds: u64,
 }
 
 /// Settings of `carnet serve` only.
@@ -191,17 +200,6 @@ impl fmt::Debug for ApiToken {
     }
 }
 
-/// The validated issuer settings.
-#[derive(Debug, Clone)]
-pub struct IssuerSettings {
-    pub slug: String,
-    pub name: String,
-    pub url: Option<String>,
-    pub email: Option<String>,
-    pub description: Option<String>,
-    pub image: Option<String>,
-}
-
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -213,6 +211,8 @@ pub struct Config {
     pub issuer: IssuerSettings,
     pub fetch_allow_http: Vec<String>,
     pub fetch_allow_addresses: Vec<IpNetwork>,
+    /// How long a node holds a bulk job without renewing (`bulk/lease.rs`).
+    pub job_lease: std::time::Duration,
 }
 
 impl Config {
@@ -306,6 +306,7 @@ impl Settings {
                 .filter(|h| !h.is_empty())
                 .collect(),
             fetch_allow_addresses,
+            job_lease: std::time::Duration::from_secs(self.job_lease_seconds),
         })
     }
 }
@@ -378,48 +379,6 @@ fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
-pub fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 40
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-pub fn looks_like_email(s: &str) -> bool {
-    // The syntax of HTML's `<input type="email">` (a "valid email address"), made stricter
-    // where RFC 5321 / 5322 are: a dot-atom local part (no leading, trailing or double dot) of
-    // at most 64 characters, a domain of at least two DNS labels (letters, digits, inner
-    // hyphens, 63 characters each, 253 in all; no address literal such as `[127.0.0.1]`, a
-    // top-level label not all digits), 254 characters in all. ASCII only: an internationalised
-    // domain is written in its `xn--` form.
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    const LOCAL: &str = "!#$%&'*+/=?^_`{|}~-.";
-    let local_ok = (1..=64).contains(&local.len())
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || LOCAL.contains(c))
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..");
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            (1..=63).contains(&l.len())
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
-    s.len() <= 254 && local_ok && domain_ok
-}
-
 /// The commented example printed by `carnet config example`.
 pub const EXAMPLE: &str = r#"# carnet configuration, as environment variables (each also has a command-line flag).
 # Copy to carnet.env, edit, then: set -a; . ./carnet.env; set +a; carnet serve
@@ -466,6 +425,9 @@ CARNET_FETCH_ALLOW_HTTP=
 # Empty (the default): the verifier never connects to loopback, private (10/8, 172.16/12,
 # 192.168/16), link-local, cloud-metadata (169.254.169.254) or other non-public addresses.
 CARNET_FETCH_ALLOW_ADDRESSES=
+# Several nodes on one database: a bulk job is run by one node at a time, which renews its hold
+# every third of this many seconds; when that node dies, another takes the job over after it.
+CARNET_JOB_LEASE_SECONDS=30
 # Log filter (tracing syntax).
 RUST_LOG=info
 "#;

@@ -6,10 +6,16 @@
 //! - Data Integrity verification method:        `{did}#{kid}`, controller = the issuer id
 //! - VC-JWT `kid` (answers one JWK):             `{base}/issuers/{slug}/keys/{kid}`
 //! - JWK set of the instance:                    `{base}/.well-known/jwks.json`
+//!
+//! Also [`Ob2Urls`], the URLs of the issuer's OB 2.0 documents (listed in `crate::ob2`), and the
+//! ids of the endorsers carnet hosts under an issuer (`crate::endorsement::profile`):
+//! `{issuer id}/endorsers/{id}`, DID `{issuer DID}:endorsers:{id}`, OB 2.0
+//! `{base}/ob2/issuers/{slug}/endorsers/{id}`.
 
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::config::IssuerSettings;
+use crate::badge_class::BadgeClass;
 use crate::keys::IssuerKeys;
 use crate::proof::multikey::ed25519_public_multibase;
 
@@ -17,6 +23,17 @@ pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 pub const OB3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 pub const DID_V1_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
 pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+
+/// The validated issuer settings.
+#[derive(Debug, Clone)]
+pub struct IssuerSettings {
+    pub slug: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub image: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Issuer {
@@ -175,6 +192,95 @@ impl Issuer {
             "assertionMethod": ids,
         })
     }
+}
+
+/// The URLs of an issuer's OB 2.0 documents, all derived from the public base URL and the slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ob2Urls {
+    base: String,
+    slug: String,
+}
+
+impl Ob2Urls {
+    pub fn new(issuer: &Issuer) -> Self {
+        Self {
+            base: issuer.base_url.clone(),
+            slug: issuer.slug().to_string(),
+        }
+    }
+
+    /// The OB 2.0 issuer Profile id (its `type` is `Issuer`).
+    pub fn profile(&self) -> String {
+        format!("{}/ob2/issuers/{}", self.base, self.slug)
+    }
+
+    /// The CryptographicKey of an RSA key (`verification.creator` of signed assertions).
+    pub fn key(&self, kid: &str) -> String {
+        format!("{}/keys/{kid}", self.profile())
+    }
+
+    pub fn revocation_list(&self) -> String {
+        format!("{}/revocations", self.profile())
+    }
+
+    /// The BadgeClass of this version of the class.
+    pub fn badge_class(&self, class: &BadgeClass) -> String {
+        self.badge_class_version(class, class.version())
+    }
+
+    /// The BadgeClass of the class under another version (an award earned from a carnet names
+    /// the class with its référentiel version: `crate::ob3::recognition::edition_version`).
+    pub fn badge_class_version(&self, class: &BadgeClass, version: &str) -> String {
+        format!("{}/ob2/badge-classes/{}/{version}", self.base, class.slug)
+    }
+
+    /// Every assertion id starts with this; the Profile's verification policy says so (`startsWith`).
+    pub fn assertions_prefix(&self) -> String {
+        format!("{}/ob2/assertions/", self.base)
+    }
+
+    pub fn assertion(&self, award_id: Uuid) -> String {
+        format!("{}{award_id}", self.assertions_prefix())
+    }
+}
+
+// The ids of the endorsers carnet hosts and signs for under this issuer
+// (`crate::endorsement::profile`), beside the institution's own.
+
+/// The endorser's Profile id (an https URL answering the Profile).
+pub fn endorser_url(issuer: &Issuer, id: Uuid) -> String {
+    format!("{}/endorsers/{id}", issuer.id())
+}
+
+/// The endorser's `did:web`.
+pub fn endorser_did(issuer: &Issuer, id: Uuid) -> String {
+    format!("{}:endorsers:{id}", issuer.did())
+}
+
+/// The URL of the endorser's DID document.
+pub fn did_document_url(issuer: &Issuer, id: Uuid) -> String {
+    format!("{}/did.json", endorser_url(issuer, id))
+}
+
+pub fn verification_method(issuer: &Issuer, id: Uuid, kid: &str) -> String {
+    format!("{}#{kid}", endorser_did(issuer, id))
+}
+
+/// The endorser and key a verification method of this issuer's endorsers names, if it is one:
+/// `{issuer DID}:endorsers:{uuid}#{kid}`.
+pub fn parse_verification_method<'a>(issuer: &Issuer, vm: &'a str) -> Option<(Uuid, &'a str)> {
+    let prefix = format!("{}:endorsers:", issuer.did());
+    let (id, kid) = vm.strip_prefix(&prefix)?.split_once('#')?;
+    Some((id.parse().ok()?, kid))
+}
+
+/// The endorser's OB 2.0 Profile id.
+pub fn ob2_endorser_url(issuer: &Issuer, id: Uuid) -> String {
+    format!(
+        "{}/ob2/issuers/{}/endorsers/{id}",
+        issuer.base_url,
+        issuer.slug()
+    )
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod endorsement;
 pub mod evidence;
 pub mod fuzzing;
+pub mod hex;
 pub mod http;
 pub mod iri;
 pub mod issue;

@@ -99,7 +99,7 @@ impl OwnDocuments {
         version: &str,
     ) -> Result<Option<Value>, OwnError> {
         if let Some(class) = self.classes.get(slug)
-            && ob2::badge_class_version(class) == version
+            && class.version() == version
         {
             return Ok(Some(ob2::badge_class(&self.issuer, class)));
         }

@@ -6,8 +6,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::badge_class::hex;
-use crate::config::looks_like_email;
+use crate::hex::hex;
 
 /// A recipient's email address, normalised (trimmed, lowercased). `Debug` and `Display` mask it.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,6 +37,41 @@ impl fmt::Display for Email {
         let domain = self.0.split_once('@').map(|(_, d)| d).unwrap_or("");
         write!(f, "***@{domain}")
     }
+}
+
+/// Whether `s` is an email address as carnet takes one (recipients, the issuer's address, an OB 2.0
+/// `email` value).
+pub fn looks_like_email(s: &str) -> bool {
+    // The syntax of HTML's `<input type="email">` (a "valid email address"), made stricter
+    // where RFC 5321 / 5322 are: a dot-atom local part (no leading, trailing or double dot) of
+    // at most 64 characters, a domain of at least two DNS labels (letters, digits, inner
+    // hyphens, 63 characters each, 253 in all; no address literal such as `[127.0.0.1]`, a
+    // top-level label not all digits), 254 characters in all. ASCII only: an internationalised
+    // domain is written in its `xn--` form.
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    const LOCAL: &str = "!#$%&'*+/=?^_`{|}~-.";
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || LOCAL.contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    s.len() <= 254 && local_ok && domain_ok
 }
 
 /// A salted hash of an identifier, as published.

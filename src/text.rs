@@ -2,6 +2,8 @@
 //! characters, and no control character — none at all in one-line text, only line breaks and
 //! tabs in text of several lines — nor a bidirectional override, which can make text read
 //! differently from what it is (« Trojan Source », CVE-2021-42574).
+//!
+//! Also the one rule for slugs (`is_slug`), the short ids that become part of an address.
 
 /// Whether the text may span several lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,17 @@ pub fn check(text: &str, max_chars: usize, lines: Lines) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `s` is a slug: 1 to 40 lowercase ASCII letters, digits or inner hyphens (an issuer,
+/// a badge class, a référentiel or competence id, part of an address).
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 #[cfg(test)]

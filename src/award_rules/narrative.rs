@@ -12,7 +12,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::proposal::{Outcome, struck_wordings};
+use crate::badge_class::rules::{Outcome, struck_wordings};
 use crate::referentiel::Referentiel;
 use crate::referentiel::carnet::{Answer, Modality, Recognition};
 

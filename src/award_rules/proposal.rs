@@ -6,148 +6,15 @@
 //! *je ne fais pas* never, *je fais en partie* only if the class accepts it explicitly, a
 //! declared competence only if the class accepts declared ones explicitly, and the level reached
 //! at least the rule's minimum (levels compared by rank in the référentiel, lowest first).
+//!
+//! The outcome of one rule ([`Outcome`], [`Shortfall`]) is a type of the class's rules,
+//! `crate::badge_class::rules`.
 
-use std::fmt;
-
-use super::{Rule, level_names, resolve_level};
+use super::level_names;
 use crate::badge_class::BadgeClass;
-use crate::referentiel::carnet::{Answer, CarnetEntry, Recognition};
-use crate::referentiel::{Competence, Level, Referentiel};
-
-/// Why an entry does not (yet) match a rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shortfall {
-    /// The competence is not positioned in the carnet.
-    NotPositioned,
-    /// « Je ne fais pas ».
-    JeNeFaisPas,
-    /// « Je fais en partie », and the class asks for « je fais ».
-    EnPartie,
-    /// Declared by the person, and the class asks for a jury's validation.
-    Declared,
-    /// No level is given, and the class asks for one.
-    NoLevel { required: Level },
-    /// A lower level than the class asks for.
-    LevelBelow { reached: Level, required: Level },
-}
-
-impl Shortfall {
-    /// A stable code for programs.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Shortfall::NotPositioned => "not_positioned",
-            Shortfall::JeNeFaisPas => "je_ne_fais_pas",
-            Shortfall::EnPartie => "en_partie",
-            Shortfall::Declared => "declared",
-            Shortfall::NoLevel { .. } => "no_level",
-            Shortfall::LevelBelow { .. } => "level_below",
-        }
-    }
-}
-
-/// In French, for the educator: « cercle 1 atteint, cercle 2 demandé ».
-impl fmt::Display for Shortfall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Shortfall::NotPositioned => f.write_str("pas encore positionnée dans le carnet"),
-            Shortfall::JeNeFaisPas => f.write_str("« je ne fais pas »"),
-            Shortfall::EnPartie => {
-                f.write_str("« je fais en partie » ; le badge demande « je fais »")
-            }
-            Shortfall::Declared => f.write_str("déclarée, pas validée par un jury"),
-            Shortfall::NoLevel { required } => {
-                write!(f, "aucun niveau indiqué, {} demandé", lower(&required.name))
-            }
-            Shortfall::LevelBelow { reached, required } => write!(
-                f,
-                "{} atteint, {} demandé",
-                lower(&reached.name),
-                lower(&required.name)
-            ),
-        }
-    }
-}
-
-/// « Cercle 2 » → « cercle 2 » inside a sentence.
-fn lower(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-/// One rule against the carnet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub rule: Rule,
-    pub competence: Competence,
-    /// The carnet's entry for the competence, if positioned.
-    pub entry: Option<CarnetEntry>,
-    /// The level the entry reached (resolved in the référentiel).
-    pub level: Option<Level>,
-    /// The rule's minimum level (resolved in the référentiel).
-    pub required_level: Option<Level>,
-    /// Empty when the entry matches the rule.
-    pub shortfalls: Vec<Shortfall>,
-}
-
-impl Outcome {
-    pub fn met(&self) -> bool {
-        self.shortfalls.is_empty()
-    }
-
-    /// « compétence 1 « Organiser son activité » »
-    pub fn label(&self) -> String {
-        format!(
-            "compétence {} « {} »",
-            self.competence.id, self.competence.wording
-        )
-    }
-
-    /// Why it matches or not, in one French sentence for the educator.
-    pub fn why(&self) -> String {
-        if !self.met() {
-            let reasons: Vec<String> = self.shortfalls.iter().map(|s| s.to_string()).collect();
-            return format!("{} : {}", self.label(), reasons.join(" ; "));
-        }
-        let Some(entry) = &self.entry else {
-            return self.label();
-        };
-        let mut parts = vec![entry.answer.label_fr().to_lowercase()];
-        if !entry.struck.is_empty() {
-            parts.push(format!(
-                "sauf : {}",
-                struck_wordings(&self.competence, entry).join(" ; ")
-            ));
-        }
-        parts.push(match (entry.recognition, entry.date) {
-            (Recognition::Validated, Some(d)) => {
-                format!("validée par un jury le {}", d.format("%d/%m/%Y"))
-            }
-            (Recognition::Validated, None) => "validée par un jury".into(),
-            (Recognition::Declared, _) => "déclarée (pas validée par un jury)".into(),
-        });
-        if let Some(level) = &self.level {
-            let mut text = format!("{} atteint", lower(&level.name));
-            if let Some(required) = &self.required_level {
-                text.push_str(&format!(" ({} demandé)", lower(&required.name)));
-            }
-            parts.push(text);
-        }
-        format!("{} : {}", self.label(), parts.join(", "))
-    }
-}
-
-/// The wordings of an entry's struck-out parts, in the competence's order.
-pub fn struck_wordings(competence: &Competence, entry: &CarnetEntry) -> Vec<String> {
-    competence
-        .parts
-        .iter()
-        .filter(|p| entry.struck.contains(&p.id))
-        .map(|p| p.wording.clone())
-        .collect()
-}
+use crate::badge_class::rules::{Outcome, Rule, Shortfall, resolve_level};
+use crate::referentiel::carnet::{Answer, CarnetEntry};
+use crate::referentiel::{Level, Referentiel};
 
 /// One badge class against the carnet.
 #[derive(Debug, Clone)]

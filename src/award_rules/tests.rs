@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::narrative::{french_date, narrative};
-use super::proposal::{Shortfall, propose};
+use super::proposal::propose;
 use super::*;
+use crate::badge_class::rules::Shortfall;
 use crate::badge_class::{BadgeClass, BadgeClassError, load_file};
-use crate::referentiel::carnet::{CarnetEntry, JuryMember, Modality};
+use crate::referentiel::carnet::{Answer, CarnetEntry, JuryMember, Modality, Recognition};
 use crate::referentiel::{Format, parse};
 
 /// A fictitious référentiel with groups, three levels, descriptors and parts to strike out.

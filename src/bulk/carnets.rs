@@ -30,7 +30,7 @@ use uuid::Uuid;
 pub use super::carnet_document::{batch_document, batch_url};
 use super::{BulkError, FileProblem, seal};
 use crate::app::App;
-use crate::badge_class::hex;
+use crate::hex::hex;
 use crate::issuer::Issuer;
 use crate::recipient::Email;
 use crate::referentiel::carnet::{self, CarnetDraft, CarnetEntry, ValidCarnet, person_key};

@@ -28,6 +28,7 @@ mod carnet_rows;
 pub mod carnets;
 mod csv_rows;
 pub mod file;
+pub mod lease;
 pub mod seal;
 
 use std::collections::HashSet;
@@ -39,7 +40,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::App;
-use crate::badge_class::hex;
+use crate::hex::hex;
 use crate::recipient::Email;
 use crate::store::{
     AwardCounts, BulkJob, BulkRow, CreatedJob, JobCounts, JobKind, JobState, NewBulkJob,
@@ -80,8 +81,11 @@ pub enum BulkError {
     File(Vec<FileProblem>),
     #[error("no bulk job has the id {0}")]
     NotFound(Uuid),
-    #[error("the job {0} is already being run by this process")]
+    #[error("the job {0} is already being run (by this node or another)")]
     AlreadyRunning(Uuid),
+    /// This node stopped renewing the job's lease in time and another node took the job over.
+    #[error("the job {0} was taken over by another node")]
+    LeaseLost(Uuid),
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
@@ -97,7 +101,7 @@ impl crate::problem::Problem for BulkError {
             | BulkError::InvalidBatch(_)
             | BulkError::File(_) => Kind::Invalid,
             BulkError::NotFound(_) => Kind::NotFound,
-            BulkError::AlreadyRunning(_) => Kind::WrongState,
+            BulkError::AlreadyRunning(_) | BulkError::LeaseLost(_) => Kind::WrongState,
             BulkError::Internal(_) => Kind::Internal,
             BulkError::Store(e) => e.kind(),
         }
@@ -314,14 +318,34 @@ pub async fn run(
     progress: &Progress<'_>,
 ) -> Result<BulkJob, BulkError> {
     let _guard = RunGuard::take(job_id).ok_or(BulkError::AlreadyRunning(job_id))?;
-    let store = app.store.clone();
-    let job = store
+    let job = app
+        .store
         .get_bulk_job(job_id)
         .await?
         .ok_or(BulkError::NotFound(job_id))?;
     if job.state == JobState::Done {
         return Ok(job);
     }
+    // one node at a time (lease.rs)
+    let Some(lease) = lease::Lease::take(app, job_id).await? else {
+        return Err(BulkError::AlreadyRunning(job_id));
+    };
+    let outcome = lease
+        .hold_while(run_leased(app, job, concurrency, progress))
+        .await;
+    lease.release().await;
+    outcome
+}
+
+/// [`run`], once this node holds the job's lease.
+async fn run_leased(
+    app: &App,
+    job: BulkJob,
+    concurrency: usize,
+    progress: &Progress<'_>,
+) -> Result<BulkJob, BulkError> {
+    let store = app.store.clone();
+    let job_id = job.id;
     let concurrency = concurrency.clamp(1, MAX_CONCURRENT_AWARDS);
     if job.kind == JobKind::Carnets {
         return carnet_rows::run_batch(app, job, concurrency, progress).await;
@@ -403,15 +427,31 @@ pub fn spawn(app: App, job_id: Uuid) {
     });
 }
 
-/// At start: resumes in the background the issuer's jobs left queued or running (by a crash or a
-/// stop). Returns how many.
+/// Resumes in the background the issuer's jobs left queued or running (by a crash, a stop, or
+/// a node that died: [`lease`]) that no live node holds. Returns how many it started.
 pub async fn resume_unfinished(app: &App) -> Result<usize, StoreError> {
+    let now = chrono::Utc::now();
     let jobs = app.store.unfinished_bulk_jobs(app.issuer.slug()).await?;
-    for job in &jobs {
+    let mut resumed = 0;
+    for job in jobs
+        .iter()
+        .filter(|j| j.lease_until.is_none_or(|until| until < now))
+    {
         tracing::info!(bulk.job = %job.id, pending = job.counts.pending(), "resuming bulk job {}", job.id);
         spawn(app.clone(), job.id);
+        resumed += 1;
     }
-    Ok(jobs.len())
+    Ok(resumed)
+}
+
+/// The server's sweep: every third of a lease, resumes the jobs whose node died.
+pub async fn sweep(app: App) {
+    loop {
+        tokio::time::sleep(app.config.job_lease / 3).await;
+        if let Err(e) = resume_unfinished(&app).await {
+            tracing::warn!("bulk jobs to resume could not be read: {e}");
+        }
+    }
 }
 
 /// The job's URL in the API.

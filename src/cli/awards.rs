@@ -15,7 +15,7 @@ use serde_json::json;
 use super::commands::open_store;
 use super::fail;
 use crate::config::Settings;
-use crate::store::{Award, Store, StoreError};
+use crate::store::{Award, AwardCursor, Store, StoreError};
 
 /// Awards read from the store at a time.
 const PAGE: u32 = 200;
@@ -151,21 +151,17 @@ async fn page(
     store: &Store,
     issuer: &str,
     class: Option<&str>,
-    offset: u32,
+    after: Option<AwardCursor>,
 ) -> Result<Vec<Award>, StoreError> {
     match class {
-        Some(class) => {
-            store
-                .list_awards_of_class(issuer, class, PAGE, offset)
-                .await
-        }
-        None => store.list_awards(issuer, PAGE, offset).await,
+        Some(class) => store.list_awards_of_class(issuer, class, PAGE, after).await,
+        None => store.list_awards(issuer, PAGE, after).await,
     }
 }
 
 async fn list(settings: &Settings, class: Option<String>, json: bool) -> ExitCode {
     if let Some(c) = &class
-        && !crate::config::is_slug(c)
+        && !crate::text::is_slug(c)
     {
         return fail(format!(
             "--badge-class: \"{c}\" is not a badge class name (lowercase letters, digits, hyphens)"
@@ -190,8 +186,7 @@ async fn print_list(
     let issuer = config.issuer.slug.as_str();
     let mut out = std::io::stdout().lock();
     let (mut total, mut revoked, mut expired) = (0u64, 0u64, 0u64);
-    let mut offset = 0u32;
-    let mut awards = match page(store, issuer, class, offset).await {
+    let mut awards = match page(store, issuer, class, None).await {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
@@ -259,8 +254,8 @@ async fn print_list(
         if awards.len() < PAGE as usize {
             break;
         }
-        offset = offset.saturating_add(PAGE);
-        awards = match page(store, issuer, class, offset).await {
+        let after = awards.last().map(Award::cursor);
+        awards = match page(store, issuer, class, after).await {
             Ok(a) => a,
             Err(e) => return fail(e),
         };

@@ -116,7 +116,45 @@ async fn resume(app: &App, job: &str) -> ExitCode {
     if job.state == JobState::Done {
         eprintln!("the job {} is done: nothing to resume", job.id);
     }
+    let job = match wait_while_held(app, job).await {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
     run_to_end(app, &job).await
+}
+
+/// A job another process holds (a server node, or a run that was killed: its hold outlives it
+/// by at most `CARNET_JOB_LEASE_SECONDS`): says so, and waits until the job is done or its
+/// hold has run out.
+async fn wait_while_held(app: &App, mut job: BulkJob) -> Result<BulkJob, ExitCode> {
+    let mut said = false;
+    loop {
+        let now = chrono::Utc::now();
+        let (Some(holder), Some(until)) = (&job.lease_holder, job.lease_until) else {
+            return Ok(job);
+        };
+        if until < now || job.state == JobState::Done || holder == bulk::lease::node() {
+            return Ok(job);
+        }
+        if !said {
+            eprintln!(
+                "the job {} is held by {holder} until {}: waiting for it to finish or for its hold to run out",
+                job.id,
+                until.format("%H:%M:%S UTC")
+            );
+            said = true;
+        }
+        let wait = (until - now).to_std().unwrap_or_default();
+        tokio::time::sleep(
+            wait.min(std::time::Duration::from_secs(1)) + std::time::Duration::from_millis(50),
+        )
+        .await;
+        job = match app.store.get_bulk_job(job.id).await {
+            Ok(Some(j)) => j,
+            Ok(None) => return Err(fail(format!("no bulk job has the id {}", job.id))),
+            Err(e) => return Err(fail(e)),
+        };
+    }
 }
 
 async fn find_job(app: &App, text: &str) -> Result<BulkJob, ExitCode> {

@@ -121,6 +121,8 @@ pub(super) async fn run_serve(settings: &Settings, serve: ServeSettings) -> Exit
     if let Err(e) = crate::bulk::resume_unfinished(&app).await {
         tracing::error!("bulk jobs to resume could not be read: {e}");
     }
+    // ...and those of a node that died (several nodes on one database: bulk/lease.rs)
+    tokio::spawn(crate::bulk::sweep(app.clone()));
     let store = app.store.clone();
     let serve_options = crate::http::ServeOptions {
         header_read_timeout: crate::http::HEADER_READ_TIMEOUT,
@@ -367,7 +369,7 @@ pub(super) fn run_keys(settings: &Settings, action: KeysAction) -> ExitCode {
 
 pub(super) async fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCode {
     match action {
-        ClassesAction::Check => super::carnets::check_badge_classes(settings).await,
+        ClassesAction::Check => super::badge_classes::check_badge_classes(settings).await,
         ClassesAction::DrawImage {
             title,
             pictogram,

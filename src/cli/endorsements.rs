@@ -3,7 +3,7 @@
 //! single-use link is printed once), list the invitations and endorsements, revoke an
 //! invitation.
 //!
-//! Every command goes through the HTTP API in this process ([`super::local_api`]), as
+//! Every command goes through the HTTP API in this process ([`crate::http::local_api`]), as
 //! `carnet requests` does: the checks (kind, note, days), the states and the answers are the
 //! API's. The person acting (`--by`, default the login name) is recorded as `api:NAME`. A link's
 //! token is never stored, so no command can show it again: `list` shows states, never links.
@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use super::commands::start;
 use super::fail;
-use super::local_api::{ApiError, LocalApi};
 use crate::config::Settings;
+use crate::http::local_api::{ApiError, LocalApi};
 
 #[derive(Subcommand)]
 pub(super) enum EndorsementsAction {

@@ -4,12 +4,12 @@
 //! `config example`, `bench`.
 
 mod awards;
+mod badge_classes;
 mod bulk;
 mod carnets;
 mod commands;
 mod demo;
 mod endorsements;
-pub mod local_api;
 mod requests;
 
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `carnet requests …`: badge requests (issue #5 §4) for the educator at the command line: list,
 //! show, approve (issues the badge), return with a comment, decline with a reason, resubmit.
 //!
-//! Every command goes through the HTTP API in this process ([`super::local_api`]): the checks,
+//! Every command goes through the HTTP API in this process ([`crate::http::local_api`]): the checks,
 //! the state machine and the approval that issues are the API's own, not a copy. The person
 //! acting (`--by`, default the login name) is recorded as the API records a token's name:
 //! `api:NAME`.
@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use super::commands::start;
 use super::fail;
-use super::local_api::{ApiError, LocalApi};
 use crate::config::Settings;
+use crate::http::local_api::{ApiError, LocalApi};
 
 #[derive(Subcommand)]
 pub(super) enum RequestsAction {

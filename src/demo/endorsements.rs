@@ -4,7 +4,7 @@
 //! invitation is left open so the newcomer can open `/endorse/{token}` and try the page.
 //!
 //! The educators invite, revoke and approve through the HTTP API in this process
-//! ([`crate::cli::local_api`]); the endorsers, who have no account, answer through
+//! ([`crate::http::local_api`]); the endorsers, who have no account, answer through
 //! [`flow::submit`], what the endorser's page calls.
 //!
 //! A demo invitation is found again by its note (each story has its own). A link's token is
@@ -24,9 +24,9 @@ use super::data::{self, DemoEndorsement, EDUCATORS, EndorsementTarget};
 use super::{DemoError, Tour, email};
 use crate::app::App;
 use crate::award_rules::award::idempotency_key;
-use crate::cli::local_api::LocalApi;
 use crate::endorsement::EndorserInput;
 use crate::endorsement::flow;
+use crate::http::local_api::LocalApi;
 use crate::referentiel::carnet::person_key;
 use crate::store::{Award, BadgeRequest, Invitation, InvitationState, RequestState, StoreError};
 

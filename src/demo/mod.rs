@@ -17,7 +17,7 @@
 //! note, so an interrupted run also completes. The open invitation's link is printed once: a
 //! rerun says so (its token is not kept).
 //!
-//! Requests go through the HTTP API in this process ([`crate::cli::local_api`]), with one token
+//! Requests go through the HTTP API in this process ([`crate::http::local_api`]), with one token
 //! per educator: validation, evidence sniffing and the state machine are the real ones.
 
 pub mod data;
@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::award_rules::award::{self, ConfirmError, Confirmation};
 use crate::badge_class::BadgeClass;
-use crate::cli::local_api::{ApiError, LocalApi};
+use crate::http::local_api::{ApiError, LocalApi};
 use crate::issue::{AwardRequest, IssueError, issue};
 use crate::ob3::credential::AwardDetails;
 use crate::recipient::Email;

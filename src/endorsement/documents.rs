@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::profile::{EndorserProfile, ob2_endorser_url, verification_method};
-use crate::issuer::{Issuer, OB3_CONTEXT, VC_V2_CONTEXT};
+use super::profile::EndorserProfile;
+use crate::issuer::{Issuer, OB3_CONTEXT, VC_V2_CONTEXT, ob2_endorser_url, verification_method};
 use crate::keys::rfc3339;
 use crate::ob2::{OB2_CONTEXT, Ob2Urls};
 use crate::ob3::credential::OB3_EXTENSIONS_CONTEXT;
@@ -218,7 +218,7 @@ pub fn reissue(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::IssuerSettings;
+    use crate::issuer::IssuerSettings;
     use crate::store::EndorserKind;
 
     fn issuer() -> (Issuer, tempfile::TempDir) {

@@ -257,12 +257,6 @@ pub fn plausible_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// How many endorsements a class still misses before approval, if any.
-pub fn missing(minimum: u32, received: usize) -> Option<u32> {
-    let received = u32::try_from(received).unwrap_or(u32::MAX);
-    (received < minimum).then(|| minimum - received)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,13 +337,10 @@ mod tests {
     }
 
     #[test]
-    fn tokens_and_minimums() {
+    fn tokens() {
         assert!(plausible_token("abcDEF-_09"));
         assert!(!plausible_token(""));
         assert!(!plausible_token("a/b"));
         assert!(!plausible_token(&"a".repeat(65)));
-        assert_eq!(missing(2, 0), Some(2));
-        assert_eq!(missing(2, 2), None);
-        assert_eq!(missing(0, 0), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The Profile of an endorser, hosted and signed for by carnet (issue #5 §6). An endorser has no
 //! account and no keys: carnet publishes a Profile for them, labelled as made by carnet from what
 //! they declared, and signs their endorsement with the institution's keys under a DID of theirs.
-//! The layout mirrors the institution's (`crate::issuer`):
+//! The layout mirrors the institution's; the ids are made beside its own, in `crate::issuer`:
 //!
 //! - Profile id (JSON-LD controller document, or HTML): `{issuer id}/endorsers/{id}`
 //! - DID (did:web): `{issuer DID}:endorsers:{id}` → `{issuer id}/endorsers/{id}/did.json`
@@ -12,7 +12,10 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::issuer::{DID_V1_CONTEXT, Issuer, MULTIKEY_CONTEXT, OB3_CONTEXT, VC_V2_CONTEXT};
+use crate::issuer::{
+    DID_V1_CONTEXT, Issuer, MULTIKEY_CONTEXT, OB3_CONTEXT, VC_V2_CONTEXT, endorser_did,
+    endorser_url, ob2_endorser_url, verification_method,
+};
 use crate::ob2::{OB2_CONTEXT, Ob2Error};
 use crate::proof::multikey::ed25519_public_multibase;
 use crate::store::{Endorsement, EndorserKind};
@@ -37,42 +40,6 @@ impl From<&Endorsement> for EndorserProfile {
             kind: e.endorser_kind,
         }
     }
-}
-
-/// The endorser's Profile id (an https URL answering the Profile).
-pub fn endorser_url(issuer: &Issuer, id: Uuid) -> String {
-    format!("{}/endorsers/{id}", issuer.id())
-}
-
-/// The endorser's `did:web`.
-pub fn endorser_did(issuer: &Issuer, id: Uuid) -> String {
-    format!("{}:endorsers:{id}", issuer.did())
-}
-
-/// The URL of the endorser's DID document.
-pub fn did_document_url(issuer: &Issuer, id: Uuid) -> String {
-    format!("{}/did.json", endorser_url(issuer, id))
-}
-
-pub fn verification_method(issuer: &Issuer, id: Uuid, kid: &str) -> String {
-    format!("{}#{kid}", endorser_did(issuer, id))
-}
-
-/// The endorser and key a verification method of this issuer's endorsers names, if it is one:
-/// `{issuer DID}:endorsers:{uuid}#{kid}`.
-pub fn parse_verification_method<'a>(issuer: &Issuer, vm: &'a str) -> Option<(Uuid, &'a str)> {
-    let prefix = format!("{}:endorsers:", issuer.did());
-    let (id, kid) = vm.strip_prefix(&prefix)?.split_once('#')?;
-    Some((id.parse().ok()?, kid))
-}
-
-/// The endorser's OB 2.0 Profile id.
-pub fn ob2_endorser_url(issuer: &Issuer, id: Uuid) -> String {
-    format!(
-        "{}/ob2/issuers/{}/endorsers/{id}",
-        issuer.base_url,
-        issuer.slug()
-    )
 }
 
 /// How the description of every Profile carnet makes for an endorser begins.
@@ -230,7 +197,7 @@ impl EndorserProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::IssuerSettings;
+    use crate::issuer::{IssuerSettings, parse_verification_method};
 
     fn issuer() -> (Issuer, tempfile::TempDir) {
         let tmp = tempfile::tempdir().unwrap();

@@ -24,7 +24,8 @@ use super::public::{check_issuer, json_ld, json_ld_text};
 use super::{AppError, HttpState, endorse_page, prefers_html};
 use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
 use crate::endorsement::flow::{self, InviteTarget};
-use crate::endorsement::profile::{EndorserProfile, endorser_url};
+use crate::endorsement::profile::EndorserProfile;
+use crate::issuer::endorser_url;
 use crate::store::{Award, BadgeRequest, Endorsement, Invitation};
 
 /// The largest endorser form accepted (a 4,000-character recommendation, percent-encoded, fits).

@@ -1,5 +1,6 @@
 //! The HTTP interface: public documents (issuer profile, DID document, keys, badge classes,
-//! credentials), the issuing API (bearer token) and the verification endpoint.
+//! credentials), the issuing API (bearer token) and the verification endpoint; [`local_api`] is
+//! the same router called in this process (the CLI's request and endorsement commands, the demo).
 //!
 //! Errors use one JSON shape, RFC 9457 problem details:
 //! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`;
@@ -14,6 +15,7 @@ mod error_page;
 mod evidence_access;
 mod html;
 mod i18n;
+pub mod local_api;
 mod ob2;
 mod openapi;
 mod proposals;
@@ -336,7 +338,9 @@ impl<E: crate::problem::Problem> From<E> for AppError {
             code: problem.code(),
             detail: problem.detail(),
             field: problem.field().map(str::to_owned),
-            members: Some(problem.members()).filter(|m| !m.is_empty()).map(Box::new),
+            members: Some(problem.members())
+                .filter(|m| !m.is_empty())
+                .map(Box::new),
         }
     }
 }

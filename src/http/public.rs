@@ -230,7 +230,7 @@ pub async fn badge_class(
 
 /// A rule in one sentence: « Référentiel rectec, compétence 1, niveau cercle-2 au moins, réponse
 /// « je fais », validée par un jury. »
-fn rule_sentence(lang: Lang, rule: &crate::award_rules::Rule) -> String {
+fn rule_sentence(lang: Lang, rule: &crate::badge_class::rules::Rule) -> String {
     use crate::referentiel::carnet::{Answer, Recognition};
     let mut text = lang.fill(
         "class.rule.referentiel",

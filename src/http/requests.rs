@@ -407,7 +407,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
     // reserved for them
     let (reserved_id, endorsements) = crate::endorsement::flow::for_approval(&s.app, r).await?;
     if let Some(missing) =
-        crate::endorsement::missing(class.endorsements_minimum, endorsements.len())
+        crate::badge_class::endorsements_missing(class.endorsements_minimum, endorsements.len())
     {
         return Err(AppError::unprocessable(
             "endorsements",

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike};
 
 use super::html::{escape, markdown};
-use super::verify_page::Lang;
+use super::i18n::Lang;
 use crate::endorsement::MAX_RECOMMENDATION;
 use crate::endorsement::profile::{declared, made_by_carnet};
 use crate::verify::report::{

@@ -113,7 +113,8 @@ impl AwardRequest {
 /// A class that requires endorsements (`[endorsements] minimum = N`) is awarded only with them:
 /// through a badge request, where the educator invites endorsers before approving it.
 fn check_endorsements(class: &BadgeClass, d: &AwardDetails) -> Result<(), IssueError> {
-    match crate::endorsement::missing(class.endorsements_minimum, d.endorsements.len()) {
+    match crate::badge_class::endorsements_missing(class.endorsements_minimum, d.endorsements.len())
+    {
         None => Ok(()),
         Some(missing) => Err(IssueError::Invalid {
             field: "endorsements",
@@ -417,7 +418,7 @@ fn prepare(
     // The assertion points at this version of the class: its document must stay servable.
     let class_version = assertion_json.is_some().then(|| match &recognised {
         None => (
-            ob2::badge_class_version(class).to_owned(),
+            class.version().to_owned(),
             ob2::badge_class(issuer, class).to_string(),
         ),
         Some(r) => (

@@ -10,8 +10,8 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{CanonError, canonicalize, canonicalize_slow, fast, fast_path_handles};
-use crate::config::IssuerSettings;
 use crate::issuer::Issuer;
+use crate::issuer::IssuerSettings;
 use crate::ob3::credential::{AwardDetails, build};
 use crate::recipient::{Email, hash_email};
 use crate::status::StatusPurpose;

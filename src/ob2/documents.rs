@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{OB2_CONTEXT, OB3_RELATED_VERSION, Ob2Urls, badge_class_version};
+use super::{OB2_CONTEXT, OB3_RELATED_VERSION, Ob2Urls};
 use crate::badge_class::BadgeClass;
 use crate::issuer::Issuer;
 use crate::keys::{KeyError, rfc3339};
@@ -165,7 +165,7 @@ pub fn cryptographic_key(issuer: &Issuer, kid: &str) -> Result<Value, Ob2Error> 
 /// the criteria narrative is embedded, so the published version stays self-contained.
 pub fn badge_class(issuer: &Issuer, class: &BadgeClass) -> Value {
     let twin = achievement(&issuer.base_url, class);
-    badge_class_of(issuer, class, &twin, badge_class_version(class))
+    badge_class_of(issuer, class, &twin, class.version())
 }
 
 /// The BadgeClass of a class as awarded from carnets on one référentiel version: the class's
@@ -356,7 +356,7 @@ pub fn revoked_assertion(issuer: &Issuer, award_id: Uuid, reason: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::IssuerSettings;
+    use crate::issuer::IssuerSettings;
 
     fn issuer(email: Option<&str>, url: Option<&str>) -> (Issuer, tempfile::TempDir) {
         let tmp = tempfile::tempdir().unwrap();

@@ -187,7 +187,7 @@ pub fn build_with(
         }));
     }
     let mut achievement = achievement(base, class);
-    let urls = crate::ob2::Ob2Urls::new(issuer);
+    let urls = crate::issuer::Ob2Urls::new(issuer);
     let mut ob2_class = urls.badge_class(class);
     if let Some(r) = recognised {
         recognition::extend_achievement(&mut achievement, class, &r.referentiel);

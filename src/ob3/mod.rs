@@ -1,5 +1,5 @@
-//! The Open Badges 3.0 data model: building credentials and checking conformance.
+//! The Open Badges 3.0 data model: building credentials (checking their conformance is the
+//! verifier's, `crate::verify::conformance`).
 
-pub mod conformance;
 pub mod credential;
 pub mod recognition;

@@ -26,8 +26,8 @@
 
 use serde_json::{Value, json};
 
-use crate::award_rules::proposal::Outcome;
 use crate::badge_class::BadgeClass;
+use crate::badge_class::rules::Outcome;
 use crate::referentiel::carnet::{Answer, Recognition};
 use crate::referentiel::{Competence, Referentiel};
 
@@ -51,7 +51,7 @@ pub struct Recognised {
 pub fn edition_version(class: &BadgeClass, referentiel: &Referentiel) -> String {
     format!(
         "{}-{}-{}",
-        crate::ob2::badge_class_version(class),
+        class.version(),
         referentiel.id,
         referentiel.version
     )
@@ -129,7 +129,7 @@ pub fn extend_achievement(achievement: &mut Value, class: &BadgeClass, r: &Refer
             if let Some(min) = rule
                 .minimum_level
                 .as_deref()
-                .and_then(|m| crate::award_rules::resolve_level(r, m))
+                .and_then(|m| crate::badge_class::rules::resolve_level(r, m))
             {
                 d["requiredLevel"] = format!("{p}-level-{}", min.id).into();
             }

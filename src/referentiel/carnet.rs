@@ -20,7 +20,6 @@ use uuid::Uuid;
 use super::json::{self, Lines, Reader, index, join, kind};
 use super::{ImportError, Problems, Referentiel, Spanned};
 use crate::recipient::{Email, hash_email, identity_hash};
-use crate::store::NewCarnet;
 
 /// Largest carnet file or request body accepted.
 pub const MAX_CARNET_BYTES: usize = 1024 * 1024;
@@ -647,6 +646,19 @@ pub struct CarnetDraft {
     display_name: Option<String>,
     /// Each entry's path and, when its fields could be read, the entry.
     entries: Vec<(String, Option<CarnetEntry>)>,
+}
+
+/// A carnet to store: one person on one référentiel version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCarnet {
+    pub id: Uuid,
+    pub issuer_slug: String,
+    pub person: Person,
+    pub referentiel_id: String,
+    pub referentiel_version: String,
+    pub entries: Vec<CarnetEntry>,
+    /// Who imported it: CLI user or API token name.
+    pub created_by: String,
 }
 
 /// A carnet checked against its référentiel, ready to be stored.

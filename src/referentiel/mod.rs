@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::badge_class::hex;
+use crate::hex::hex;
 
 /// Largest référentiel file or request body accepted (a trade référentiel is a few hundred KiB).
 pub const MAX_REFERENTIEL_BYTES: usize = 4 * 1024 * 1024;
@@ -454,7 +454,7 @@ fn count(n: usize, max: usize, what: &str, at: &Loc, problems: &mut Problems) {
 pub fn validate(draft: Draft, problems: &mut Problems) -> Option<Referentiel> {
     let id = draft.id.as_ref().and_then(|v| {
         let id = v.value.trim();
-        if crate::config::is_slug(id) {
+        if crate::text::is_slug(id) {
             Some(id.to_owned())
         } else {
             problems.add(

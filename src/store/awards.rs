@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::db::{self, On, Row, Tx};
 use super::{
-    Award, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, Rs256Form,
+    Award, AwardCursor, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, Rs256Form,
     StatusListInfo, StatusPurpose, StatusSlot, Store, StoreError, issued_event_detail,
     parse_event_detail, revoked_event_detail, stored_purpose, to_micros,
 };
@@ -187,38 +187,57 @@ impl Store {
         fetch_awards(query, &self.db).await
     }
 
-    /// One issuer's awards, newest first.
+    /// One issuer's awards, newest first, `limit` at a time: the page after the award `after`
+    /// (its `created_at` and id, [`Award::cursor`]), or the first page. Keyset pagination: a
+    /// page costs the same at the millionth award as at the first (index
+    /// `awards_issuer_created`), and awards issued meanwhile never shift a page.
     pub async fn list_awards(
         &self,
         issuer_slug: &str,
         limit: u32,
-        offset: u32,
+        after: Option<AwardCursor>,
     ) -> Result<Vec<Award>, StoreError> {
-        let query = db::query(select_awards(
-            "WHERE issuer_slug = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-        ))
-        .bind(issuer_slug)
-        .bind(limit)
-        .bind(offset);
-        fetch_awards(query, &self.db).await
+        self.page_of_awards("issuer_slug = $1", issuer_slug, None, limit, after)
+            .await
     }
 
-    /// One badge class's awards, newest first (`carnet awards list --badge-class`).
+    /// One badge class's awards, newest first, a page at a time as [`Store::list_awards`]
+    /// (`carnet awards list --badge-class`).
     pub async fn list_awards_of_class(
         &self,
         issuer_slug: &str,
         badge_class_slug: &str,
         limit: u32,
-        offset: u32,
+        after: Option<AwardCursor>,
     ) -> Result<Vec<Award>, StoreError> {
-        let query = db::query(select_awards(
-            "WHERE issuer_slug = $1 AND badge_class_slug = $2 \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
-        ))
-        .bind(issuer_slug)
-        .bind(badge_class_slug)
-        .bind(limit)
-        .bind(offset);
+        let filter = "issuer_slug = $1 AND badge_class_slug = $2";
+        self.page_of_awards(filter, issuer_slug, Some(badge_class_slug), limit, after)
+            .await
+    }
+
+    async fn page_of_awards(
+        &self,
+        filter: &str,
+        issuer_slug: &str,
+        class: Option<&str>,
+        limit: u32,
+        after: Option<AwardCursor>,
+    ) -> Result<Vec<Award>, StoreError> {
+        let order = "ORDER BY created_at DESC, id DESC LIMIT $3";
+        let sql = match after {
+            None => select_awards(&format!("WHERE {filter} {order}")),
+            Some(_) => select_awards(&format!(
+                "WHERE {filter} AND (created_at, id) < ($4, $5) {order}"
+            )),
+        };
+        // $2 is the class when there is one; a filter without it leaves $2 unused but bound
+        let mut query = db::query(sql)
+            .bind(issuer_slug)
+            .bind(class.unwrap_or_default())
+            .bind(limit);
+        if let Some(cursor) = after {
+            query = query.bind(cursor.created_at).bind(cursor.id);
+        }
         fetch_awards(query, &self.db).await
     }
 

@@ -102,6 +102,13 @@ pub enum Rs256Form {
     Ob2Jws,
 }
 
+/// Where a page of awards ends ([`Store::list_awards`]): the last award's `created_at` and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwardCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
 /// A stored award: what was asked for, plus what the store and later events added.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Award {
@@ -131,6 +138,14 @@ pub struct Award {
 }
 
 impl Award {
+    /// Where the page ending with this award ends.
+    pub fn cursor(&self) -> AwardCursor {
+        AwardCursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+
     /// The award as it is written: timestamps truncated to microseconds, not revoked.
     fn from_new(new: &NewAward, created_at: DateTime<Utc>) -> Self {
         Award {

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::conformance;
 use super::report::{self, Check, Report, Summary, check_id as id};
 use super::resolve::{ResolveError, ResolvedKey};
 use crate::jsonld::{self, CanonError};
-use crate::ob3::conformance;
 use crate::proof::data_integrity::DiError;
 
 pub(super) fn parse_failure(fr: &str, en: &str) -> Report {

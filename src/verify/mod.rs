@@ -4,6 +4,7 @@
 //! [`Report`]; nothing here returns an error for a bad badge.
 
 mod checks;
+pub mod conformance;
 mod endorsements;
 pub mod fetch;
 mod jwt;

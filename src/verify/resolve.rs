@@ -81,12 +81,12 @@ impl Resolver {
             // An endorser carnet hosts and signs for: the institution's Ed25519 keys under the
             // endorser's DID, controlled by the endorser's Profile id (`crate::endorsement::profile`).
             if let Some((endorser, kid)) =
-                crate::endorsement::profile::parse_verification_method(issuer, reference)
+                crate::issuer::parse_verification_method(issuer, reference)
             {
                 let key = issuer.keys.ed25519.iter().find(|k| k.kid == kid)?;
                 return Some(ResolvedKey {
                     material: KeyMaterial::Ed25519(key.verifying_key()),
-                    controller: Some(crate::endorsement::profile::endorser_url(issuer, endorser)),
+                    controller: Some(crate::issuer::endorser_url(issuer, endorser)),
                     confirmed: true,
                     how: "carnet",
                 });

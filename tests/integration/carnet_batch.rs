@@ -587,6 +587,8 @@ fn a_killed_batch_is_resumed_and_finishes_exactly_the_rest() {
     let mut child = c
         .cli()
         .args(["carnets", "batch", "groupe.json", "autres"])
+        // its hold on the job outlives it by this: the resume below waits for it
+        .args(["--job-lease-seconds", "3"])
         .spawn();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();

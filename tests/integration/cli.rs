@@ -66,6 +66,7 @@ fn config_example_lists_every_setting() {
         "CARNET_ISSUER_IMAGE",
         "CARNET_FETCH_ALLOW_HTTP",
         "CARNET_FETCH_ALLOW_ADDRESSES",
+        "CARNET_JOB_LEASE_SECONDS",
         "CARNET_BIND",
         "CARNET_API_TOKENS",
         "CARNET_MAX_BODY_BYTES",
@@ -628,6 +629,8 @@ fn a_killed_bulk_run_is_resumed_and_finishes_exactly_the_rest() {
     let mut child = c
         .cli()
         .args(["bulk", "issue", "--badge-class", CLASS, "grand.csv"])
+        // its hold on the job outlives it by this: the resume below waits for it
+        .args(["--job-lease-seconds", "3"])
         .spawn();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();

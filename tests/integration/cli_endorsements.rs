@@ -6,7 +6,7 @@
 
 use crate::common::cli::{BADGE_CLASSES, Installation, Output};
 use axum::http::{Method, StatusCode};
-use carnet::cli::local_api::LocalApi;
+use carnet::http::local_api::LocalApi;
 use clap::Parser;
 use serde_json::json;
 

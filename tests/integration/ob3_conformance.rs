@@ -1,4 +1,4 @@
-//! OB 3.0 data-model conformance (`carnet::ob3::conformance`), run over the 1EdTech validator's
+//! OB 3.0 data-model conformance (`carnet::verify::conformance`), run over the 1EdTech validator's
 //! own test credentials and over hand-made cases, plus `schema_errors`, which validates a credential
 //! against the official OB 3.0 JSON schema for the issuer's tests.
 //!
@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use carnet::ob3::conformance::{self, CredentialKind, Subject, VcVersion};
+use carnet::verify::conformance::{self, CredentialKind, Subject, VcVersion};
 use carnet::verify::report::{Check, Status, check_id};
 use serde_json::{Value, json};
 

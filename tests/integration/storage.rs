@@ -88,6 +88,7 @@ backends::suite!(
         a_stale_or_unknown_edit_writes_nothing,
         concurrent_edits_of_one_carnet_let_one_win,
         bulk_job_is_stored_with_all_its_rows_before_anything_is_issued,
+        one_node_holds_a_job_lease_until_it_expires_or_is_given_back,
         resending_an_unfinished_file_finds_its_job,
         finishing_a_row_counts_it_once_and_erases_its_data,
         markings_are_all_or_nothing_and_name_stored_awards,
@@ -470,9 +471,10 @@ async fn list_and_count_page_through_one_issuer(store: Arc<Store>) {
     assert_eq!(store.count_awards(&other).await.unwrap(), 3);
     assert_eq!(store.count_awards("ime-nobody").await.unwrap(), 0);
 
-    let mut listed = Vec::new();
+    let mut listed: Vec<carnet::store::Award> = Vec::new();
     for page in 0..3 {
-        let awards = store.list_awards(&one, 3, page * 3).await.unwrap();
+        let after = listed.last().map(|a| a.cursor());
+        let awards = store.list_awards(&one, 3, after).await.unwrap();
         assert_eq!(awards.len(), [3, 3, 1][page as usize], "page {page}");
         assert!(awards.iter().all(|award| award.issuer_slug == one));
         listed.extend(awards);
@@ -487,8 +489,31 @@ async fn list_and_count_page_through_one_issuer(store: Arc<Store>) {
     listed_ids.sort();
     ids.sort();
     assert_eq!(listed_ids, ids);
-    assert!(store.list_awards(&one, 3, 7).await.unwrap().is_empty());
-    assert!(store.list_awards(&one, 0, 0).await.unwrap().is_empty());
+    let last = listed.last().map(|a| a.cursor());
+    assert!(store.list_awards(&one, 3, last).await.unwrap().is_empty());
+    assert!(store.list_awards(&one, 0, None).await.unwrap().is_empty());
+    // a page holds the awards of one class only, and pages the same way
+    let first = store
+        .list_awards_of_class(&one, "cuisine-niveau-1", 4, None)
+        .await
+        .unwrap();
+    let rest = store
+        .list_awards_of_class(
+            &one,
+            "cuisine-niveau-1",
+            4,
+            first.last().map(|a| a.cursor()),
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.len(), rest.len()), (4, 3));
+    assert!(
+        store
+            .list_awards_of_class(&one, "autre", 4, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn insert_records_the_issued_event(store: Arc<Store>) {
@@ -1666,6 +1691,88 @@ fn created(c: CreatedJob) -> carnet::store::BulkJob {
         CreatedJob::Created(j) => j,
         CreatedJob::Existing(j) => panic!("expected a new job, got the existing {}", j.id),
     }
+}
+
+async fn one_node_holds_a_job_lease_until_it_expires_or_is_given_back(store: Arc<Store>) {
+    let job = created(
+        store
+            .create_bulk_job(&bulk_job(&issuer(), "leases.csv", 3))
+            .await
+            .unwrap(),
+    );
+    let now = Utc::now();
+    let later = |s: i64| now + chrono::TimeDelta::seconds(s);
+    assert!(
+        store
+            .take_job_lease(job.id, "a", now, later(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_job_lease(job.id, "a", now, later(30))
+            .await
+            .unwrap(),
+        "its holder again"
+    );
+    assert!(
+        !store
+            .take_job_lease(job.id, "b", later(10), later(40))
+            .await
+            .unwrap(),
+        "still held"
+    );
+    let held = store.get_bulk_job(job.id).await.unwrap().unwrap();
+    assert_eq!(held.lease_holder.as_deref(), Some("a"));
+    assert!(store.renew_job_lease(job.id, "a", later(60)).await.unwrap());
+    assert!(
+        !store
+            .take_job_lease(job.id, "b", later(45), later(90))
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    // a lease run out is taken over, and its former holder learns it has lost it
+    assert!(
+        store
+            .take_job_lease(job.id, "b", later(61), later(90))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_job_lease(job.id, "a", later(120))
+            .await
+            .unwrap()
+    );
+    store.release_job_lease(job.id, "a").await.unwrap();
+    assert!(
+        !store
+            .take_job_lease(job.id, "c", later(62), later(90))
+            .await
+            .unwrap(),
+        "not a's to give"
+    );
+    store.release_job_lease(job.id, "b").await.unwrap();
+    assert!(
+        store
+            .take_job_lease(job.id, "c", later(62), later(90))
+            .await
+            .unwrap(),
+        "given back"
+    );
+    // a job done is run by nobody
+    store
+        .set_bulk_job_state(job.id, carnet::store::JobState::Done, None)
+        .await
+        .unwrap();
+    store.release_job_lease(job.id, "c").await.unwrap();
+    assert!(
+        !store
+            .take_job_lease(job.id, "d", later(63), later(90))
+            .await
+            .unwrap()
+    );
 }
 
 async fn bulk_job_is_stored_with_all_its_rows_before_anything_is_issued(store: Arc<Store>) {

@@ -229,6 +229,9 @@ pub struct BulkJob {
     pub awards: AwardCounts,
     /// Why the job failed (state `failed`).
     pub error: Option<String>,
+    /// The node running it and until when, unless it renews (migration 0012, `bulk/lease.rs`).
+    pub lease_holder: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 /// A stored row (its sealed data is never read back here).

@@ -21,7 +21,8 @@ use crate::store::{
 macro_rules! job_columns {
     () => {
         "id, issuer_slug, kind, badge_class_slug, batch, file_sha256, created_by, created_at, \
-         updated_at, state, total, issued, already, failed, awards_issued, awards_already, error"
+         updated_at, state, total, issued, already, failed, awards_issued, awards_already, error, \
+         lease_holder, lease_until"
     };
 }
 
@@ -197,6 +198,61 @@ impl Store {
         .collect()
     }
 
+    /// Takes the job's lease for `holder` until `until` (migration 0012): when nobody holds
+    /// it, when it expired before `now` (its holder died), or when `holder` holds it already.
+    /// One statement, so two nodes racing for it cannot both win. `true` when taken.
+    pub async fn take_job_lease(
+        &self,
+        job: Uuid,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let taken = db::query(
+            "UPDATE bulk_jobs SET lease_holder = $2, lease_until = $4 \
+             WHERE id = $1 AND state <> 'done' \
+               AND (lease_until IS NULL OR lease_until < $3 OR lease_holder = $2)",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(to_micros(now))
+        .bind(to_micros(until))
+        .execute(&self.db)
+        .await?;
+        Ok(taken == 1)
+    }
+
+    /// Extends a lease `holder` still holds; `false` when it lost it (it expired and another
+    /// node took it): the holder must then stop.
+    pub async fn renew_job_lease(
+        &self,
+        job: Uuid,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let renewed =
+            db::query("UPDATE bulk_jobs SET lease_until = $3 WHERE id = $1 AND lease_holder = $2")
+                .bind(job)
+                .bind(holder)
+                .bind(to_micros(until))
+                .execute(&self.db)
+                .await?;
+        Ok(renewed == 1)
+    }
+
+    /// Gives a lease back (the run stopped), so that another node may resume the job at once.
+    pub async fn release_job_lease(&self, job: Uuid, holder: &str) -> Result<(), StoreError> {
+        db::query(
+            "UPDATE bulk_jobs SET lease_holder = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_holder = $2",
+        )
+        .bind(job)
+        .bind(holder)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
     async fn create_job(&self, job: &JobToWrite<'_>) -> Result<CreatedJob, StoreError> {
         let counts = initial_counts(job)?;
         // The column is a 32-bit INTEGER on PostgreSQL: refuse on both backends alike.
@@ -262,7 +318,8 @@ async fn insert_job(
         concat!(
             "INSERT INTO bulk_jobs (",
             job_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'queued', $9, 0, 0, $10, 0, 0, NULL)",
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'queued', $9, 0, 0, $10, 0, 0, NULL, \
+             NULL, NULL)",
             "{}"
         ),
         on_conflict
@@ -351,6 +408,8 @@ fn job_from_row(row: &Row) -> Result<BulkJob, StoreError> {
         counts: counts_from_row(row)?,
         awards: awards_from_row(row)?,
         error: row.opt_text("error")?,
+        lease_holder: row.opt_text("lease_holder")?,
+        lease_until: row.opt_time("lease_until")?,
     })
 }
 

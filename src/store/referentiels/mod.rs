@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::referentiel::Referentiel;
+/// A carnet to store, built by [`crate::referentiel::carnet::ValidCarnet::into_new_carnet`].
+pub use crate::referentiel::carnet::NewCarnet;
 use crate::referentiel::carnet::{Answer, CarnetEntry, JuryMember, Modality, Person, Recognition};
 
 /// A stored référentiel version.
@@ -49,19 +51,6 @@ pub enum SavedReferentiel {
     Created,
     /// This version was already stored with the same content: nothing changed.
     Unchanged,
-}
-
-/// A carnet to store: one person on one référentiel version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCarnet {
-    pub id: Uuid,
-    pub issuer_slug: String,
-    pub person: Person,
-    pub referentiel_id: String,
-    pub referentiel_version: String,
-    pub entries: Vec<CarnetEntry>,
-    /// Who imported it: CLI user or API token name.
-    pub created_by: String,
 }
 
 /// One entry as stored, with who changed it last.

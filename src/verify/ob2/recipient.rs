@@ -52,7 +52,7 @@ fn hash_matches(candidate: &str, identity: &str, salt: &str) -> bool {
             .iter()
             .any(|form| {
                 let digest = md5(format!("{form}{salt}").as_bytes());
-                crate::badge_class::hex(&digest).eq_ignore_ascii_case(hex)
+                crate::hex::hex(&digest).eq_ignore_ascii_case(hex)
             })
     } else {
         crate::recipient::matches(candidate, identity, Some(salt))
@@ -107,7 +107,7 @@ pub fn md5(input: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::badge_class::hex;
+    use crate::hex::hex;
     use crate::verify::report::Status;
     use serde_json::json;
 

@@ -59,7 +59,7 @@ pub fn data_uri_media_type(s: &str) -> Option<String> {
 }
 
 pub fn is_email(s: &str) -> bool {
-    crate::config::looks_like_email(s.trim())
+    crate::recipient::looks_like_email(s.trim())
 }
 
 /// E.164: `+` then 1 to 15 digits (validator-core accepts only this form).

@@ -14,9 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use carnet::badge_class::BadgeClass;
-use carnet::config::IssuerSettings;
 use carnet::issue::{SignedCredential, sign};
 use carnet::issuer::Issuer;
+use carnet::issuer::IssuerSettings;
 use carnet::ob3::credential::{AwardDetails, build};
 use carnet::recipient::{Email, hash_email};
 use chrono::Utc;

@@ -5,6 +5,10 @@
 //! expected, who may endorse, plus the image, tags, language and alignments to référentiel
 //! competences. Files are loaded and validated at start; an error names the file, the field and
 //! what is wrong. `carnet badge-classes check` runs the same checks.
+//!
+//! [`rules`]: the class's award rules (`[[recognises]]`) and what one of them finds in a carnet.
+
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,11 +18,15 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::bake::png::PngTemplate;
-use crate::config::is_slug;
+use crate::hex::hex;
+use crate::text::is_slug;
 
 /// Largest badge-class file and image accepted.
 const MAX_FILE_BYTES: u64 = 256 * 1024;
 const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Length of a BadgeClass version: the first hex digits of the class digest.
+const VERSION_LEN: usize = 12;
 
 /// A validation problem, naming the file, the field and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,9 +63,9 @@ struct BadgeClassFile {
     endorsements: EndorsementsFile,
     #[serde(default)]
     alignments: Vec<AlignmentFile>,
-    /// Award rules: the référentiel competences the class recognises (`crate::award_rules`).
+    /// Award rules: the référentiel competences the class recognises ([`rules`]).
     #[serde(default)]
-    recognises: Vec<crate::award_rules::RuleFile>,
+    recognises: Vec<rules::RuleFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,7 +130,7 @@ pub struct BadgeClass {
     pub alignments: Vec<Alignment>,
     /// The référentiel competences the class recognises (all of them), from `[[recognises]]`:
     /// such a class is awarded from a carnet that earns it (`crate::award_rules`).
-    pub rules: Vec<crate::award_rules::Rule>,
+    pub rules: Vec<rules::Rule>,
     /// The class file, for messages.
     pub file: PathBuf,
     /// SHA-256 of the file and its image: identifies this version of the class.
@@ -130,6 +138,13 @@ pub struct BadgeClass {
 }
 
 impl BadgeClass {
+    /// The version of the class as published in its OB 2.0 URL: the first 12 hex digits of the
+    /// digest of its file and image, so any change to the class gives a new URL and an issued
+    /// assertion keeps pointing at what the recipient was awarded.
+    pub fn version(&self) -> &str {
+        self.digest.get(..VERSION_LEN).unwrap_or(&self.digest)
+    }
+
     /// The class file as messages name it.
     pub fn file_name(&self) -> String {
         self.file.display().to_string()
@@ -291,7 +306,7 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         }
     }
 
-    let rules = crate::award_rules::read_rules(&parsed.recognises, text, &mut |field, problem| {
+    let rules = rules::read_rules(&parsed.recognises, text, &mut |field, problem| {
         errors.push(e(&field, problem))
     });
 
@@ -355,6 +370,12 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         file: path.to_path_buf(),
         digest,
     })
+}
+
+/// How many endorsements a class still misses before approval, if any.
+pub fn endorsements_missing(minimum: u32, received: usize) -> Option<u32> {
+    let received = u32::try_from(received).unwrap_or(u32::MAX);
+    (received < minimum).then(|| minimum - received)
 }
 
 /// The image must be a PNG that decodes within bounds (carnet bakes into it).
@@ -431,10 +452,6 @@ fn is_language_tag(s: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,6 +493,13 @@ expected = "Une photo."
 [endorsements]
 who = ["mon éducateur"]
 "#;
+
+    #[test]
+    fn endorsements_missing_counts_what_is_short() {
+        assert_eq!(endorsements_missing(2, 0), Some(2));
+        assert_eq!(endorsements_missing(2, 2), None);
+        assert_eq!(endorsements_missing(0, 0), None);
+    }
 
     #[test]
     fn errors_name_file_field_and_problem() {
