@@ -103,13 +103,29 @@ async fn act(api: &LocalApi, who: &str, action: RequestsAction) -> ExitCode {
                 },
                 None => "/api/v1/badge-requests".to_owned(),
             };
-            return match api.json(who, Method::GET, &path, None).await {
-                Ok(v) if json => print_json(&v),
-                Ok(v) => {
-                    print_list(&v);
-                    ExitCode::SUCCESS
+            // every page, following `next` (its path: the API answers in-process here)
+            let mut items = Vec::new();
+            let mut path = path;
+            loop {
+                let page = match api.json(who, Method::GET, &path, None).await {
+                    Ok(v) => v,
+                    Err(e) => return refused(e),
+                };
+                items.extend(page["items"].as_array().cloned().unwrap_or_default());
+                match page["next"]
+                    .as_str()
+                    .and_then(|next| next.split_once("/api/"))
+                {
+                    Some((_, rest)) => path = format!("/api/{rest}"),
+                    None => break,
                 }
-                Err(e) => refused(e),
+            }
+            let v = serde_json::json!({ "items": items });
+            return if json {
+                print_json(&v)
+            } else {
+                print_list(&v);
+                ExitCode::SUCCESS
             };
         }
         RequestsAction::Show { id, json } => {

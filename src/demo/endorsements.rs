@@ -88,9 +88,7 @@ async fn find_target(app: &App, target: &EndorsementTarget) -> Result<Option<Tar
         EndorsementTarget::CarnetAward { learner } => {
             carnet_award(app, *learner).await?.map(Target::Award)
         }
-        EndorsementTarget::Request { link } => app
-            .store
-            .list_badge_requests(app.issuer.slug(), None)
+        EndorsementTarget::Request { link } => super::all_requests(app)
             .await?
             .into_iter()
             .find(|r| r.links.iter().any(|l| l == link))

@@ -59,7 +59,17 @@ pub struct TransitionBody {
 pub struct ListQuery {
     #[serde(default)]
     state: Option<String>,
+    /// Requests per page (default [`PAGE`], at most [`MAX_PAGE`]).
+    #[serde(default)]
+    limit: Option<u32>,
+    /// The last request of the previous page (its id, as `next` gives it).
+    #[serde(default)]
+    after: Option<String>,
 }
+
+/// Requests per page of `GET /api/v1/badge-requests`, unless `limit` says otherwise.
+const PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
 
 pub(super) fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
     id.parse()
@@ -250,11 +260,42 @@ pub async fn list(
             })
         })
         .transpose()?;
+    let limit = q.limit.unwrap_or(PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "limit",
+            format!("between 1 and {MAX_PAGE} requests a page"),
+        ));
+    }
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| {
+            a.parse::<Uuid>().map_err(|_| {
+                AppError::unprocessable("after", "the id of a request, as `next` gives it")
+            })
+        })
+        .transpose()?;
     let requests = s
         .app
         .store
-        .list_badge_requests(s.app.issuer.slug(), state)
+        .list_badge_requests(s.app.issuer.slug(), state, limit, after)
         .await?;
+    // a full page may have a next one; the link carries the same filter
+    let next = (requests.len() == limit as usize)
+        .then(|| requests.last())
+        .flatten()
+        .map(|last| {
+            let state = q
+                .state
+                .as_deref()
+                .map(|st| format!("state={st}&"))
+                .unwrap_or_default();
+            format!(
+                "{}/api/v1/badge-requests?{state}limit={limit}&after={}",
+                s.app.issuer.base_url, last.id
+            )
+        });
     let items: Vec<Value> = requests
         .iter()
         .map(|r| {
@@ -270,7 +311,7 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(axum::Json(json!({ "items": items })).into_response())
+    Ok(axum::Json(json!({ "items": items, "next": next })).into_response())
 }
 
 #[derive(Debug, Deserialize)]

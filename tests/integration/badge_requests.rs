@@ -236,6 +236,46 @@ async fn a_request_with_evidence_is_returned_resubmitted_and_approved_with_priva
 }
 
 #[tokio::test]
+async fn the_list_comes_a_page_at_a_time_by_its_next_link() {
+    let s = Server::new().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(create(&s).await["id"].as_str().unwrap().to_owned());
+    }
+    let get = |path: String| {
+        let s = &s;
+        async move { s.request(None, &path, &[("authorization", AUTH)]).await }
+    };
+    let first = get("/api/v1/badge-requests?state=submitted&limit=2".into()).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let first = first.json();
+    let next = first["next"]
+        .as_str()
+        .expect("a full page links the next")
+        .to_owned();
+    assert!(
+        next.contains("state=submitted") && next.contains("limit=2"),
+        "{next}"
+    );
+    let path = next
+        .split_once("/api/")
+        .map(|(_, p)| format!("/api/{p}"))
+        .unwrap();
+    let second = get(path).await.json();
+    assert_eq!(second["next"], Value::Null, "the last page");
+    let listed: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ids, "oldest first, each once");
+    for bad in ["limit=0", "limit=201", "after=nope"] {
+        let r = get(format!("/api/v1/badge-requests?{bad}")).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text());
+    }
+}
+
+#[tokio::test]
 async fn decline_needs_a_reason_and_is_final() {
     let s = Server::new().await;
     let id = create(&s).await["id"].as_str().unwrap().to_owned();

@@ -2216,22 +2216,50 @@ async fn badge_request_round_trips_with_its_submitted_event(store: Arc<Store>) {
         .insert_badge_request(&badge_request(&issuer()))
         .await
         .unwrap();
-    let all = store.list_badge_requests(&one, None).await.unwrap();
-    assert_eq!(all, vec![stored]);
-    assert_eq!(
+    let all = store
+        .list_badge_requests(&one, None, 50, None)
+        .await
+        .unwrap();
+    assert_eq!(all, vec![stored.clone()]);
+    let submitted = store.list_badge_requests(&one, Some(RequestState::Submitted), 50, None);
+    assert_eq!(submitted.await.unwrap().len(), 1);
+    let returned = store.list_badge_requests(&one, Some(RequestState::Returned), 50, None);
+    assert!(returned.await.unwrap().is_empty());
+    // page by page (keyset: created_at, id), with or without a state
+    for _ in 0..4 {
         store
-            .list_badge_requests(&one, Some(RequestState::Submitted))
+            .insert_badge_request(&badge_request(&one))
             .await
-            .unwrap()
-            .len(),
-        1
-    );
+            .unwrap();
+    }
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_badge_requests(&one, None, 2, after)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|r| r.id);
+        pages.push(page);
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    let listed: Vec<_> = pages.concat();
+    assert_eq!(listed[0], stored, "oldest first");
     assert!(
-        store
-            .list_badge_requests(&one, Some(RequestState::Returned))
-            .await
-            .unwrap()
-            .is_empty()
+        listed
+            .windows(2)
+            .all(|w| (w[0].created_at, w[0].id) < (w[1].created_at, w[1].id))
+    );
+    let second =
+        store.list_badge_requests(&one, Some(RequestState::Submitted), 3, Some(listed[0].id));
+    assert_eq!(second.await.unwrap(), listed[1..4].to_vec());
+    let unknown = store.list_badge_requests(&one, None, 2, Some(Uuid::new_v4()));
+    assert!(
+        unknown.await.unwrap().is_empty(),
+        "an unknown cursor gives an empty page"
     );
 }
 

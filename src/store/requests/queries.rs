@@ -68,34 +68,46 @@ impl Store {
         request_in(&self.db, id, false).await
     }
 
-    /// The issuer's requests (in one state, or all), oldest first.
+    /// An issuer's requests (only those in `state` when given), oldest first, `limit` at a time:
+    /// the page after the request `after`, or the first page. Keyset pagination (index
+    /// `badge_requests_issuer_created`, migration 0013): every page costs the same, and requests
+    /// made meanwhile never shift one. An `after` that is not one of the issuer's requests gives
+    /// an empty page.
     pub async fn list_badge_requests(
         &self,
         issuer_slug: &str,
         state: Option<RequestState>,
+        limit: u32,
+        after: Option<Uuid>,
     ) -> Result<Vec<BadgeRequest>, StoreError> {
-        let query = match state {
-            None => db::query(concat!(
+        let mut filter = String::from("issuer_slug = $1");
+        if state.is_some() {
+            filter.push_str(" AND state = $2");
+        }
+        if after.is_some() {
+            filter.push_str(
+                " AND (created_at, id) > \
+                 (SELECT created_at, id FROM badge_requests WHERE id = $4 AND issuer_slug = $1)",
+            );
+        }
+        // every argument is bound, used or not, so that the placeholders keep their numbers
+        db::query(format!(
+            concat!(
                 "SELECT ",
                 request_columns!(),
-                " FROM badge_requests WHERE issuer_slug = $1 ORDER BY created_at, id"
-            ))
-            .bind(issuer_slug),
-            Some(state) => db::query(concat!(
-                "SELECT ",
-                request_columns!(),
-                " FROM badge_requests WHERE issuer_slug = $1 AND state = $2 \
-                 ORDER BY created_at, id"
-            ))
-            .bind(issuer_slug)
-            .bind(state.as_str()),
-        };
-        query
-            .fetch_all(&self.db)
-            .await?
-            .iter()
-            .map(request_from_row)
-            .collect()
+                " FROM badge_requests WHERE {} ORDER BY created_at, id LIMIT $3"
+            ),
+            filter
+        ))
+        .bind(issuer_slug)
+        .bind(state.map_or("", |s| s.as_str()))
+        .bind(limit)
+        .bind(after)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(request_from_row)
+        .collect()
     }
 
     /// Moves the request and writes the event (who, when, comment) in ONE transaction. An unknown

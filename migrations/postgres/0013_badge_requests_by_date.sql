@@ -1,0 +1,1 @@
+../sqlite/0013_badge_requests_by_date.sql
