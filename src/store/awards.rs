@@ -1,10 +1,8 @@
-//! Awards, their audit trail, the revocation status lists and kept BadgeClass versions: one
-//! body for both backends (`db.rs` holds what differs).
-//!
-//! Status slots are handed out under a row lock on the newest list (`FOR UPDATE`; SQLite holds
-//! the database's write lock anyway), so concurrent allocators queue and never share a slot;
-//! an award may only carry a slot its issuer's list handed out (`check_slots_allocated`, in
-//! the insert's transaction: `next_index` only grows, so a slot found allocated stays so).
+//! Awards, their audit trail, revocation and kept BadgeClass versions: one body for both
+//! backends (`db.rs` holds what differs). An award's status slot is checked against its
+//! issuer's lists in the insert's transaction (`status.rs`). Also the RS256 forms, stored once on
+//! their first download (`set_signed_form`), and a page of awards (bulk awards) written in ONE
+//! transaction with multi-row INSERTs (`insert_awards`).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -12,10 +10,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::db::{self, On, Row, Tx};
+use super::status::check_slots_allocated;
 use super::{
-    Award, AwardCursor, AwardEvent, AwardEventKind, ConflictOn, NewAward, RevokedAward, Rs256Form,
-    StatusListInfo, StatusPurpose, StatusSlot, Store, StoreError, issued_event_detail,
-    parse_event_detail, revoked_event_detail, stored_purpose, to_micros,
+    Award, AwardCursor, AwardEvent, AwardEventKind, NewAward, RevokedAward, Rs256Form,
+    StatusPurpose, Store, StoreError, issued_event_detail, parse_event_detail,
+    revoked_event_detail, to_micros,
 };
 
 /// The columns of `awards`, in the order [`insert_awards_in`] binds them.
@@ -28,10 +27,6 @@ const AWARD_COLUMN_COUNT: usize = 22;
 
 /// Awards per INSERT statement: 64 × 22 arguments, far below both backends' limits.
 const ROWS_PER_INSERT: usize = 64;
-
-/// Rounds of "the newest list is full, open the next one" before giving up: each lost round
-/// means another allocator opened a list, so this is only reached if something is badly wrong.
-const MAX_LIST_OPENING_ROUNDS: usize = 64;
 
 fn select_awards(filter: &str) -> String {
     format!("SELECT {AWARD_COLUMNS} FROM awards {filter}")
@@ -64,19 +59,6 @@ pub(crate) fn award_from_row(row: &Row) -> Result<Award, StoreError> {
         created_at: row.time("created_at")?,
         revoked_at: row.opt_time("revoked_at")?,
         revocation_reason: row.opt_text("revocation_reason")?,
-    })
-}
-
-fn status_list_from_row(row: &Row) -> Result<StatusListInfo, StoreError> {
-    Ok(StatusListInfo {
-        issuer_slug: row.text("issuer_slug")?,
-        purpose: stored_purpose(&row.text("purpose")?)?,
-        list: row.u32("list_number")?,
-        size: row.u32("size")?,
-        allocated: row.u32("next_index")?,
-        revision: row.u64("revision")?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
     })
 }
 
@@ -262,123 +244,6 @@ impl Store {
         .collect()
     }
 
-    /// Hands out the next free slot of the issuer's newest status list for `purpose`, opening
-    /// a new list (of [`super::StoreOptions::status_list_size`] entries) when it is full. A
-    /// slot is never handed out twice, even to concurrent callers, and never reused.
-    pub async fn allocate_status_index(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-    ) -> Result<StatusSlot, StoreError> {
-        let slots = self
-            .allocate_status_indices(issuer_slug, purpose, 1)
-            .await?;
-        slots
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Corrupt("no status slot was allocated".to_owned()))
-    }
-
-    /// `n` slots in ONE transaction (bulk awards), in order, spanning lists when one fills up.
-    pub async fn allocate_status_indices(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        n: u32,
-    ) -> Result<Vec<StatusSlot>, StoreError> {
-        let mut tx = self.db.begin().await?;
-        let mut slots = Vec::with_capacity(n as usize);
-        let mut openings = 0;
-        while slots.len() < n as usize {
-            let need = n - slots.len() as u32;
-            // The newest list, locked until the commit: allocators queue on it.
-            let newest = db::query(
-                "SELECT list_number, size, next_index FROM status_lists \
-                 WHERE issuer_slug = $1 AND purpose = $2 \
-                 ORDER BY list_number DESC LIMIT 1 FOR UPDATE",
-            )
-            .bind(issuer_slug)
-            .bind(purpose.as_str())
-            .fetch_optional(&mut tx)
-            .await?;
-            let newest = match newest {
-                Some(row) => Some((
-                    row.u32("list_number")?,
-                    row.u32("size")?,
-                    row.u32("next_index")?,
-                )),
-                None => None,
-            };
-            match newest {
-                Some((list, size, next)) if next < size => {
-                    let taken = need.min(size - next);
-                    db::query(
-                        "UPDATE status_lists SET next_index = next_index + $4 \
-                         WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
-                    )
-                    .bind(issuer_slug)
-                    .bind(purpose.as_str())
-                    .bind(list)
-                    .bind(taken)
-                    .execute(&mut tx)
-                    .await?;
-                    slots.extend((next..next + taken).map(|index| StatusSlot { list, index }));
-                }
-                full_or_none => {
-                    // Open the next list. Another allocator may have opened it meanwhile
-                    // (PostgreSQL: its insert was not visible to our read); then nothing is
-                    // inserted and the next round reads the list it opened.
-                    openings += 1;
-                    if openings > MAX_LIST_OPENING_ROUNDS {
-                        return Err(StoreError::Conflict(ConflictOn::Other(format!(
-                            "status list allocation for {issuer_slug} lost \
-                             {MAX_LIST_OPENING_ROUNDS} races in a row"
-                        ))));
-                    }
-                    let list = full_or_none.map_or(0, |(list, _, _)| list + 1);
-                    let now = to_micros(Utc::now());
-                    db::query(
-                        "INSERT INTO status_lists (issuer_slug, purpose, list_number, size, \
-                         next_index, revision, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, 0, 0, $5, $5) \
-                         ON CONFLICT (issuer_slug, purpose, list_number) DO NOTHING",
-                    )
-                    .bind(issuer_slug)
-                    .bind(purpose.as_str())
-                    .bind(list)
-                    .bind(self.options.status_list_size)
-                    .bind(now)
-                    .execute(&mut tx)
-                    .await?;
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(slots)
-    }
-
-    /// One status list of an issuer, or `None` when it was never opened.
-    pub async fn status_list(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        list: u32,
-    ) -> Result<Option<StatusListInfo>, StoreError> {
-        db::query(
-            "SELECT issuer_slug, purpose, list_number, size, next_index, revision, created_at, \
-             updated_at FROM status_lists \
-             WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
-        )
-        .bind(issuer_slug)
-        .bind(purpose.as_str())
-        .bind(list)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(status_list_from_row)
-        .transpose()
-    }
-
     /// Marks the award revoked, bumps its status list's revision and writes the "revoked"
     /// event, in ONE transaction. A second revocation gives [`StoreError::AlreadyRevoked`].
     pub async fn revoke_award(
@@ -428,30 +293,6 @@ impl Store {
         award.revoked_at = Some(revoked_at);
         award.revocation_reason = Some(reason.to_owned());
         Ok(award)
-    }
-
-    /// The revoked indexes of one list, ascending (only revocation lists have any).
-    pub async fn revoked_in_list(
-        &self,
-        issuer_slug: &str,
-        purpose: StatusPurpose,
-        list: u32,
-    ) -> Result<Vec<u32>, StoreError> {
-        if purpose != StatusPurpose::Revocation {
-            return Ok(Vec::new());
-        }
-        db::query(
-            "SELECT status_index FROM awards \
-             WHERE issuer_slug = $1 AND status_list = $2 AND revoked_at IS NOT NULL \
-             ORDER BY status_index",
-        )
-        .bind(issuer_slug)
-        .bind(list)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(|row| row.u32("status_index"))
-        .collect()
     }
 
     /// An issuer's revoked awards (the OB 2.0 revocation list), oldest revocation first.
@@ -649,41 +490,6 @@ async fn taken_keys(
         }
     }
     Ok(taken)
-}
-
-/// Refuses a slot that the issuer's revocation lists never handed out: one query per list,
-/// for the highest slot the awards use in it (slots are handed out in order).
-async fn check_slots_allocated<'a>(
-    tx: &mut Tx,
-    awards: impl Iterator<Item = &'a Award>,
-) -> Result<(), StoreError> {
-    let mut highest: BTreeMap<(&str, u32), u32> = BTreeMap::new();
-    for a in awards {
-        if let (Some(list), Some(index)) = (a.status_list, a.status_index) {
-            let top = highest.entry((&a.issuer_slug, list)).or_insert(index);
-            *top = (*top).max(index);
-        }
-    }
-    for ((issuer, list), index) in highest {
-        let next = db::query(
-            "SELECT next_index FROM status_lists \
-             WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
-        )
-        .bind(issuer)
-        .bind(StatusPurpose::Revocation.as_str())
-        .bind(list)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| row.u32("next_index"))
-        .transpose()?;
-        if next.is_none_or(|next| index >= next) {
-            return Err(StoreError::UnallocatedStatusSlot(StatusSlot {
-                list,
-                index,
-            }));
-        }
-    }
-    Ok(())
 }
 
 /// A page split by [`split`].

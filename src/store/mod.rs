@@ -1,10 +1,19 @@
 //! Storage of awards and their audit trail, référentiels and carnets, bulk-award jobs, badge
-//! requests with their evidence files and share links, behind one trait with two backends.
+//! requests with their evidence files and share links, endorsements: one storage layer for both
+//! backends (issue #13 §4).
 //!
 //! The backend is chosen from the database URL scheme: `sqlite:` (the default for a
 //! single institution, one file) or `postgres://` (several institutions, a shared server).
-//! Each backend has its own embedded migrations under `migrations/<backend>/`, and all
-//! SQL lives in this module's backend files, never in handlers.
+//! [`Store`] is one struct (no trait, no forwarding) whose methods live with their domain:
+//! `awards.rs`, `status.rs`, `referentiels/`, `jobs/`, `requests/`, `endorsements/`; this file
+//! holds the shared types, the errors and [`open`]; `db.rs` is the only place that knows the
+//! dialects; `url.rs` database URLs safe to log. All SQL lives here, never in handlers.
+//!
+//! Migrations stay per backend, embedded, in `migrations/<backend>/`; a released one never
+//! changes (0011 moved PostgreSQL's "not signed yet" VC-JWT from NULL to '', as SQLite stores
+//! it). The same test suite runs on both backends (`tests/integration/storage*.rs`), and
+//! `tests/integration/upgrade.rs` opens, on both, a database and key directory made by the
+//! previous release (`tests/fixtures/upgrade/`, made by `scripts/make-upgrade-fixture.sh`).
 //!
 //! Privacy: recipients are minors and vulnerable adults, so the store never sees a clear
 //! email address, only the salted hash (`sha256$<hex>`, Open Badges 2.0 §IdentityObject,
@@ -20,6 +29,7 @@ mod endorsements;
 mod jobs;
 mod referentiels;
 mod requests;
+mod status;
 mod url;
 
 pub use endorsements::{
