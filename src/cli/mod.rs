@@ -2,6 +2,12 @@
 //! `referentiels` (alias `referentials`), `carnets`, `awards`, `bulk`, `requests`,
 //! `endorsements`, `demo`,
 //! `config example`, `bench`.
+//!
+//! Arguments are parsed with clap; [`run`] dispatches. `config example`, `issue` and `unbake` are
+//! done here, `bench` is `crate::bench`'s; the other bodies are in `commands.rs` (`serve`,
+//! `revoke`, `verify`, `bake`, `keys`, `badge-classes`, `referentiels`) and in one file per group
+//! of commands (`bulk.rs`, `carnets.rs`, `awards.rs`, `requests.rs`, `endorsements.rs`, `demo.rs`,
+//! `badge_classes.rs`).
 
 mod awards;
 mod badge_classes;
@@ -11,6 +17,7 @@ mod commands;
 mod demo;
 mod endorsements;
 mod requests;
+mod tokens;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -148,6 +155,12 @@ enum Command {
     Awards {
         #[command(subcommand)]
         action: awards::AwardsAction,
+    },
+    /// The institution's API tokens: make one (shown once), list them with their last use,
+    /// revoke one.
+    Tokens {
+        #[command(subcommand)]
+        action: tokens::TokensAction,
     },
     /// Badge requests (the learner asks, with evidence): list, show, approve, return, decline.
     /// Through the HTTP API in this process: the same checks and steps as the API.
@@ -479,6 +492,7 @@ pub async fn run() -> ExitCode {
         Command::Referentiels { action } => run_referentiels(&cli.settings, action).await,
         Command::Carnets { action } => carnets::run(&cli.settings, action).await,
         Command::Awards { action } => awards::run(&cli.settings, action).await,
+        Command::Tokens { action } => tokens::run(&cli.settings, action).await,
         Command::Requests { by, action } => requests::run(&cli.settings, by, action).await,
         Command::Endorsements { by, action } => endorsements::run(&cli.settings, by, action).await,
         Command::Demo => demo::run_demo(&cli.settings).await,

@@ -1,4 +1,10 @@
-//! The JSON API: issuing awards (bearer token) and verifying badges (public).
+//! The JSON API: issuing, reading and revoking awards (bearer token) and verifying badges
+//! (public: a file, JSON or JWT in the body, or `{"url"}` for a link to a badge).
+//!
+//! [`Caller`], the API token checked from the headers alone, answers 401 before a byte of the body
+//! is read. The verifier's bodies (API and page) share one budget of
+//! [`VERIFY_BODY_BUDGET_BYTES`] (16 MiB), each reserving its `Content-Length` before a byte is
+//! read; a body announced over its limit gets 413 unread.
 
 use std::time::Duration;
 
@@ -198,9 +204,16 @@ async fn read_announced(mut body: axum::body::Body, length: usize) -> Result<Byt
     Ok(Bytes::from(bytes))
 }
 
-/// The name of the token the request presents, or 401.
-pub(super) fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
+/// The API tokens `carnet tokens create` makes: this prefix, then 43 base64url characters (32
+/// random bytes). The prefix lets secret scanners find a token pasted where it should not be.
+pub const API_TOKEN_PREFIX: &str = "carnet_";
+
+/// Who the request's token belongs to, or 401: a token of `CARNET_API_TOKENS` (instance-wide,
+/// compared in constant time) by its name, or a token of the institution's (`carnet tokens`),
+/// looked up by its SHA-256 only when it has the shape of one, as `token:NAME`.
+pub(super) async fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
     let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
+    let refused = || unauthorized("this API token is not accepted");
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         unauthorized("this call needs an API token: Authorization: Bearer <token>")
     })?;
@@ -208,12 +221,33 @@ pub(super) fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String,
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?;
-    s.tokens
-        .iter()
-        .find(|t| t.matches(presented.trim()))
-        .map(|t| t.name.clone())
-        .ok_or_else(|| unauthorized("this API token is not accepted"))
+        .ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?
+        .trim();
+    if let Some(t) = s.tokens.iter().find(|t| t.matches(presented)) {
+        return Ok(t.name.clone());
+    }
+    let shaped = presented
+        .strip_prefix(API_TOKEN_PREFIX)
+        .is_some_and(|rest| {
+            rest.len() == 43
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !shaped {
+        return Err(refused());
+    }
+    let token = s
+        .app
+        .store
+        .use_api_token(
+            &crate::evidence::token_sha256(presented),
+            chrono::Utc::now(),
+        )
+        .await?
+        .filter(|t| t.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(refused)?;
+    Ok(format!("token:{}", token.name))
 }
 
 /// The API token a request presents, checked from its headers alone: as an extractor placed
@@ -227,7 +261,7 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
         parts: &mut axum::http::request::Parts,
         s: &HttpState,
     ) -> Result<Self, AppError> {
-        authenticate(s, &parts.headers).map(Caller)
+        authenticate(s, &parts.headers).await.map(Caller)
     }
 }
 

@@ -33,7 +33,7 @@ pub async fn serve_evidence(
     let id = parse_id(&id, "evidence file")?;
     let issuer_token = headers.contains_key(header::AUTHORIZATION);
     if issuer_token {
-        authenticate(&s, &headers)?;
+        authenticate(&s, &headers).await?;
     } else {
         let Some(token) = q.access.filter(|t| !t.is_empty()) else {
             return Err(AppError::new(

@@ -4,7 +4,14 @@
 //!
 //! Errors use one JSON shape, RFC 9457 problem details:
 //! `{"type": "urn:carnet:error:<code>", "title": "...", "status": 400, "detail": "...", "field"?: "..."}`;
-//! outside `/api/`, a browser gets them as a page in its language (`error_page.rs`).
+//! outside `/api/`, a browser gets them as a page in its language (`error_page.rs`). Every error
+//! type says its kind (`crate::problem`) and one `From` turns it into a status here: no handler
+//! maps errors itself.
+//!
+//! The axum router is served by `serve.rs` (carnet's own accept loop). A request body that stalls
+//! longer than the body read timeout is answered 408; API tokens are checked by the `Caller`
+//! extractor before any body is read (`api.rs`); the public verifier, page and endpoint, is rate
+//! limited per client address (`rate_limit.rs`).
 
 mod api;
 mod bulk;
@@ -39,6 +46,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::ApiToken;
+pub use api::API_TOKEN_PREFIX;
 pub use error_page::prefers_html;
 pub use serve::{
     HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS, ServeOptions, serve, serve_with,

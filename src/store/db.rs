@@ -1,8 +1,8 @@
 //! The one way the store talks to a database, so that every query is written once.
 //!
 //! A query is PostgreSQL's SQL with `$1`, `$2`… placeholders (SQLite reads `$N` as the N-th
-//! argument too). Values are bound by kind ([`Value`]) and rows read by kind ([`Row`]); this
-//! file is the only place that knows how each backend stores a kind:
+//! argument too). Values are bound by kind ([`Value`]: text, integer, id, time, bytes) and rows
+//! read by kind ([`Row`]); this file is the only place that knows how each backend stores a kind:
 //!
 //! | kind | SQLite | PostgreSQL |
 //! | --- | --- | --- |
@@ -15,6 +15,9 @@
 //! ` FOR UPDATE` and ` COLLATE "C"` are removed. A list of values is spelled out
 //! ([`in_list`]) rather than bound as an array. A unique violation becomes
 //! [`StoreError::Conflict`] naming the constraint as PostgreSQL does ([`CONSTRAINTS`]).
+//!
+//! Chosen over a query builder: sea-query's sqlx binder targets sqlx 0.8, and the differences
+//! are few enough for one small file.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -566,6 +569,8 @@ pub(crate) const CONSTRAINTS: &[(&str, &str)] = &[
         "request_award_reservations_award_key",
         "request_award_reservations.award_id",
     ),
+    ("api_tokens_pkey", "api_tokens.id"),
+    ("api_tokens_sha256_key", "api_tokens.token_sha256"),
 ];
 
 /// The constraint SQLite's message is about: "UNIQUE constraint failed: t.a, t.b" names the

@@ -30,6 +30,7 @@ mod jobs;
 mod referentiels;
 mod requests;
 mod status;
+mod tokens;
 mod url;
 
 pub use endorsements::{
@@ -50,6 +51,7 @@ pub use requests::{
     NewEvidenceShare, RequestAction, RequestEvent, RequestEventKind, RequestState,
     RequestTransition,
 };
+pub use tokens::{ApiTokenRecord, NewApiToken};
 pub use url::DatabaseUrl;
 
 use db::Db;

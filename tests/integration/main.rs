@@ -8,6 +8,7 @@
 
 mod common;
 
+mod api_tokens;
 mod badge_requests;
 mod bake_props;
 mod bulk_awards;

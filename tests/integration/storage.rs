@@ -89,6 +89,7 @@ backends::suite!(
         concurrent_edits_of_one_carnet_let_one_win,
         bulk_job_is_stored_with_all_its_rows_before_anything_is_issued,
         one_node_holds_a_job_lease_until_it_expires_or_is_given_back,
+        api_tokens_are_found_by_hash_until_revoked_and_used_to_the_minute,
         resending_an_unfinished_file_finds_its_job,
         finishing_a_row_counts_it_once_and_erases_its_data,
         markings_are_all_or_nothing_and_name_stored_awards,
@@ -1691,6 +1692,72 @@ fn created(c: CreatedJob) -> carnet::store::BulkJob {
         CreatedJob::Created(j) => j,
         CreatedJob::Existing(j) => panic!("expected a new job, got the existing {}", j.id),
     }
+}
+
+async fn api_tokens_are_found_by_hash_until_revoked_and_used_to_the_minute(store: Arc<Store>) {
+    let (one, other) = (issuer(), issuer());
+    let new = |issuer: &'static str, hash: &'static str| carnet::store::NewApiToken {
+        issuer_slug: issuer,
+        name: "tableur",
+        token_sha256: hash,
+        created_by: "camille",
+    };
+    let one: &'static str = one.leak();
+    let other: &'static str = other.leak();
+    let made = store.create_api_token(&new(one, "h1")).await.unwrap();
+    assert_eq!((made.last_used_at, made.revoked_at), (None, None));
+    let twice = store.create_api_token(&new(other, "h1")).await;
+    assert!(
+        matches!(&twice, Err(StoreError::Conflict(ConflictOn::Other(c))) if c == "api_tokens_sha256_key"),
+        "{twice:?}"
+    );
+    let now = Utc::now().trunc_subsecs(6);
+    let used = store.use_api_token("h1", now).await.unwrap().unwrap();
+    assert_eq!(used.id, made.id);
+    let listed = store.list_api_tokens(one).await.unwrap();
+    assert_eq!(listed[0].last_used_at, Some(now));
+    // within the minute, the use is not written again; after it, it is
+    let soon = now + chrono::TimeDelta::seconds(30);
+    store.use_api_token("h1", soon).await.unwrap().unwrap();
+    assert_eq!(
+        store.list_api_tokens(one).await.unwrap()[0].last_used_at,
+        Some(now)
+    );
+    let later = now + chrono::TimeDelta::seconds(90);
+    store.use_api_token("h1", later).await.unwrap().unwrap();
+    assert_eq!(
+        store.list_api_tokens(one).await.unwrap()[0].last_used_at,
+        Some(later)
+    );
+    assert!(store.use_api_token("nope", now).await.unwrap().is_none());
+    // revoked by one institution only, once
+    assert!(
+        store
+            .revoke_api_token(other, made.id, "x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let revoked = store
+        .revoke_api_token(one, made.id, "camille")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_by.as_deref(), Some("camille"));
+    let again = store
+        .revoke_api_token(one, made.id, "karim")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.revoked_at, again.revoked_by),
+        (revoked.revoked_at, revoked.revoked_by)
+    );
+    assert!(
+        store.use_api_token("h1", later).await.unwrap().is_none(),
+        "revoked opens nothing"
+    );
+    assert!(store.list_api_tokens(other).await.unwrap().is_empty());
 }
 
 async fn one_node_holds_a_job_lease_until_it_expires_or_is_given_back(store: Arc<Store>) {
