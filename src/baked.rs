@@ -1,5 +1,6 @@
 //! An award's badge images: the class image with the signed credential baked in (OB 3.0),
-//! either the Data Integrity JSON or the VC-JWT.
+//! either the Data Integrity JSON or the VC-JWT, as PNG (`png`) or SVG (`svg`, the class's
+//! PNG wrapped in an SVG).
 
 use std::sync::Arc;
 

@@ -1,4 +1,7 @@
-//! The fuzzers' entry points (`fuzz/fuzz_targets/`), one per reader of untrusted bytes.
+//! The fuzzers' entry points (`fuzz/fuzz_targets/`), one per reader of untrusted bytes: PNG and SVG
+//! unbaking, compact JWS, the ecdsa-sd-2023 CBOR reader, JSON-LD to RDF, CSV, référentiels and
+//! carnets. `fuzz/` is the cargo-fuzz crate (a workspace of its own; its README, `fuzz/LOG.tsv`
+//! the time each has run); `scripts/fuzz.sh` runs them.
 //!
 //! Each takes any bytes, must never panic, and checks what must hold whatever the input: a round
 //! trip where there is one, the two JSON-LD paths agreeing, errors that say something. The test

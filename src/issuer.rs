@@ -7,6 +7,14 @@
 //! - VC-JWT `kid` (answers one JWK):             `{base}/issuers/{slug}/keys/{kid}`
 //! - JWK set of the instance:                    `{base}/.well-known/jwks.json`
 //!
+//! The controller = the issuer id rule is the 1EdTech validator's. The DID document lists its
+//! methods by URL in `assertionMethod`; the Profile at the issuer id is also the controller
+//! document (DID v1 context first, the same methods in `verificationMethod` / `assertionMethod`),
+//! so verifiers that dereference the controller (jsonld-signatures, the DCC stack) find the keys.
+//! Every URL and key directory is per issuer slug, ready for several institutions (one is
+//! configured today). [`IssuerSettings`] (re-exported by `crate::config`) are the validated
+//! settings.
+//!
 //! Also [`Ob2Urls`], the URLs of the issuer's OB 2.0 documents (listed in `crate::ob2`), and the
 //! ids of the endorsers carnet hosts under an issuer (`crate::endorsement::profile`):
 //! `{issuer id}/endorsers/{id}`, DID `{issuer DID}:endorsers:{id}`, OB 2.0

@@ -1,6 +1,7 @@
 //! JSON read as I-JSON (RFC 7493 §2.3): an object with the same member name twice is refused.
 //! serde_json keeps the last value silently, while another parser may keep the first — a badge
-//! or a request could then mean one thing to carnet and another to the next reader.
+//! or a request could then mean one thing to carnet and another to the next reader. Used where
+//! JSON enters: API bodies, carnets, badges to verify, JWT parts.
 
 use std::fmt;
 

@@ -4,6 +4,9 @@
 //!
 //! The HTTP routes serve them, and the verifier reads them here instead of over HTTP
 //! ([`crate::verify::own::OwnDocuments`]): carnet verifies its own badges whatever its base URL.
+//!
+//! [`AwardState`] is an award's state now (valid, not yet valid, expired, withdrawn), what the
+//! credential page shows first.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,6 +2,13 @@
 //! answers a client (the HTTP layer: a status and RFC 9457 problem JSON) maps every variant
 //! the same way, with no mapping of its own. This module depends on nothing, so every layer
 //! may use it.
+//!
+//! A [`Kind`] (not found, gone, conflict, wrong state, invalid field, unavailable, internal) is
+//! said by each error type next to its definition (`impl Problem for StoreError`, `IssueError`,
+//! `BulkError`, `FlowError`, `ConfirmError`, `OwnError`, `Ob2Error`); a variant that only wraps
+//! another error hands over to it ([`Problem::transparent`], [`innermost`]). The HTTP layer turns
+//! any `Problem` into a status in one `From` (`crate::http`, issue #13 §5): no handler maps
+//! errors itself.
 
 /// The kinds of failure a client can be told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,11 @@
 //! Recipient identity: an email becomes a salted SHA-256 `IdentityHash` (OB 2.0 and 3.0 use the same
 //! form, `sha256$<hex>` of the identifier followed by the salt). The clear email never appears in a
-//! published document, a log line or the database.
+//! published document, a log line or the database; the recipient's name is published only when
+//! given.
+//!
+//! [`Email`] is the one parsed form (normalised; `Debug` and `Display` mask it), checked by one
+//! strict syntax, [`looks_like_email`], which the configuration and the OB 2.0 verifier use too;
+//! `matches` compares a candidate with a salted hash (the verifier's `recipient` check).
 
 use std::fmt;
 

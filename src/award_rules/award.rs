@@ -4,7 +4,11 @@
 //!
 //! An award confirmed from a carnet has an idempotency key derived from the carnet, the class and
 //! the référentiel version ([`idempotency_key`]): a double click, a retry or a second educator
-//! confirming the same proposal gets the award already issued, never a second one.
+//! confirming the same proposal gets the award already issued, never a second one (the key is
+//! unique per issuer in the store, so a concurrent confirmation gets the winner's award). A
+//! confirmation checks the proposal again (not earned now: refused with the reasons), writes the
+//! narrative, and issues to the carnet's salted hash, or to a fresh one when the educator gives
+//! the person's email again (it must be the carnet's person).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -11,7 +11,9 @@
 //!   rule finds in a carnet (`Outcome`, `Shortfall`);
 //! - this file: the rules' check against the référentiels carnet knows (imported, or shipped in
 //!   `referentiels/`), so that a rule naming a competence or a level that does not exist is an
-//!   error at start-up, never a rule that silently never matches;
+//!   error at start-up, never a rule that silently never matches; a référentiel with no known
+//!   version is a warning ([`known_referentiels`]: every version in the store, and the shipped
+//!   folder `referentiels/` beside `badge-classes/`; [`check_classes`]);
 //! - `proposal.rs`: what a carnet earns (a pure function), with the reasons of what it does not;
 //! - `narrative.rs`: the award's narrative in plain French (FALC);
 //! - `award.rs`: proposals with the awards already issued, and the educator's confirmation.

@@ -6,6 +6,10 @@
 //! competences. Files are loaded and validated at start; an error names the file, the field and
 //! what is wrong. `carnet badge-classes check` runs the same checks.
 //!
+//! Each version of a class has a digest (SHA-256 of its file and image); [`BadgeClass::version`],
+//! its first 12 hex digits, is the version its OB 2.0 BadgeClass URL carries.
+//! [`endorsements_missing`] says how many endorsements a request still lacks before approval.
+//!
 //! [`rules`]: the class's award rules (`[[recognises]]`) and what one of them finds in a carnet.
 
 pub mod rules;

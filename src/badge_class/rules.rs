@@ -2,7 +2,8 @@
 //! référentiel competences the class recognises, and at what level, as read and checked from the
 //! class file; and what one rule finds in a carnet ([`Outcome`], with the [`Shortfall`]s of an
 //! entry that does not match yet), the result `crate::award_rules::proposal` computes and
-//! credentials and narratives are made from.
+//! credentials and narratives are made from. A rule's level is found in the référentiel by
+//! [`resolve_level`] (its id, else its name: `cercle-2` and `Cercle 2` name the same level).
 //!
 //! Checking the rules against the référentiels carnet knows, and proposing awards from a carnet,
 //! are `crate::award_rules`'.

@@ -3,7 +3,10 @@
 //! when its entries are the same), then every class it earns is confirmed through
 //! [`award::confirm`] (the same step as the API's confirmation, idempotent by its key). Each row
 //! is marked, with its outcome and the job's counts, in one transaction once all its classes are
-//! done.
+//! done. Carnets run a few at a time (at most `super::MAX_CONCURRENT_AWARDS`, 2). A person's
+//! carnet on that version with other entries is the row's error, saying how to go on (carnet
+//! does not guess which is right). A row's outcome names its carnet and, per class, `issued`,
+//! `already`, or not earned and why.
 //!
 //! **Crash-safe.** The carnet is stored with its entries in one transaction, and each award with
 //! its audit event in one: a crash leaves each of them complete or absent, and the row pending.

@@ -3,7 +3,9 @@
 //! job ([`crate::store::JobKind::Carnets`]) with one row per carnet. Running a row imports the
 //! carnet (or finds the one already imported for the same person and référentiel version, when
 //! it has the same entries), then confirms every class it earns, or only the class the batch is
-//! limited to (`carnet_rows.rs`).
+//! limited to (`carnet_rows.rs`). The batch is a JSON array (the CLI reads files or folders of
+//! them); a batch holds one carnet per person and référentiel version. Its job as the API shows it
+//! is in `carnet_document.rs`.
 //!
 //! Everything the CSV jobs guarantee holds here, with the same machinery (`super::run`,
 //! `Store::finish_bulk_rows`, [`super::resume_unfinished`]):

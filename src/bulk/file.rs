@@ -6,6 +6,8 @@
 //! `valid_until`, `key`. Every row is checked here, before anything is issued: a row in error is
 //! reported with its line, column and reason and the other rows go on; only what makes the whole
 //! file unreadable (size, encoding, header, an unclosed quote, no row, too many rows) refuses it.
+//! A second row for the same person (or the same `key`) is a duplicate, reported with the line of
+//! the first; to award one person twice, give each row its own key.
 
 use std::collections::HashMap;
 

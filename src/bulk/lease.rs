@@ -4,6 +4,10 @@
 //! back when it stops. A node that dies stops renewing: once the lease has expired, another
 //! node's sweep ([`super::resume_unfinished`], every third of a lease) takes the job over and
 //! resumes it where it stood; rows are issued under per-row idempotency keys, so none twice.
+//!
+//! The lease is two columns of the job (migration 0012: `lease_holder`, `lease_until`), its
+//! length `CARNET_JOB_LEASE_SECONDS` (30 by default), renewed every third of it.
+//! `tests/integration/two_nodes.rs` kills the node running a job and watches another finish it.
 
 use std::future::Future;
 use std::sync::OnceLock;

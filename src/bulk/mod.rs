@@ -17,6 +17,15 @@
 //! file, or the server's start, [`resume_unfinished`]) completes exactly the rest. Slots taken for
 //! a page that a crash stopped stay unused: a gap in the status list, never a slot used twice.
 //!
+//! **A pipeline.** [`run`] takes the pending rows a page (64) at a time (`csv_rows.rs`). One side
+//! reserves (`issue::reserve_many`: the page's idempotency keys in one query, status slots from
+//! an `issue::SlotPool` that takes three pages ahead in one transaction) and signs
+//! (`issue::sign_reserved`, the CPU: at most [`MAX_CONCURRENT_AWARDS`] threads for all jobs of the
+//! process, leaving the cores to verification) page after page; the other stores a page behind
+//! (`issue::store_many`: the page's awards in ONE transaction, then `Store::finish_bulk_rows`);
+//! they are joined by a channel of one page, and either side stopping stops the other. One node
+//! at a time runs a job, under a lease ([`lease`]).
+//!
 //! **Private.** A pending row's data (email, name...) is stored sealed ([`seal`]) and erased once
 //! the row is done; keys are hashes; error reasons never repeat an email.
 //!

@@ -1,8 +1,9 @@
 //! `carnet awards …`: the issuer's awards. `list` is read here (a table, or `--json`), `bulk` is
 //! `carnet bulk issue` under the name issue #5 §8 gives it, `revoke` is `carnet revoke`.
 //!
-//! The list never shows an email: the store keeps only salted hashes. A recipient appears by the
-//! name published in the badge, or « (anonyme) » when none was given.
+//! The list is read from the store a page (200 awards) at a time, newest first, each with its
+//! state (valid, revoked, expired). It never shows an email: the store keeps only salted hashes.
+//! A recipient appears by the name published in the badge, or « (anonyme) » when none was given.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! `carnet bulk issue | status | resume`: bulk awards from a CSV file (`docs/BULK.md`), run in this
-//! process with a progress bar on stderr, then a summary on stdout. `status` and `resume` work on
-//! batches of carnets too (`carnet carnets batch`, which shares [`run_to_end`]).
+//! process with a progress bar on stderr (indicatif), then a summary on stdout. `status` and
+//! `resume` work on batches of carnets too (`carnet carnets batch`, which shares [`run_to_end`]).
 //!
 //! Exit codes: 0 every row issued or already issued, 1 some rows in error (or the file refused),
 //! 2 could not run (settings, database, unknown job or class).

@@ -5,8 +5,9 @@
 //!
 //! Every command goes through the HTTP API in this process ([`crate::http::local_api`]), as
 //! `carnet requests` does: the checks (kind, note, days), the states and the answers are the
-//! API's. The person acting (`--by`, default the login name) is recorded as `api:NAME`. A link's
-//! token is never stored, so no command can show it again: `list` shows states, never links.
+//! API's (`--kind organisation` is the API's `partner`). The person acting (`--by`, default the
+//! login name) is recorded as `api:NAME`. A link's token is never stored, so no command can show
+//! it again: `list` shows states, never links.
 //!
 //! Exit codes: 0 done, 1 refused (a used invitation, a closed request, a field out of bounds),
 //! 2 could not run (settings, database, unknown award, request or invitation).

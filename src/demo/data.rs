@@ -1,6 +1,9 @@
 //! The demo's people and stories. Everything here is invented: the names are first names with
 //! « (fictif) », the emails are at `example.org` (a domain reserved for examples, RFC 2606), the
 //! jury members and educators do not exist.
+//!
+//! Two educators, five learners (Inès, Yanis, Lina, Noah, Jade) with their carnets, badge
+//! requests, awards and endorsements.
 
 use serde_json::{Value, json};
 

@@ -1,7 +1,9 @@
 //! The demo's endorsements (issue #5 §6 and §9), after the awards: a company tutor endorses an
 //! award already issued (it is signed again and carries the endorsement), an educator endorses a
 //! badge request that is then approved (the award is issued with the endorsement), and one
-//! invitation is left open so the newcomer can open `/endorse/{token}` and try the page.
+//! invitation is left open so the newcomer can open `/endorse/{token}` and try the page. In the
+//! stories of `data.rs`: a tutor endorses the award Noah's carnet earned, an educator endorses
+//! Noah's request, which this part then approves, and the open invitation is on Inès's request.
 //!
 //! The educators invite, revoke and approve through the HTTP API in this process
 //! ([`crate::http::local_api`]); the endorsers, who have no account, answer through

@@ -7,7 +7,11 @@
 //! invitation left open to try).
 //!
 //! One function per part ([`referentiels`], [`carnets`], [`requests`], [`awards`],
-//! [`endorsements::endorsements`]), called in that order by [`run`].
+//! [`endorsements::endorsements`]), called in that order by [`run`]. The people and stories are in
+//! `data.rs`; `atelier-cuisine.json` is a fictional référentiel whose wordings have parts to strike
+//! out (RECTEC's have none). Carnets' proposals are confirmed through
+//! `crate::award_rules::award::confirm`, as an educator would; of the awards issued directly, one
+//! is revoked and one is valid for a minute (then expired).
 //!
 //! Running it again adds nothing. Each item is looked for before it is created: référentiels by
 //! id and version (an unchanged import), carnets by person and référentiel version (one each),

@@ -2,6 +2,13 @@
 //! endorsement: [`invite`], [`open`] (what the endorser's link shows), [`submit`], and
 //! [`sync_award`], which re-signs an issued award with the endorsements it does not carry yet.
 //!
+//! An invitation for a badge request reserves the request's award id, so the endorsement names
+//! the credential before it exists. A link that is unknown is 404; used, expired, revoked, or
+//! whose request was declined or award withdrawn, 410 ([`LinkProblem`]: a plain page, never a
+//! 500). [`submit`] checks the form, signs off the async runtime, and stores the endorsement with
+//! the use of its invitation in one transaction. [`for_approval`] gives a request's approval its
+//! reserved id and endorsements.
+//!
 //! Embedding is idempotent and safe under concurrency: the award's documents are replaced only
 //! if they did not change since they were read (compare and swap, retried), and every pass
 //! embeds all the award's stored endorsements it lacks. It runs after each endorsement given

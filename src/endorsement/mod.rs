@@ -18,6 +18,11 @@
 //!   under the same id and status slot ([`flow`]).
 //!
 //! A class with `[endorsements] minimum = N` is not approved before N endorsements are in.
+//!
+//! This file: the endorser's form ([`validate`]: every problem with its field; name, role,
+//! organisation and recommendation bounded, consent required) and the invitation's fields
+//! ([`validate_invitation`]: kind, note, days before the link expires, 14 by default, 60 at
+//! most).
 
 pub mod documents;
 pub mod flow;

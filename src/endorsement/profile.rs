@@ -7,7 +7,10 @@
 //! - DID (did:web): `{issuer DID}:endorsers:{id}` → `{issuer id}/endorsers/{id}/did.json`
 //! - verification method: `{DID}#{kid}`, one per Ed25519 key of the institution, controller =
 //!   the Profile id (which is the endorsement's `issuer.id`)
-//! - OB 2.0 Profile: `{base}/ob2/issuers/{slug}/endorsers/{id}`
+//! - OB 2.0 Profile: `{base}/ob2/issuers/{slug}/endorsers/{id}` (the OB 2.0 twin)
+//!
+//! The verify page reads the description back: [`made_by_carnet`] tells a Profile carnet made,
+//! [`declared`] gives the role and organisation the endorser declared.
 
 use serde_json::{Value, json};
 use uuid::Uuid;

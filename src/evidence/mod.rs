@@ -7,6 +7,11 @@
 //!
 //! Files are private: they are opened with capability tokens (share links). A token is 32
 //! random bytes, base64url; the store keeps only its SHA-256, so a database dump opens nothing.
+//!
+//! [`sniff`] reads the type, [`check_file`] adds the size limit and the file's SHA-256. In the
+//! credential a file is `crate::ob3::credential::FileEvidence` (id = its private URL, name,
+//! genre, description; the same in the OB 2.0 assertion). The HTTP flow is in
+//! `crate::http::requests`, `request_evidence` and `evidence_access`.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};

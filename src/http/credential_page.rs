@@ -3,7 +3,8 @@
 //! no longer valid (since when), not valid yet — in the words, colours and icons of the
 //! verification answer; then the badge, who gave it, its endorsements, a « Vérifier ce badge »
 //! link, the badge class and the issuer; the signed files under « Informations techniques ».
-//! Open Graph tags make a shared link preview the badge.
+//! Open Graph tags make a shared link preview the badge. The badge's images are cacheable, kept
+//! an hour then revalidated by their `ETag` (`public.rs`).
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -1,8 +1,9 @@
 //! Endorsements (issue #5 §6): the educator's API (invite an endorser for a badge request or an
 //! issued award, list, revoke), and the public documents carnet hosts for endorsers: the signed
 //! `EndorsementCredential`, the OB 2.0 `Endorsement`, the endorser's Profile (OB 3.0 and 2.0) and
-//! DID document. The endorser's page `/endorse/{token}` is in `endorse_page.rs`; the flow itself
-//! in `crate::endorsement::flow`.
+//! DID document; for people, an endorsement and an endorser's Profile are pages
+//! (`endorse_endorsement.html`, `endorse_endorser.html`). The endorser's page `/endorse/{token}`
+//! is in `endorse_page.rs`; the flow itself in `crate::endorsement::flow`.
 
 use axum::Router;
 use axum::body::Bytes;

@@ -1,4 +1,7 @@
-//! Public, unauthenticated documents: what verifiers, wallets and browsers fetch.
+//! Public, unauthenticated documents: what verifiers, wallets and browsers fetch. The home page,
+//! the JWK set, the issuer's Profile, DID document and keys, badge classes and their images, the
+//! signed status lists, and each award as `/credentials/{id}` (its page, `.json`, `.jwt`, `.png`,
+//! `.svg`; images cacheable with an `ETag`).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

@@ -6,7 +6,13 @@
 //! award), returns it with a comment, or declines it with a reason. Sign-in does not exist yet:
 //! the API token's name is the "who" of every transition.
 //!
-//! Evidence files are private: opening them and their share links are in `evidence_access.rs`.
+//! The list comes a page at a time (`limit`, `after`, a `next` link), oldest first, by keyset on
+//! (created_at, id) (migration 0013, written once: PostgreSQL's file links to SQLite's).
+//! `PUT …/links` corrects or drops the links of an open request: the way out for a link stored
+//! before links were checked.
+//!
+//! Evidence files are private: opening them and their share links are in `evidence_access.rs`;
+//! adding one is `request_evidence.rs`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

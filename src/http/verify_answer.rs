@@ -1,5 +1,10 @@
 //! The answer of the verification page (`/verify`): the plain sentence that opens it, the badge as
 //! its issuer describes it, and every check. Everything here is escaped; nothing is fetched.
+//!
+//! In order: the plain sentence, « Pourquoi : » the deciding check, the badge, its endorsements
+//! (each with the role and organisation its endorser declared, the comment, the date, its own
+//! check, and « carnet n'a pas vérifié son identité » for a Profile carnet made), then the checks
+//! by section under « Informations techniques » (`templates/verify_answer.html`).
 
 use chrono::{DateTime, Datelike};
 

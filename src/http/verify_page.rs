@@ -2,7 +2,8 @@
 //! badge image, paste a link, JSON or a JWT, or open `/verify?url=...` (what a QR code on a printed
 //! CV points to). French by default, English with `lang=en`. No JavaScript: a plain form posted as
 //! `multipart/form-data`; the answer starts with one plain sentence, then the badge, then the
-//! details of every check.
+//! details of every check. Templates `verify_form.html` and `verify_answer.html`; the answer as
+//! data is `verify_answer.rs`.
 //!
 //! The optional email is hashed and compared inside the verifier (`recipient` check); it is never
 //! stored, logged, or put back in the page.

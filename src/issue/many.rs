@@ -2,6 +2,12 @@
 //! [`reserve_many`]: the awards already given, the checks, every status slot in one transaction;
 //! then [`sign_reserved`]: the signatures on several threads) then [`store_many`] (every award in
 //! ONE transaction). The same credentials as [`super::issue`].
+//!
+//! [`reserve_many`] looks up the idempotency keys in one query and takes the status slots from a
+//! [`SlotPool`] (which a bulk job fills several pages ahead); [`sign_reserved`] signs on
+//! `parallel` blocking threads; [`store_many`] stores the BadgeClass version once, then every
+//! award with its event (`Store::insert_awards`: multi-row INSERTs, a taken key skipped; a key
+//! taken meanwhile by another writer: one by one instead).
 
 use std::sync::Arc;
 

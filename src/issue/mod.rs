@@ -1,6 +1,14 @@
 //! Issuing an award: build the OB 3.0 credential from a badge class, sign it (Data Integrity
 //! eddsa-rdfc-2022), and store it with its OB 2.0 forms in one transaction. Its VC-JWT form
 //! (RS256) is signed on first download and stored then ([`vc_jwt`]).
+//!
+//! [`issue`]: an idempotency key already used gives that award back; otherwise validate, take a
+//! status slot (never reused), build (`crate::ob3::credential`) and sign off the async runtime
+//! (Data Integrity; the OB 2.0 hosted assertion), and store the award with its "issued" event and
+//! `rsa_kid` (the active RSA key, for the RS256 forms later) in one transaction. A class with
+//! award rules is never issued on request alone: [`issue_recognised`] issues an award earned from
+//! a carnet. `deferred.rs`: the RS256 forms (VC-JWT, OB 2.0 signed assertion) signed on first
+//! download; `many.rs`: many awards of one class at once (bulk awards).
 
 use std::sync::Arc;
 

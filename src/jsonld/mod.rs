@@ -1,5 +1,10 @@
 //! JSON-LD for Data Integrity proofs: the contexts carnet ships, strict expansion, toRdf, RDFC-1.0.
 //!
+//! `canonicalize` is the one canonicalisation function: every signer and verifier goes through
+//! it, so a faster path can replace it in one place. Contexts are pinned and shipped
+//! (`contexts/`, provenance in its README), never fetched; an unknown one makes the verdict
+//! `indeterminate`, reported by URL.
+//!
 //! - Expansion and toRdf: JSON-LD 1.1 Processing Algorithms §5.1 and §6.3, through the `json-ld` crate, with an
 //!   offline loader (`contexts`) and a strict policy: a term the contexts do not define (including one that only
 //!   the `@vocab` catch-all of VCDM 2.0 would map), an invalid IRI or a malformed language tag is an error. This is

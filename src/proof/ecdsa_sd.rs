@@ -15,6 +15,9 @@
 //! P1363 form (r ‖ s).
 //!
 //! A base proof (header 0xd9 0x5d 0x00) is for the holder only: it is refused as unsupported.
+//!
+//! The CBOR is read by a small reader of our own, bounded: only the few item types a derived proof
+//! holds, every length checked against the bytes left before anything is allocated.
 
 use std::collections::HashMap;
 

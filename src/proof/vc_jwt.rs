@@ -3,8 +3,10 @@
 //! `jti` (credential id), `nbf` (validFrom), `exp` (validUntil, when there is one) and `sub`
 //! (credentialSubject.id, when there is one). Header: `alg`, `typ: JWT`, `kid` = the key's URL.
 //!
-//! Verification accepts RS256, ES256 and EdDSA only, and only with the matching key type: `none`,
-//! HMAC (algorithm confusion with a public key) and anything else are refused before any crypto.
+//! Signing: RS256 (carnet's VC-JWTs) and EdDSA (an optional form; the 1EdTech validator accepts
+//! only RS256 / ES256). Verification accepts RS256, ES256 and EdDSA only, and only with the
+//! matching key type: `none`, HMAC (algorithm confusion with a public key) and anything else are
+//! refused before any crypto.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

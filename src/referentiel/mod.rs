@@ -2,8 +2,8 @@
 //!
 //! A référentiel is data an institution imports, never code: the RAE trade référentiels belong to
 //! Différent et Compétent Réseau and only its members may use them, so carnet ships nothing but the
-//! RECTEC structure published in the PRITH Normandie report (`referentiels/rectec.json`). The two
-//! import formats, JSON (`json.rs`) and CSV (`csv.rs`), are described in `docs/REFERENTIELS.md`;
+//! RECTEC structure published in the PRITH Normandie report (seed 002; `referentiels/rectec.json`).
+//! The two import formats, JSON (`json.rs`) and CSV (`csv.rs`), are described in `docs/REFERENTIELS.md`;
 //! both read into one [`Draft`] that [`validate`] turns into a [`Referentiel`], so the rules are the
 //! same whatever the format. Every problem is reported, with the file, the line and the field.
 //!

@@ -1,6 +1,7 @@
 //! W3C CCG StatusList2021 (Draft Community Group Report): the status list that came before Bitstring Status List
 //! v1.0, still issued by the DCC tools (Learner Credential Wallet, VerifierPlus, the DCC status service), whose
-//! terms come from the context `https://w3id.org/vc/status-list/2021/v1` (shipped: `jsonld/contexts/`).
+//! terms come from the context `https://w3id.org/vc/status-list/2021/v1` (shipped: `jsonld/contexts/`, from
+//! `@digitalbazaar/vc-status-list-context`).
 //!
 //! - The entry (`StatusList2021Entry`): `statusPurpose` (`revocation`, `suspension`; others are left open), `statusListIndex`,
 //!   `statusListCredential`, as in a `BitstringStatusListEntry`.

@@ -1,5 +1,7 @@
 //! The checks of a verification report, one function each: how a finding becomes a bilingual
 //! message (proof, key, controller, JSON-LD, dates, recipient, JWT claims) and the report's summary.
+//! A VC-JWT's `nbf` and `exp` are each honoured on their own beside the credential's dates: when
+//! they disagree, the stricter date counts.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

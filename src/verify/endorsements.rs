@@ -7,10 +7,16 @@
 //!
 //! What a failure means: the endorsement is part of the signed badge, so the issuer vouches for
 //! it. An endorsement whose proof fails, whose key is not its issuer's, that is not yet valid or
-//! that is about another badge makes the check `fail`, and the badge `invalid`: showing a forged
-//! recommendation beside "valid" would mislead the employer who reads it. An endorsement carnet
-//! could not check (its key could not be fetched, an unknown context) or whose validity ended is
-//! a warning: the badge itself was checked, and the report says which recommendation was not.
+//! that is about another badge makes the check `fail`: showing a forged recommendation as
+//! verified would mislead the employer who reads it. An endorsement carnet could not check (its
+//! key could not be fetched, an unknown context) or whose validity ended is a warning: the badge
+//! itself was checked, and the report says which recommendation was not. Under the strict
+//! profile a failed endorsement makes the badge `invalid`; under the default one
+//! (`Report::judged`) the endorsement checks do not decide the verdict, and a failed one is shown
+//! as not verified on that endorsement (the badge's own signature covers it).
+//!
+//! The report's summary lists each endorsement with `path` (= its check's path), `issuer_id`,
+//! `issuer_description` and `valid_from`, for the pages.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -14,7 +14,14 @@
 //!   gap). IP-literal hosts never reach a resolver, so they are checked here on the URL as reqwest
 //!   parses it (`http://2130706433/`, `http://0x7f.1/`, `http://127.1/` are all 127.0.0.1), before
 //!   the request and again on every redirect hop;
-//! - a small cache with a time-to-live so that verifying the same badge twice costs no fetch.
+//! - a small cache with a time-to-live so that verifying the same badge twice costs no fetch
+//!   (JSON documents such as keys and profiles, `get_json`); documents whose answer may change at
+//!   any moment (hosted assertions, revocation and status lists) are fetched uncached
+//!   (`get_document`).
+//!
+//! Allowing plain http for a host never lifts the address filter (the tests allow 127.0.0.1
+//! explicitly in both). A refused fetch is "could not check" (`indeterminate`), and the report
+//! names it.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -2,6 +2,14 @@
 //! (PNG, SVG, JSON, compact JWS), check the data model, the JSON-LD expansion, the proof, the key
 //! and its controller, the validity dates and, when asked, the recipient. The result is a
 //! [`Report`]; nothing here returns an error for a bad badge.
+//!
+//! [`Verifier`] is the engine; the `verify_*_with` functions take [`Options`] (a recipient to
+//! compare, and the profile the report is judged under). Every step is bounded (`carnet bench
+//! --hostile` times the worst inputs). Beside it: `checks.rs` (each check and its bilingual
+//! messages), `report.rs` (sections, verdict, profiles), `conformance` (the OB 3.0 data model),
+//! `jwt.rs` (the VC-JWT path), `resolve.rs` (keys), `fetch.rs` (the one outbound HTTP client),
+//! `own.rs` (this instance's documents, before the web), `status.rs` (credential status),
+//! `endorsements.rs` (embedded endorsements), `ob2` (the Open Badges 2.0 verifier).
 
 mod checks;
 pub mod conformance;

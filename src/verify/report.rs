@@ -3,6 +3,14 @@
 //!
 //! A verifier returns a report, not an error: "signature invalid" or "expired" are outcomes. Only
 //! "could not check" situations become `Unknown` checks, which make the verdict `indeterminate`.
+//!
+//! A verdict answers an employer's questions in order, one [`Section`] each: authentic (read,
+//! signed with a key the issuer controls, every shown term covered by the signature), in force
+//! (status, dates, recipient), then conformance to the OB 2.0 / 3.0 data model; embedded
+//! endorsements have a section of their own. [`Report::judged`] applies the [`Profile`]: under
+//! the default one (as the DCC verifier judges) conformance failures become warnings and
+//! endorsements do not decide; under `strict` (as 1EdTech's validator judges) everything does.
+//! `deciding` and `reason` name the check that decided; the pages lead with it and fold the rest.
 
 use serde::Serialize;
 

@@ -7,7 +7,9 @@
 //! fetch, the cache, the checks and the messages.
 //!
 //! A list that cannot be fetched, or whose proof does not hold, gives "status unknown"
-//! (`indeterminate`), never "not revoked".
+//! (`indeterminate`), never "not revoked". carnet's own lists come from its store (the
+//! `crate::status_publisher`), re-read each time so a revocation is seen at once; others are
+//! fetched and kept for their `ttl`, at most 5 minutes (`StatusListCache`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,11 +2,14 @@
 //! [`queries`].
 //!
 //! A référentiel version is kept whole, as its JSON import document: it is imported at once, never
-//! edited, and read at once (to check a carnet, to apply an award rule). A carnet is a row plus one
+//! edited, and read at once (to check a carnet, to apply an award rule); imported again, it is
+//! unchanged with the same digest and refused (a conflict) with another. A carnet is a row plus one
 //! row per positioned competence, so that one entry can be edited on its own; the three answers,
 //! the two recognitions and the modalities are stored as their names, and the database refuses
 //! an entry that breaks the rules a row can state (a validated entry without date or jury, a
-//! validated *je ne fais pas*, struck parts on another answer than *en partie*).
+//! validated *je ne fais pas*, struck parts on another answer than *en partie*). A carnet is
+//! written with its entries and its "imported" event in one transaction, one per person and
+//! référentiel version.
 
 mod queries;
 
