@@ -56,7 +56,8 @@ async fn a_valid_badge_says_so_first_and_links_to_its_verification() {
         html.contains("/verify?url=http%3A%2F%2F127.0.0.1"),
         "{html}"
     );
-    assert!(html.contains("href=\"/badge-classes/securite-hygiene-au-travail"));
+    // in the language of the page
+    assert!(html.contains("href=\"/badge-classes/securite-hygiene-au-travail?lang=fr\""));
     assert!(html.contains("href=\"/issuers/"));
     // a shared link previews the badge
     assert!(html.contains(&format!(
