@@ -12,6 +12,7 @@
 //! so that revoking one award can never withdraw another.
 
 pub mod bitstring;
+pub mod shuffle;
 pub mod status_list_2021;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! The issuers' revocation status lists (Bitstring Status List): slots handed out under a row
-//! lock on the newest list (`FOR UPDATE`; SQLite holds the database's write lock anyway), so
+//! lock on the newest list, in an order no one can guess (each list opened since migration 0015
+//! has its own permutation key: `status/shuffle.rs`) (`FOR UPDATE`; SQLite holds the database's write lock anyway), so
 //! concurrent allocators queue and never share a slot; an award may only carry a slot its
 //! issuer's list handed out (`check_slots_allocated`, in the insert's transaction:
 //! `next_index` only grows, so a slot found allocated stays so). A revocation bumps its list's
@@ -14,6 +15,7 @@ use super::{
     Award, ConflictOn, StatusListInfo, StatusPurpose, StatusSlot, Store, StoreError,
     stored_purpose, to_micros,
 };
+use crate::status::shuffle::{self, ShuffleKey};
 
 /// Rounds of "the newest list is full, open the next one" before giving up: each lost round
 /// means another allocator opened a list, so this is only reached if something is badly wrong.
@@ -63,7 +65,7 @@ impl Store {
             let need = n - slots.len() as u32;
             // The newest list, locked until the commit: allocators queue on it.
             let newest = db::query(
-                "SELECT list_number, size, next_index FROM status_lists \
+                "SELECT list_number, size, next_index, shuffle_key FROM status_lists \
                  WHERE issuer_slug = $1 AND purpose = $2 \
                  ORDER BY list_number DESC LIMIT 1 FOR UPDATE",
             )
@@ -76,11 +78,12 @@ impl Store {
                     row.u32("list_number")?,
                     row.u32("size")?,
                     row.u32("next_index")?,
+                    shuffle_key(&row)?,
                 )),
                 None => None,
             };
             match newest {
-                Some((list, size, next)) if next < size => {
+                Some((list, size, next, key)) if next < size => {
                     let taken = need.min(size - next);
                     db::query(
                         "UPDATE status_lists SET next_index = next_index + $4 \
@@ -92,7 +95,10 @@ impl Store {
                     .bind(taken)
                     .execute(&mut tx)
                     .await?;
-                    slots.extend((next..next + taken).map(|index| StatusSlot { list, index }));
+                    slots.extend((next..next + taken).map(|turn| StatusSlot {
+                        list,
+                        index: slot_index(key.as_ref(), size, turn),
+                    }));
                 }
                 full_or_none => {
                     // Open the next list. Another allocator may have opened it meanwhile
@@ -105,12 +111,12 @@ impl Store {
                              {MAX_LIST_OPENING_ROUNDS} races in a row"
                         ))));
                     }
-                    let list = full_or_none.map_or(0, |(list, _, _)| list + 1);
+                    let list = full_or_none.map_or(0, |(list, ..)| list + 1);
                     let now = to_micros(Utc::now());
                     db::query(
                         "INSERT INTO status_lists (issuer_slug, purpose, list_number, size, \
-                         next_index, revision, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, 0, 0, $5, $5) \
+                         next_index, revision, created_at, updated_at, shuffle_key) \
+                         VALUES ($1, $2, $3, $4, 0, 0, $5, $5, $6) \
                          ON CONFLICT (issuer_slug, purpose, list_number) DO NOTHING",
                     )
                     .bind(issuer_slug)
@@ -118,6 +124,7 @@ impl Store {
                     .bind(list)
                     .bind(self.options.status_list_size)
                     .bind(now)
+                    .bind(shuffle::key_to_hex(&shuffle::new_key()))
                     .execute(&mut tx)
                     .await?;
                 }
@@ -172,36 +179,66 @@ impl Store {
     }
 }
 
+/// A list's permutation key (migration 0015); `None` for the lists opened before, which hand
+/// out their slots in order.
+fn shuffle_key(row: &Row) -> Result<Option<ShuffleKey>, StoreError> {
+    row.opt_text("shuffle_key")?
+        .map(|hex| {
+            shuffle::key_from_hex(&hex)
+                .ok_or_else(|| StoreError::Corrupt(format!("status list shuffle key {hex:?}")))
+        })
+        .transpose()
+}
+
+/// The index of a list's `turn`-th slot.
+fn slot_index(key: Option<&ShuffleKey>, size: u32, turn: u32) -> u32 {
+    key.map_or(turn, |key| shuffle::permute(key, size, turn))
+}
+
 /// Refuses a slot that the issuer's revocation lists never handed out: one query per list,
-/// for the highest slot the awards use in it (slots are handed out in order).
+/// then each slot's turn compared with the list's counter (`next_index` only grows, so a slot
+/// found allocated stays so).
 pub(crate) async fn check_slots_allocated<'a>(
     tx: &mut Tx,
     awards: impl Iterator<Item = &'a Award>,
 ) -> Result<(), StoreError> {
-    let mut highest: BTreeMap<(&str, u32), u32> = BTreeMap::new();
+    let mut by_list: BTreeMap<(&str, u32), Vec<u32>> = BTreeMap::new();
     for a in awards {
         if let (Some(list), Some(index)) = (a.status_list, a.status_index) {
-            let top = highest.entry((&a.issuer_slug, list)).or_insert(index);
-            *top = (*top).max(index);
+            by_list
+                .entry((&a.issuer_slug, list))
+                .or_default()
+                .push(index);
         }
     }
-    for ((issuer, list), index) in highest {
-        let next = db::query(
-            "SELECT next_index FROM status_lists \
+    for ((issuer, list), indexes) in by_list {
+        let row = db::query(
+            "SELECT size, next_index, shuffle_key FROM status_lists \
              WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
         )
         .bind(issuer)
         .bind(StatusPurpose::Revocation.as_str())
         .bind(list)
         .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| row.u32("next_index"))
-        .transpose()?;
-        if next.is_none_or(|next| index >= next) {
-            return Err(StoreError::UnallocatedStatusSlot(StatusSlot {
-                list,
-                index,
-            }));
+        .await?;
+        let counter = match &row {
+            Some(row) => Some((row.u32("size")?, row.u32("next_index")?, shuffle_key(row)?)),
+            None => None,
+        };
+        for index in indexes {
+            let handed_out = counter.as_ref().is_some_and(|(size, next, key)| {
+                index < *size
+                    && key
+                        .as_ref()
+                        .map_or(index, |k| shuffle::unpermute(k, *size, index))
+                        < *next
+            });
+            if !handed_out {
+                return Err(StoreError::UnallocatedStatusSlot(StatusSlot {
+                    list,
+                    index,
+                }));
+            }
         }
     }
     Ok(())

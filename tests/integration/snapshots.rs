@@ -111,7 +111,48 @@ const MONTHS: [&str; 24] = [
 ///
 /// Only whole words are replaced: a word is a run of `[A-Za-z0-9_-]`, and a percent-escape
 /// (`%2F`) ends one.
+/// A credential's slot in its status list, drawn at random (`status/shuffle.rs`).
+fn redact_status_index(text: &str) -> String {
+    let mut text = text.to_owned();
+    for key in ["\"statusListIndex\": \"", "\"statusListIndex\":\""] {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(key) {
+            let (before, after) = rest.split_at(at + key.len());
+            out.push_str(before);
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str("[index]");
+            }
+            rest = &after[digits..];
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    // the status entry's id: …/status/revocation/LIST#INDEX
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("/status/revocation/") {
+        let (before, after) = rest.split_at(at + "/status/revocation/".len());
+        out.push_str(before);
+        let list = after.bytes().take_while(u8::is_ascii_digit).count();
+        let (list_part, after) = after.split_at(list);
+        out.push_str(list_part);
+        rest = after;
+        if let Some(index) = rest.strip_prefix('#') {
+            let digits = index.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str("#[index]");
+                rest = &index[digits..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn redact(text: &str) -> String {
+    let text = &redact_status_index(text);
     // the address is marked with a NUL (`[base]`) or a SOH (`[host]`), its port dropped below
     let text = text
         .replace("http%3A%2F%2F127.0.0.1%3A", "http://127.0.0.1:")

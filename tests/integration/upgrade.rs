@@ -147,6 +147,24 @@ async fn still_serves_and_verifies(server: &Server, made_by: &str) {
         signed_now, 2,
         "one award's VC-JWT and OB 2.0 signed assertion were left unsigned"
     );
+
+    // a badge issued now takes the next slot of the list opened before the upgrade, which goes
+    // on handing out its slots in order (lists opened since have a shuffle key), and verifies
+    let store = &server.app.store;
+    let purpose = carnet::store::StatusPurpose::Revocation;
+    let before = store.status_list("ime", purpose, 0).await.unwrap().unwrap();
+    let award = server.issue().await;
+    let id: uuid::Uuid = award["id"].as_str().unwrap().parse().unwrap();
+    let stored = store.get_award(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status_list, stored.status_index),
+        (Some(0), Some(before.allocated))
+    );
+    let credential = server.form(&award, "json").await;
+    let report = server
+        .verify("application/json", credential.body, None)
+        .await;
+    assert_eq!(report["verdict"], "valid", "{report}");
 }
 
 #[tokio::test]

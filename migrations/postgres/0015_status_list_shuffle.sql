@@ -1,0 +1,1 @@
+../sqlite/0015_status_list_shuffle.sql
