@@ -21,9 +21,38 @@ pub fn check_web_link(link: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err("has no host after https://".into());
     }
+    if !percent_decodes_to_utf8(link) {
+        return Err("has a percent-encoding that is not UTF-8 text (such as %b1)".into());
+    }
     iref::Iri::new(link)
         .map(|_| ())
         .map_err(|_| "is not a valid web address (RFC 3987: a character that must be percent-encoded, a bad percent-encoding, or a bad host)".into())
+}
+
+/// Whether the link, its `%XX` decoded, is UTF-8: the JSON-LD stack that signs it cannot read
+/// one that is not (see `jsonld::canonicalize_slow`). A `%` not followed by two hex digits is
+/// left to the IRI parser.
+fn percent_decodes_to_utf8(link: &str) -> bool {
+    let bytes = link.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
 }
 
 #[cfg(test)]
@@ -45,6 +74,8 @@ mod tests {
             "https://x.invalid/a b",
             "https://x.invalid/<x>",
             "https://x.invalid/%zz",
+            "https://x.invalid/credentials%b1b003e6",
+            "https://x.invalid/%C3",
             "http://[::1",
             "https://x.invalid/a\u{0}b",
             "https://x.invalid/a#b#c",

@@ -91,16 +91,28 @@ pub(crate) fn canonicalize_slow(doc: &Value) -> Result<String, CanonError> {
     // Expansion recurses through nested futures, several large frames per JSON level: at the deepest nesting
     // accepted, a debug build needs ~16 MiB of stack, far more than a test or Tokio thread (2 MiB) has. So the work
     // runs on a thread of its own (≈20 µs); only if none can be started does it run here.
+    //
+    // A panic inside the `json-ld` stack is a refusal of this document, never the caller's
+    // failure: `pct-str` 2.0.0 unwraps when an IRI's percent-encoding is not UTF-8 (`…/a%b1`),
+    // found by the `jsonld_rdf` fuzzer (fuzz/regressions/jsonld_rdf/).
+    let refused = |_| {
+        tracing::warn!("the JSON-LD processor failed on a document (refused as invalid)");
+        Err(CanonError::Invalid(
+            "the JSON-LD processor cannot read this document (an IRI whose percent-encoding is not UTF-8?)"
+                .into(),
+        ))
+    };
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("carnet-jsonld".into())
             .stack_size(WORKER_STACK)
             .spawn_scoped(scope, || canonicalize_here(doc));
         match worker {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => canonicalize_here(doc),
+            Ok(handle) => handle.join().unwrap_or_else(refused),
+            Err(_) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| canonicalize_here(doc)))
+                    .unwrap_or_else(refused)
+            }
         }
     })
 }

@@ -445,3 +445,23 @@ async fn the_benchmarks_worst_inputs_get_a_report() {
     let scale = v.verify_bytes(&inputs[0].bytes, None).await;
     assert_eq!(scale.verdict, carnet::verify::report::Verdict::Valid);
 }
+
+/// A document that made the `json-ld` stack panic (an IRI whose percent-encoding is not UTF-8:
+/// `…/credentials%b1…`, found by the `jsonld_rdf` fuzzer) gets a report, not a 500; and such a
+/// link is refused at the door, so it can never reach the signer.
+#[tokio::test]
+async fn an_iri_that_is_not_utf8_once_decoded_gets_a_report_or_a_422() {
+    let s = Server::new().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/jsonld_rdf");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let body = std::fs::read(entry.unwrap().path()).unwrap();
+        let r = s.verify_raw("application/json", body, None).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_ne!(r.json()["verdict"], "valid");
+    }
+    let mut award = lea();
+    award["evidence_url"] = json!("https://example.org/photos%b1");
+    let r = s.post_award(Some(TOKEN), award.to_string()).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["field"], "evidence_url");
+}
