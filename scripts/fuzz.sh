@@ -87,9 +87,9 @@ case "${1:-}" in
   hours)
     [ -f fuzz/LOG.tsv ] || die "no fuzz/LOG.tsv yet"
     # Columns: start, target, wall seconds, runs, findings, CPU seconds.
+    printf "%-12s %9s %10s %12s %8s\n" target "CPU hours" "wall hours" runs findings
     awk -F'\t' '{ c[$2] += $6; w[$2] += $3; n[$2] += $4; f[$2] += $5 }
-      END { printf "%-12s %9s %10s %12s %8s\n", "target", "CPU hours", "wall hours", "runs", "findings";
-            for (t in c) printf "%-12s %9.2f %10.2f %12d %8d\n", t, c[t] / 3600, w[t] / 3600, n[t], f[t] }' \
+      END { for (t in c) printf "%-12s %9.2f %10.2f %12d %8d\n", t, c[t] / 3600, w[t] / 3600, n[t], f[t] }' \
       "$ROOT/fuzz/LOG.tsv" | sort
     ;;
   *)
