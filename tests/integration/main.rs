@@ -43,6 +43,7 @@ mod revocation;
 mod samples_1edtech;
 mod samples_1edtech_ob2;
 mod samples_other;
+mod scale;
 mod schemas;
 mod snapshots;
 mod ssrf;
