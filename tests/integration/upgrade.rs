@@ -30,7 +30,12 @@ fn keys_copy(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(keys.join("ime")).unwrap();
     for entry in std::fs::read_dir(&from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), keys.join("ime").join(entry.file_name())).unwrap();
+        let to = keys.join("ime").join(entry.file_name());
+        std::fs::copy(entry.path(), &to).unwrap();
+        // as carnet left them (git keeps no such mode: a fresh clone has them readable by all,
+        // which carnet rightly refuses)
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     keys
 }
