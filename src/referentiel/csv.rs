@@ -92,7 +92,17 @@ impl Row<'_> {
 pub fn referentiel_draft(text: &str, problems: &mut Problems) -> Option<Draft> {
     let records = records(text, problems);
     let mut records = records.iter();
-    let header = records.next()?;
+    // nothing at all (a file of blank lines, `""`): say so, never refuse without a reason
+    // (found by the `referentiel` fuzzer: fuzz/regressions/referentiel/)
+    let Some(header) = records.next() else {
+        if problems.is_empty() {
+            problems.add(
+                &super::whole_file(),
+                "the file is empty: its first line names the columns (kind, id, label…)",
+            );
+        }
+        return None;
+    };
     let columns = header_columns(header, problems)?;
     let width = header.fields.len();
 
