@@ -9,7 +9,7 @@
 # PostgreSQL schema (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), then
 # `carnet serve` to download every award's published forms as that release served them (the
 # RS256 forms are signed on their first download), and keeps:
-#   keys/               the issuer's key files (throw-away keys made for this fixture only)
+#   test-only-issuer-keys/  the issuer's key files (throw-away keys made for this fixture only)
 #   sqlite/carnet.db    the SQLite database
 #   postgres.sql        the PostgreSQL schema's dump (plain SQL, no owner)
 #   sqlite/awards.json, postgres/awards.json   every award: id, state, and its documents
@@ -22,14 +22,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT="tests/fixtures/upgrade"
 PG="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 SCHEMA=carnet_upgrade_fixture
-rm -rf "$OUT/keys" "$OUT/sqlite" "$OUT/postgres" "$OUT/postgres.sql"
-mkdir -p "$OUT/keys" "$OUT/sqlite/issued" "$OUT/postgres/issued"
+rm -rf "$OUT/test-only-issuer-keys" "$OUT/sqlite" "$OUT/postgres" "$OUT/postgres.sql"
+mkdir -p "$OUT/test-only-issuer-keys" "$OUT/sqlite/issued" "$OUT/postgres/issued"
 
 export CARNET_BASE_URL="https://badges.ime-exemple.example.org"
 export CARNET_ISSUER_NAME="IME Les Tilleuls (fictif)"
 export CARNET_ISSUER_EMAIL="contact@ime-exemple.example.org"
 export CARNET_ISSUER_URL="https://ime-exemple.example.org"
-export CARNET_KEYS_DIR="$OUT/keys"
+export CARNET_KEYS_DIR="$OUT/test-only-issuer-keys"
 export CARNET_BADGE_CLASSES_DIR="badge-classes"
 export CARNET_API_TOKENS="fixture:$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
 

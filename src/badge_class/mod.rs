@@ -414,7 +414,8 @@ fn check_image(path: &Path) -> Result<(Vec<u8>, PngTemplate), String> {
     Ok((bytes, template))
 }
 
-const ACHIEVEMENT_TYPES: &[&str] = &[
+/// The OB 3.0 `achievementType` vocabulary (also read by the verifier's conformance checks).
+pub const ACHIEVEMENT_TYPES: &[&str] = &[
     "Achievement",
     "ApprenticeshipCertificate",
     "Assessment",

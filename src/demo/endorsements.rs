@@ -90,7 +90,7 @@ async fn find_target(app: &App, target: &EndorsementTarget) -> Result<Option<Tar
         EndorsementTarget::CarnetAward { learner } => {
             carnet_award(app, *learner).await?.map(Target::Award)
         }
-        EndorsementTarget::Request { link } => super::all_requests(app)
+        EndorsementTarget::Request { link } => all_requests(app)
             .await?
             .into_iter()
             .find(|r| r.links.iter().any(|l| l == link))
@@ -401,4 +401,24 @@ async fn left_open(
     );
     tour.endorse_link = Some(link);
     Ok(())
+}
+
+/// Every badge request of the issuer (the demo's are few), a page at a time.
+pub(super) async fn all_requests(
+    app: &App,
+) -> Result<Vec<crate::store::BadgeRequest>, crate::store::StoreError> {
+    const PAGE: u32 = 200;
+    let mut all: Vec<crate::store::BadgeRequest> = Vec::new();
+    loop {
+        let after = all.last().map(|r| r.id);
+        let page = app
+            .store
+            .list_badge_requests(app.issuer.slug(), None, PAGE, after)
+            .await?;
+        let full = page.len() == PAGE as usize;
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
 }

@@ -321,30 +321,10 @@ async fn import_carnet(
     Ok(app.store.insert_carnet(&new).await?)
 }
 
-/// Every badge request of the issuer (the demo's are few), a page at a time.
-pub(crate) async fn all_requests(
-    app: &App,
-) -> Result<Vec<crate::store::BadgeRequest>, crate::store::StoreError> {
-    const PAGE: u32 = 200;
-    let mut all: Vec<crate::store::BadgeRequest> = Vec::new();
-    loop {
-        let after = all.last().map(|r| r.id);
-        let page = app
-            .store
-            .list_badge_requests(app.issuer.slug(), None, PAGE, after)
-            .await?;
-        let full = page.len() == PAGE as usize;
-        all.extend(page);
-        if !full {
-            return Ok(all);
-        }
-    }
-}
-
 /// Badge requests in every state, through the API.
 pub async fn requests(app: &App, api: &LocalApi, tour: &mut Tour) -> Result<(), DemoError> {
     let part = tour.part("badge requests");
-    let stored = all_requests(app).await?;
+    let stored = endorsements::all_requests(app).await?;
     for demo in data::requests() {
         let learner = &LEARNERS[demo.learner];
         let found = stored

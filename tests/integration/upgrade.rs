@@ -26,7 +26,7 @@ fn fixture(path: &str) -> PathBuf {
 /// Copies the fixture's key directory (the upgrade may write to it; the fixture stays as made).
 fn keys_copy(dir: &Path) -> PathBuf {
     let keys = dir.join("keys");
-    let from = fixture("keys/ime");
+    let from = fixture("test-only-issuer-keys/ime");
     std::fs::create_dir_all(keys.join("ime")).unwrap();
     for entry in std::fs::read_dir(&from).unwrap() {
         let entry = entry.unwrap();

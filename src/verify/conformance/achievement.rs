@@ -10,39 +10,7 @@ use super::profile::{
 };
 use super::reader::{Ctx, Object, TypeShape, join};
 
-const ACHIEVEMENT_TYPES: &[&str] = &[
-    "Achievement",
-    "ApprenticeshipCertificate",
-    "Assessment",
-    "Assignment",
-    "AssociateDegree",
-    "Award",
-    "Badge",
-    "BachelorDegree",
-    "Certificate",
-    "CertificateOfCompletion",
-    "Certification",
-    "CommunityService",
-    "Competency",
-    "Course",
-    "CoCurricular",
-    "Degree",
-    "Diploma",
-    "DoctoralDegree",
-    "Fieldwork",
-    "GeneralEducationDevelopment",
-    "JourneymanCertificate",
-    "LearningProgram",
-    "License",
-    "Membership",
-    "ProfessionalDoctorate",
-    "QualityAssuranceCredential",
-    "MasterCertificate",
-    "MasterDegree",
-    "MicroCredential",
-    "ResearchDoctorate",
-    "SecondarySchoolDiploma",
-];
+use crate::badge_class::ACHIEVEMENT_TYPES;
 
 const ALIGNMENT_TARGET_TYPES: &[&str] = &[
     "ceasn:Competency",
