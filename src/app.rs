@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::badge_class::{self, BadgeClass, BadgeClassError};
+use crate::badge_class::{BadgeClass, BadgeClassError};
 use crate::config::{Config, ConfigError};
+use crate::institution::{self, InstitutionError};
 use crate::issuer::Issuer;
-use crate::keys::{self, KeyError};
+use crate::keys::{InstanceKey, KeyError};
 use crate::own_documents::OwnDocuments;
 use crate::status_publisher::StatusPublisher;
 use crate::store::{self, Store, StoreError};
@@ -23,6 +24,8 @@ pub enum StartError {
     BadgeClasses(Vec<BadgeClassError>),
     #[error("keys: {0}")]
     Keys(#[from] KeyError),
+    #[error("institution: {0}")]
+    Institution(#[from] InstitutionError),
     #[error("database {url} (CARNET_DATABASE_URL): {error}{}", .error_source.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
     Store {
         url: String,
@@ -42,15 +45,13 @@ pub struct App {
     pub status: Arc<StatusPublisher>,
     /// The documents of this instance's awards, read from the store (routes and verifier).
     pub own: Arc<OwnDocuments>,
+    /// Under which the institutions' private keys are sealed in the database.
+    pub instance_key: InstanceKey,
 }
 
 impl App {
     /// Loads everything, generating keys on first start and running database migrations.
     pub async fn start(config: Config) -> Result<App, StartError> {
-        let classes =
-            badge_class::load_dir(&config.badge_classes_dir).map_err(StartError::BadgeClasses)?;
-        let keys = keys::load_or_create(&config.keys_dir, &config.issuer.slug)?;
-        let issuer = Arc::new(Issuer::new(config.issuer.clone(), &config.base_url, keys));
         let store = store::open(&config.database_url)
             .await
             .map_err(|error| StartError::Store {
@@ -58,6 +59,27 @@ impl App {
                 error_source: std::error::Error::source(&error).map(|s| s.to_string()),
                 error,
             })?;
+        let started = Self::with_store(config, store.clone()).await;
+        if started.is_err() {
+            store.close().await;
+        }
+        started
+    }
+
+    async fn with_store(config: Config, store: Arc<Store>) -> Result<App, StartError> {
+        let instance_key = institution::bootstrap(&config, &store).await?;
+        let slug = &config.institution;
+        let tenant = institution::load(&store, &instance_key, &config.base_url, slug)
+            .await?
+            .ok_or_else(|| StoreError::InstitutionNotFound(slug.clone()))
+            .map_err(InstitutionError::from)?;
+        for file in institution::differing_files(&config.badge_classes_dir, &tenant) {
+            tracing::warn!(
+                "badge classes: {file} differs from the stored class, which is the one used: run `carnet badge-classes import` to store it"
+            );
+        }
+        let issuer = tenant.issuer.clone();
+        let classes = (*tenant.classes).clone();
         // Award rules name référentiel competences and levels: check them against what is
         // imported and shipped, so that a class never silently waits for a competence that
         // does not exist.
@@ -75,7 +97,6 @@ impl App {
         })?;
         let (errors, warnings) = crate::award_rules::check_classes(&classes, &known);
         if !errors.is_empty() {
-            store.close().await;
             return Err(StartError::BadgeClasses(errors));
         }
         for w in warnings {
@@ -107,6 +128,7 @@ impl App {
             verifier,
             status,
             own,
+            instance_key,
         })
     }
 

@@ -40,6 +40,21 @@ pub struct Settings {
     #[arg(long, env = "CARNET_KEYS_DIR", default_value = "keys", global = true)]
     pub keys_dir: PathBuf,
 
+    /// File holding the instance key (64 hexadecimal digits), under which every institution's
+    /// private keys are sealed in the database; made on the first start. Give every node the
+    /// same one, and keep it apart from the database's backups. Default: `KEYS_DIR/instance.key`.
+    #[arg(long, env = "CARNET_INSTANCE_KEY_FILE", global = true)]
+    pub instance_key_file: Option<PathBuf>,
+
+    /// The instance key itself (64 hexadecimal digits), instead of a file.
+    #[arg(
+        long,
+        env = "CARNET_INSTANCE_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub instance_key: Option<Secret>,
+
     /// Directory of co-built badge classes (one TOML file per class, plus its image).
     #[arg(
         long,
@@ -52,6 +67,11 @@ pub struct Settings {
     /// Short name of the issuing institution, used in its URLs (letters, digits, hyphens).
     #[arg(long, env = "CARNET_ISSUER_SLUG", default_value = "ime", global = true)]
     pub issuer_slug: String,
+
+    /// The institution a command acts for (its slug), e.g. `carnet issue --institution
+    /// esat-tilly`. Default: the first institution (CARNET_ISSUER_SLUG).
+    #[arg(long, env = "CARNET_INSTITUTION", global = true)]
+    pub institution: Option<String>,
 
     /// Name of the issuing institution, as recipients and employers will read it.
     #[arg(
@@ -200,6 +220,32 @@ impl fmt::Debug for ApiToken {
     }
 }
 
+/// A secret setting: never shown by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where the instance key comes from (`crate::keys::InstanceKey`).
+#[derive(Debug, Clone)]
+pub enum InstanceKeySource {
+    /// `CARNET_INSTANCE_KEY`, checked.
+    Given(crate::keys::InstanceKey),
+    /// A file, made on the first start when it does not exist.
+    File(PathBuf),
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -207,8 +253,13 @@ pub struct Config {
     pub base_url: String,
     pub database_url: String,
     pub keys_dir: PathBuf,
+    /// Where this node's instance key comes from.
+    pub instance_key: InstanceKeySource,
     pub badge_classes_dir: PathBuf,
+    /// The first institution, made from these settings on the first start.
     pub issuer: IssuerSettings,
+    /// The institution a command acts for (`--institution`, default the first).
+    pub institution: String,
     pub fetch_allow_http: Vec<String>,
     pub fetch_allow_addresses: Vec<IpNetwork>,
     /// How long a node holds a bulk job without renewing (`bulk/lease.rs`).
@@ -286,10 +337,31 @@ impl Settings {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let institution = self
+            .institution
+            .clone()
+            .unwrap_or_else(|| self.issuer_slug.clone());
+        if !is_slug(&institution) {
+            return Err(err(
+                "--institution",
+                "CARNET_INSTITUTION",
+                "an institution's slug: 1 to 40 lowercase letters, digits or hyphens",
+            ));
+        }
+        let instance_key = match (&self.instance_key, &self.instance_key_file) {
+            (Some(text), _) => InstanceKeySource::Given(
+                crate::keys::InstanceKey::from_text(&text.0)
+                    .map_err(|problem| err("--instance-key", "CARNET_INSTANCE_KEY", problem))?,
+            ),
+            (None, Some(file)) => InstanceKeySource::File(file.clone()),
+            (None, None) => InstanceKeySource::File(self.keys_dir.join("instance.key")),
+        };
         Ok(Config {
             base_url,
             database_url: self.database_url.clone(),
             keys_dir: self.keys_dir.clone(),
+            instance_key,
+            institution,
             badge_classes_dir: self.badge_classes_dir.clone(),
             issuer: IssuerSettings {
                 slug: self.issuer_slug.clone(),
@@ -390,17 +462,25 @@ CARNET_BIND=127.0.0.1:8080
 # Database: embedded SQLite file (default) or PostgreSQL for several app nodes.
 CARNET_DATABASE_URL=sqlite://data/carnet.db
 # CARNET_DATABASE_URL=postgres://carnet@127.0.0.1:5432/carnet
-# Issuer keys (generated on first start; never commit them, never share them).
+# Key folder: the instance key, and the key files of an older carnet, imported on the first start.
 CARNET_KEYS_DIR=keys
-# Co-built badge classes, one TOML file per class.
+# The instance key, under which the institutions' private keys are sealed in the database
+# (made on the first start; give every node the same, keep it out of database backups).
+# CARNET_INSTANCE_KEY_FILE=keys/instance.key
+# Or the key itself, 64 hexadecimal digits (e.g. from a secret store):
+# CARNET_INSTANCE_KEY=
+# Co-built badge classes, one TOML file per class (imported for the first institution on the
+# first start; then `carnet badge-classes import`).
 CARNET_BADGE_CLASSES_DIR=badge-classes
-# The issuing institution, as its profile shows it.
+# The first institution, made from these on the first start (then: carnet institutions update).
 CARNET_ISSUER_SLUG=ime-exemple
 CARNET_ISSUER_NAME="IME Exemple"
 CARNET_ISSUER_URL=https://www.ime-exemple.fr
 CARNET_ISSUER_EMAIL=contact@ime-exemple.fr
 CARNET_ISSUER_DESCRIPTION="Institut médico-éducatif: ateliers cuisine, espaces verts, propreté."
 # CARNET_ISSUER_IMAGE=https://www.ime-exemple.fr/logo.png
+# The institution a command acts for (default: the first one), e.g. carnet issue for another.
+# CARNET_INSTITUTION=esat-exemple
 # API tokens allowed to issue badges: NAME:SECRET, comma-separated, secrets of 24+ characters.
 CARNET_API_TOKENS=atelier-cuisine:change-me-to-a-long-random-secret
 # Largest accepted request body, in bytes.

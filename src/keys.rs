@@ -17,6 +17,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::RS256;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -31,6 +32,12 @@ pub enum KeyError {
     Corrupt { path: PathBuf, problem: String },
     #[error("could not generate a key: {0}")]
     Generate(String),
+    #[error("the stored key {kid} of {issuer} cannot be used: {problem}")]
+    Sealed {
+        issuer: String,
+        kid: String,
+        problem: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
@@ -222,22 +229,26 @@ fn next_kid(manifest: &Manifest, alg: KeyAlg) -> String {
     format!("{prefix}-{n}")
 }
 
-fn generate(dir: &Path, manifest: &mut Manifest, alg: KeyAlg) -> Result<String, KeyError> {
-    let kid = next_kid(manifest, alg);
-    let file = format!("{kid}.key");
-    let bytes = match alg {
+/// The private bytes of a new key: an Ed25519 seed as hex, an RSA-2048 key as PKCS#8 PEM (the
+/// forms of the key files).
+fn new_private(alg: KeyAlg) -> Result<Vec<u8>, KeyError> {
+    Ok(match alg {
         KeyAlg::Ed25519 => {
             let mut seed = [0u8; 32];
             getrandom::getrandom(&mut seed).map_err(|e| KeyError::Generate(e.to_string()))?;
-            let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
-            format!("{hex}\n").into_bytes()
+            format!("{}\n", crate::hex::hex(&seed)).into_bytes()
         }
         KeyAlg::Rsa => RS256
             .generate_key_pair(2048)
             .map_err(|e| KeyError::Generate(e.to_string()))?
             .to_pem_private_key(),
-    };
-    write_private(&dir.join(&file), &bytes)?;
+    })
+}
+
+fn generate(dir: &Path, manifest: &mut Manifest, alg: KeyAlg) -> Result<String, KeyError> {
+    let kid = next_kid(manifest, alg);
+    let file = format!("{kid}.key");
+    write_private(&dir.join(&file), &new_private(alg)?)?;
     for k in manifest.keys.iter_mut().filter(|k| k.alg == alg) {
         k.status = "retired".into();
     }
@@ -305,11 +316,21 @@ pub fn rotate(keys_dir: &Path, slug: &str) -> Result<IssuerKeys, KeyError> {
 }
 
 fn load(dir: &Path, slug: &str, manifest: &Manifest) -> Result<IssuerKeys, KeyError> {
-    let mut keys = IssuerKeys {
-        slug: slug.to_string(),
-        ed25519: vec![],
-        rsa: vec![],
-    };
+    let material = read_material(dir, manifest)?;
+    from_material(slug, &material).map_err(|(kid, problem)| KeyError::Corrupt {
+        path: dir.join(
+            manifest
+                .keys
+                .iter()
+                .find(|k| k.kid == kid)
+                .map_or(kid.as_str(), |k| k.file.as_str()),
+        ),
+        problem,
+    })
+}
+
+fn read_material(dir: &Path, manifest: &Manifest) -> Result<Vec<KeyMaterial>, KeyError> {
+    let mut out = Vec::with_capacity(manifest.keys.len());
     for entry in &manifest.keys {
         let path = dir.join(&entry.file);
         if entry.file.contains('/') || entry.file.starts_with('.') {
@@ -319,15 +340,59 @@ fn load(dir: &Path, slug: &str, manifest: &Manifest) -> Result<IssuerKeys, KeyEr
             });
         }
         check_private(&path)?;
-        let raw = fs::read(&path).map_err(io(&path))?;
-        let active = entry.status == "active";
-        let corrupt = |problem: String| KeyError::Corrupt {
-            path: path.clone(),
-            problem,
-        };
-        match entry.alg {
+        out.push(KeyMaterial {
+            kid: entry.kid.clone(),
+            alg: entry.alg,
+            created: entry.created,
+            active: entry.status == "active",
+            private: fs::read(&path).map_err(io(&path))?,
+        });
+    }
+    Ok(out)
+}
+
+/// The keys of an issuer's key files (`keys_dir/<slug>/`, as carnet wrote them before keys
+/// were kept in the database), to be imported; none when the folder has no manifest.
+pub fn material_in_dir(keys_dir: &Path, slug: &str) -> Result<Vec<KeyMaterial>, KeyError> {
+    let dir = keys_dir.join(slug);
+    if !dir.join("manifest.json").exists() {
+        return Ok(Vec::new());
+    }
+    read_material(&dir, &read_manifest(&dir)?)
+}
+
+/// New active keys, one per algorithm, numbered after the `existing` ones (none: the first
+/// keys of an institution; some: a rotation).
+pub fn new_material(existing: &[KeyMaterial]) -> Result<Vec<KeyMaterial>, KeyError> {
+    let mut out = Vec::with_capacity(2);
+    for (alg, prefix) in [(KeyAlg::Ed25519, "ed25519"), (KeyAlg::Rsa, "rsa")] {
+        let mut n = existing.iter().filter(|k| k.alg == alg).count() + 1;
+        while existing.iter().any(|k| k.kid == format!("{prefix}-{n}")) {
+            n += 1;
+        }
+        out.push(KeyMaterial {
+            kid: format!("{prefix}-{n}"),
+            alg,
+            created: Utc::now(),
+            active: true,
+            private: new_private(alg)?,
+        });
+    }
+    Ok(out)
+}
+
+/// An issuer's key ring from its keys' private bytes; the error names the key and the problem.
+pub fn from_material(slug: &str, material: &[KeyMaterial]) -> Result<IssuerKeys, (String, String)> {
+    let mut keys = IssuerKeys {
+        slug: slug.to_string(),
+        ed25519: vec![],
+        rsa: vec![],
+    };
+    for m in material {
+        let corrupt = |problem: String| (m.kid.clone(), problem);
+        match m.alg {
             KeyAlg::Ed25519 => {
-                let text = String::from_utf8_lossy(&raw);
+                let text = String::from_utf8_lossy(&m.private);
                 let hex = text.trim();
                 if hex.len() != 64 {
                     return Err(corrupt("expected 64 hexadecimal characters".into()));
@@ -338,23 +403,23 @@ fn load(dir: &Path, slug: &str, manifest: &Manifest) -> Result<IssuerKeys, KeyEr
                         .map_err(|e| corrupt(e.to_string()))?;
                 }
                 keys.ed25519.push(Ed25519Key {
-                    kid: entry.kid.clone(),
-                    created: entry.created,
-                    active,
+                    kid: m.kid.clone(),
+                    created: m.created,
+                    active: m.active,
                     signing: SigningKey::from_bytes(&seed),
                 });
             }
             KeyAlg::Rsa => {
                 let pair = RS256
-                    .key_pair_from_pem(&raw)
+                    .key_pair_from_pem(&m.private)
                     .map_err(|e| corrupt(e.to_string()))?;
                 let signer = RS256
-                    .signer_from_pem(&raw)
+                    .signer_from_pem(&m.private)
                     .map_err(|e| corrupt(e.to_string()))?;
                 keys.rsa.push(RsaKey {
-                    kid: entry.kid.clone(),
-                    created: entry.created,
-                    active,
+                    kid: m.kid.clone(),
+                    created: m.created,
+                    active: m.active,
                     signer: Arc::new(signer),
                     public_pem: String::from_utf8_lossy(&pair.to_pem_public_key()).into_owned(),
                     public_jwk: pair.to_jwk_public_key(),
@@ -362,7 +427,208 @@ fn load(dir: &Path, slug: &str, manifest: &Manifest) -> Result<IssuerKeys, KeyEr
             }
         }
     }
+    if !keys.ed25519.iter().any(|k| k.active) || !keys.rsa.iter().any(|k| k.active) {
+        return Err((
+            slug.to_owned(),
+            "an issuer needs an active Ed25519 key and an active RSA key".into(),
+        ));
+    }
     Ok(keys)
+}
+
+/// One key's private part and what describes it: what a key file holds, and what is sealed
+/// into the database under the [`InstanceKey`]. Its `Debug` never shows the private part.
+#[derive(Clone)]
+pub struct KeyMaterial {
+    pub kid: String,
+    pub alg: KeyAlg,
+    pub created: DateTime<Utc>,
+    pub active: bool,
+    private: Vec<u8>,
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyAlg {
+    /// As stored: `ed25519` or `rsa`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlg::Ed25519 => "ed25519",
+            KeyAlg::Rsa => "rsa",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyAlg> {
+        match text {
+            "ed25519" => Some(KeyAlg::Ed25519),
+            "rsa" => Some(KeyAlg::Rsa),
+            _ => None,
+        }
+    }
+}
+
+/// The instance key: 256 bits under which every institution's private keys are sealed in the
+/// database (compact JWE, `dir` + `A256GCM`). It is given to every node by file
+/// (`CARNET_INSTANCE_KEY_FILE`, made on the first start) or by `CARNET_INSTANCE_KEY`, and never
+/// stored in the database. Its `Debug` shows its id only.
+#[derive(Clone)]
+pub struct InstanceKey {
+    id: String,
+    key: [u8; 32],
+}
+
+impl fmt::Debug for InstanceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstanceKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a sealed key holds: the row it belongs to, so that a sealed key moved to another
+/// institution's row or another kid does not open.
+#[derive(Serialize, Deserialize)]
+struct SealedKey {
+    issuer: String,
+    kid: String,
+    alg: KeyAlg,
+    private: String,
+}
+
+const SEAL_ENC: &str = "A256GCM";
+
+/// The instance key a sealed key names in its (unprotected by secrecy) JWE header.
+fn sealed_under(sealed: &str) -> Option<String> {
+    use base64::Engine;
+    let header = sealed.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(value.get("kid")?.as_str()?.chars().take(40).collect())
+}
+
+impl InstanceKey {
+    /// From 64 hexadecimal digits (a file's content or `CARNET_INSTANCE_KEY`).
+    pub fn from_text(text: &str) -> Result<InstanceKey, String> {
+        let text = text.trim();
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("an instance key is 64 hexadecimal digits (256 bits)".into());
+        }
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        }
+        let digest = sha2::Sha256::digest([b"carnet instance key\0".as_slice(), &key].concat());
+        Ok(InstanceKey {
+            id: format!("instance-{}", &crate::hex::hex(&digest)[..12]),
+            key,
+        })
+    }
+
+    /// Reads the key file (owner-only), `None` when there is none.
+    pub fn read_file(path: &Path) -> Result<Option<InstanceKey>, KeyError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        check_private(path)?;
+        let text = fs::read_to_string(path).map_err(io(path))?;
+        InstanceKey::from_text(&text)
+            .map(Some)
+            .map_err(|problem| KeyError::Corrupt {
+                path: path.to_path_buf(),
+                problem,
+            })
+    }
+
+    /// Makes a new key and writes it (0600, its folder 0700, never overwriting a file).
+    pub fn create_file(path: &Path) -> Result<InstanceKey, KeyError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            ensure_dir(dir)?;
+        }
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let text = format!("{}\n", crate::hex::hex(&key));
+        write_private(path, text.as_bytes())?;
+        InstanceKey::from_text(&text).map_err(KeyError::Generate)
+    }
+
+    /// Names the key without revealing it (a truncated hash), so that a node given another
+    /// key says which one it lacks.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Seals one of `issuer`'s keys.
+    pub fn seal(&self, issuer: &str, material: &KeyMaterial) -> Result<String, KeyError> {
+        let plain = SealedKey {
+            issuer: issuer.to_owned(),
+            kid: material.kid.clone(),
+            alg: material.alg,
+            private: String::from_utf8(material.private.clone())
+                .map_err(|_| KeyError::Generate("a private key is text (hex or PEM)".into()))?,
+        };
+        let mut header = josekit::jwe::JweHeader::new();
+        header.set_content_encryption(SEAL_ENC);
+        header.set_key_id(self.id.clone());
+        let encrypter = josekit::jwe::Dir
+            .encrypter_from_bytes(self.key)
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let json = serde_json::to_vec(&plain).map_err(|e| KeyError::Generate(e.to_string()))?;
+        josekit::jwe::serialize_compact(&json, &header, &encrypter)
+            .map_err(|e| KeyError::Generate(e.to_string()))
+    }
+
+    /// Opens a key sealed by [`InstanceKey::seal`] for this `issuer` and `kid`.
+    pub fn open(
+        &self,
+        issuer: &str,
+        kid: &str,
+        created: DateTime<Utc>,
+        active: bool,
+        sealed: &str,
+    ) -> Result<KeyMaterial, KeyError> {
+        let refuse = |problem: String| KeyError::Sealed {
+            issuer: issuer.to_owned(),
+            kid: kid.to_owned(),
+            problem,
+        };
+        let decrypter = josekit::jwe::Dir
+            .decrypter_from_bytes(self.key)
+            .map_err(|e| refuse(e.to_string()))?;
+        let (json, header) = josekit::jwe::deserialize_compact(sealed, &decrypter).map_err(|_| {
+            refuse(format!(
+                "it was sealed under the instance key {}, and this node has {}: give every node the same CARNET_INSTANCE_KEY_FILE or CARNET_INSTANCE_KEY",
+                sealed_under(sealed).unwrap_or_else(|| "another one".into()),
+                self.id
+            ))
+        })?;
+        if header.content_encryption() != Some(SEAL_ENC) {
+            return Err(refuse("it is sealed in an unexpected way".into()));
+        }
+        let plain: SealedKey =
+            serde_json::from_slice(&json).map_err(|e| refuse(format!("unreadable: {e}")))?;
+        if plain.issuer != issuer || plain.kid != kid {
+            return Err(refuse(
+                "it was sealed for another institution or key".into(),
+            ));
+        }
+        Ok(KeyMaterial {
+            kid: plain.kid,
+            alg: plain.alg,
+            created,
+            active,
+            private: plain.private.into_bytes(),
+        })
+    }
 }
 
 /// RFC 3339 with seconds and `Z`, the form used in every published date.

@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod fuzzing;
 pub mod hex;
 pub mod http;
+pub mod institution;
 pub mod iri;
 pub mod issue;
 pub mod issuer;

@@ -120,7 +120,8 @@ pub struct BadgeClass {
     pub for_whom: String,
     pub description: String,
     pub criteria: String,
-    pub image_path: PathBuf,
+    /// The image's file name, as the class file gives it.
+    pub image_name: String,
     pub image_png: Vec<u8>,
     /// The image checked and split once, ready to have an award baked in.
     pub png_template: crate::bake::png::PngTemplate,
@@ -135,8 +136,11 @@ pub struct BadgeClass {
     /// The référentiel competences the class recognises (all of them), from `[[recognises]]`:
     /// such a class is awarded from a carnet that earns it (`crate::award_rules`).
     pub rules: Vec<rules::Rule>,
-    /// The class file, for messages.
-    pub file: PathBuf,
+    /// The class file (its path, or `{institution}/{slug}.toml` when read from the database),
+    /// for messages.
+    pub file: String,
+    /// The class file as written (TOML), what is stored and exported.
+    pub source: String,
     /// SHA-256 of the file and its image: identifies this version of the class.
     pub digest: String,
 }
@@ -151,7 +155,7 @@ impl BadgeClass {
 
     /// The class file as messages name it.
     pub fn file_name(&self) -> String {
-        self.file.display().to_string()
+        self.file.clone()
     }
 }
 
@@ -230,7 +234,40 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         )]);
     }
     let raw = fs::read(path).map_err(|err| vec![e("(file)", err.to_string())])?;
-    let text = std::str::from_utf8(&raw)
+    let dir = path.parent().unwrap_or(Path::new("."));
+    parse(&file, &slug, &raw, |name| read_image(&dir.join(name)))
+}
+
+/// Validates one class from its file's bytes, as [`load_file`] does for a file on disk; `file`
+/// names it in messages and `image` gives the bytes of the image the file names (a plain
+/// name, checked here).
+pub fn parse(
+    file: &str,
+    slug: &str,
+    raw: &[u8],
+    image: impl FnOnce(&str) -> Result<Vec<u8>, String>,
+) -> Result<BadgeClass, Vec<BadgeClassError>> {
+    let e = |field: &str, problem: String| BadgeClassError {
+        file: file.to_owned(),
+        field: field.into(),
+        problem,
+    };
+    if !is_slug(slug) {
+        return Err(vec![e(
+            "(file name)",
+            "the file name gives the badge's address: use lowercase letters, digits and hyphens, e.g. securite-hygiene-au-travail.toml".into(),
+        )]);
+    }
+    if raw.len() as u64 > MAX_FILE_BYTES {
+        return Err(vec![e(
+            "(file)",
+            format!(
+                "the file is {} bytes; the limit is {MAX_FILE_BYTES}",
+                raw.len()
+            ),
+        )]);
+    }
+    let text = std::str::from_utf8(raw)
         .map_err(|_| vec![e("(file)", "the file is not UTF-8 text".into())])?;
     let parsed: BadgeClassFile = toml::from_str(text).map_err(|err| {
         let line = err.span().map(|s| text[..s.start].lines().count().max(1));
@@ -314,16 +351,15 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
         errors.push(e(&field, problem))
     });
 
-    let image_path = path.parent().unwrap_or(Path::new(".")).join(&parsed.image);
     let mut image_png = Vec::new();
     let mut png_template = None;
-    if parsed.image.contains('/') || parsed.image.contains("..") {
+    if parsed.image.contains('/') || parsed.image.contains('\\') || parsed.image.contains("..") {
         errors.push(e(
             "image",
             "give a file name next to the class file, without directories".into(),
         ));
     } else {
-        match check_image(&image_path) {
+        match image(&parsed.image).and_then(|bytes| check_image(&parsed.image, bytes)) {
             Ok((bytes, template)) => {
                 image_png = bytes;
                 png_template = Some(template);
@@ -337,18 +373,18 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
     };
 
     let mut hasher = Sha256::new();
-    hasher.update(&raw);
+    hasher.update(raw);
     hasher.update(&image_png);
     let digest = hex(&hasher.finalize());
     Ok(BadgeClass {
-        slug,
+        slug: slug.to_owned(),
         name: parsed.name.trim().into(),
         language: parsed.language,
         achievement_type: parsed.achievement_type,
         for_whom: parsed.for_whom.trim().into(),
         description: parsed.description.trim().into(),
         criteria: parsed.criteria.trim().into(),
-        image_path,
+        image_name: parsed.image,
         image_png,
         png_template,
         image_caption: parsed.image_caption,
@@ -371,7 +407,8 @@ pub fn load_file(path: &Path) -> Result<BadgeClass, Vec<BadgeClassError>> {
             })
             .collect(),
         rules,
-        file: path.to_path_buf(),
+        file: file.to_owned(),
+        source: text.to_owned(),
         digest,
     })
 }
@@ -382,8 +419,8 @@ pub fn endorsements_missing(minimum: u32, received: usize) -> Option<u32> {
     (received < minimum).then(|| minimum - received)
 }
 
-/// The image must be a PNG that decodes within bounds (carnet bakes into it).
-fn check_image(path: &Path) -> Result<(Vec<u8>, PngTemplate), String> {
+/// Reads an image file, refusing one over the size limit before reading it.
+fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     let meta = fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if meta.len() > MAX_IMAGE_BYTES {
         return Err(format!(
@@ -392,7 +429,17 @@ fn check_image(path: &Path) -> Result<(Vec<u8>, PngTemplate), String> {
             meta.len()
         ));
     }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// The image must be a PNG that decodes within bounds (carnet bakes into it).
+fn check_image(name: &str, bytes: Vec<u8>) -> Result<(Vec<u8>, PngTemplate), String> {
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "{name} is {} bytes; the limit is {MAX_IMAGE_BYTES}",
+            bytes.len()
+        ));
+    }
     let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes));
     reader.set_format(image::ImageFormat::Png);
     let mut limits = image::Limits::default();
@@ -402,15 +449,15 @@ fn check_image(path: &Path) -> Result<(Vec<u8>, PngTemplate), String> {
     reader.limits(limits);
     let (w, h) = reader
         .into_dimensions()
-        .map_err(|e| format!("{} is not a readable PNG image: {e}", path.display()))?;
+        .map_err(|e| format!("{} is not a readable PNG image: {e}", name))?;
     if w < 64 || h < 64 {
         return Err(format!(
             "{} is {w}×{h}; use at least 64×64 (256×256 or more is better)",
-            path.display()
+            name
         ));
     }
-    let template = PngTemplate::new(&bytes)
-        .map_err(|e| format!("{} cannot carry a badge: {e}", path.display()))?;
+    let template =
+        PngTemplate::new(&bytes).map_err(|e| format!("{} cannot carry a badge: {e}", name))?;
     Ok((bytes, template))
 }
 

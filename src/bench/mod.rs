@@ -27,40 +27,36 @@ pub async fn local_verifier(settings: &Settings, offline: bool) -> Result<Verifi
         eprintln!("carnet: {e}");
         ExitCode::from(2)
     })?;
+    let failed = |e: &dyn std::fmt::Display| {
+        eprintln!("carnet: {e}");
+        ExitCode::from(2)
+    };
+    // On an issuer's own installation (its instance key is here), its badges verify offline and
+    // its status lists come from its database, not over HTTP.
+    let instance_key = match &config.instance_key {
+        crate::config::InstanceKeySource::Given(key) => Some(key.clone()),
+        crate::config::InstanceKeySource::File(path) => {
+            crate::keys::InstanceKey::read_file(path).map_err(|e| failed(&e))?
+        }
+    };
     let mut local = Vec::new();
-    if config
-        .keys_dir
-        .join(&config.issuer.slug)
-        .join("manifest.json")
-        .exists()
-    {
-        match crate::keys::load_or_create(&config.keys_dir, &config.issuer.slug) {
-            Ok(keys) => local.push(Arc::new(Issuer::new(
-                config.issuer.clone(),
-                &config.base_url,
-                keys,
-            ))),
-            Err(e) => {
-                eprintln!("carnet: {e}");
-                return Err(ExitCode::from(2));
-            }
+    let mut status = None;
+    if let Some(key) = instance_key {
+        let store = crate::store::open(&config.database_url)
+            .await
+            .map_err(|e| failed(&format!("database (CARNET_DATABASE_URL): {e}")))?;
+        let tenant = crate::institution::load(&store, &key, &config.base_url, &config.institution)
+            .await
+            .map_err(|e| failed(&e))?;
+        if let Some(tenant) = tenant {
+            local.push(tenant.issuer.clone());
+            status = Some(Arc::new(crate::status_publisher::StatusPublisher::new(
+                tenant.issuer,
+                store,
+            )));
         }
     }
     let fetcher = (!offline).then(|| Arc::new(Fetcher::new(config.fetch_policy())));
-    // On an issuer's own installation, its status lists come from its database, not over HTTP.
-    let status = match local.first() {
-        Some(issuer) => match crate::store::open(&config.database_url).await {
-            Ok(store) => Some(Arc::new(crate::status_publisher::StatusPublisher::new(
-                issuer.clone(),
-                store,
-            ))),
-            Err(e) => {
-                eprintln!("carnet: database (CARNET_DATABASE_URL): {e}");
-                return Err(ExitCode::from(2));
-            }
-        },
-        None => None,
-    };
     let verifier = Verifier::new(Resolver::new(local, fetcher));
     Ok(match status {
         Some(s) => verifier.with_local(s),

@@ -184,7 +184,7 @@ async fn print_list(
     json: bool,
 ) -> ExitCode {
     let now = Utc::now();
-    let issuer = config.issuer.slug.as_str();
+    let issuer = config.institution.as_str();
     let mut out = std::io::stdout().lock();
     let (mut total, mut revoked, mut expired) = (0u64, 0u64, 0u64);
     let mut awards = match page(store, issuer, class, None).await {

@@ -331,45 +331,51 @@ pub(super) fn run_bake(credential: &Path, image: &Path, out: &Path) -> ExitCode 
     }
 }
 
-pub(super) fn run_keys(settings: &Settings, action: KeysAction) -> ExitCode {
-    let config = match settings.validate() {
-        Ok(c) => c,
+pub(super) async fn run_keys(settings: &Settings, action: KeysAction) -> ExitCode {
+    let app = match start(settings).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let slug = app.issuer.slug().to_owned();
+    if matches!(action, KeysAction::Rotate)
+        && let Err(e) = crate::institution::rotate_keys(&app.store, &app.instance_key, &slug).await
+    {
+        return fail(e);
+    }
+    let tenant =
+        crate::institution::load(&app.store, &app.instance_key, &app.config.base_url, &slug).await;
+    let issuer = match tenant {
+        Ok(Some(tenant)) => tenant.issuer,
+        Ok(None) => return fail(format!("no institution {slug}")),
         Err(e) => return fail(e),
     };
-    let keys = match action {
-        KeysAction::Show => crate::keys::load_or_create(&config.keys_dir, &config.issuer.slug),
-        KeysAction::Rotate => crate::keys::rotate(&config.keys_dir, &config.issuer.slug),
-    };
-    match keys {
-        Ok(keys) => {
-            let issuer = crate::issuer::Issuer::new(config.issuer.clone(), &config.base_url, keys);
-            println!("Issuer: {}", issuer.id());
-            println!("DID document: {}", issuer.did_document_url());
-            for k in &issuer.keys.ed25519 {
-                println!(
-                    "  {} Ed25519 {} — {}",
-                    if k.active { "active " } else { "retired" },
-                    k.kid,
-                    issuer.verification_method(&k.kid)
-                );
-            }
-            for k in &issuer.keys.rsa {
-                println!(
-                    "  {} RSA-2048 {} — {}",
-                    if k.active { "active " } else { "retired" },
-                    k.kid,
-                    issuer.key_url(&k.kid)
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
+    println!("Issuer: {}", issuer.id());
+    println!("DID document: {}", issuer.did_document_url());
+    for k in &issuer.keys.ed25519 {
+        println!(
+            "  {} Ed25519 {} — {}",
+            if k.active { "active " } else { "retired" },
+            k.kid,
+            issuer.verification_method(&k.kid)
+        );
     }
+    for k in &issuer.keys.rsa {
+        println!(
+            "  {} RSA-2048 {} — {}",
+            if k.active { "active " } else { "retired" },
+            k.kid,
+            issuer.key_url(&k.kid)
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 pub(super) async fn run_classes(settings: &Settings, action: ClassesAction) -> ExitCode {
     match action {
         ClassesAction::Check => super::badge_classes::check_badge_classes(settings).await,
+        ClassesAction::Import { paths } => super::badge_classes::import(settings, paths).await,
+        ClassesAction::Export { dir } => super::badge_classes::export(settings, &dir).await,
+        ClassesAction::List => super::badge_classes::list(settings).await,
         ClassesAction::DrawImage {
             title,
             pictogram,
@@ -503,7 +509,7 @@ async fn import_referentiel(settings: &Settings, file: &Path) -> ExitCode {
     };
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     let saved = store
-        .save_referentiel(&config.issuer.slug, &r, &format!("cli:{user}"))
+        .save_referentiel(&config.institution, &r, &format!("cli:{user}"))
         .await;
     store.close().await;
     match saved {
@@ -537,7 +543,7 @@ async fn list_referentiels(settings: &Settings) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let list = store.list_referentiels(&config.issuer.slug).await;
+    let list = store.list_referentiels(&config.institution).await;
     store.close().await;
     match list {
         Ok(list) => {

@@ -16,6 +16,7 @@ mod carnets;
 mod commands;
 mod demo;
 mod endorsements;
+mod institutions;
 mod requests;
 mod tokens;
 
@@ -129,7 +130,7 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Badge classes in the badge-classes directory.
+    /// Badge classes: check files, import them for an institution, export, list.
     BadgeClasses {
         #[command(subcommand)]
         action: ClassesAction,
@@ -155,6 +156,11 @@ enum Command {
     Awards {
         #[command(subcommand)]
         action: awards::AwardsAction,
+    },
+    /// The institutions of this instance: add, list, show, update.
+    Institutions {
+        #[command(subcommand)]
+        action: institutions::InstitutionsAction,
     },
     /// The institution's API tokens: make one (shown once), list them with their last use,
     /// revoke one.
@@ -240,6 +246,13 @@ enum KeysAction {
 enum ClassesAction {
     /// Validate every badge-class file (the same checks as at start-up).
     Check,
+    /// Store class files (or folders of them; default: the badge-classes folder) for the
+    /// institution: new classes, or new versions. Nothing is stored when one is wrong.
+    Import { paths: Vec<PathBuf> },
+    /// Write the institution's classes (TOML file and image) into a folder.
+    Export { dir: PathBuf },
+    /// The institution's classes, with their versions.
+    List,
     /// Draw a badge image (PNG) for a new class.
     DrawImage {
         /// The text on the badge.
@@ -487,11 +500,12 @@ pub async fn run() -> ExitCode {
                 Err(e) => fail(format!("{}: {e}", file.display())),
             }
         }
-        Command::Keys { action } => run_keys(&cli.settings, action),
+        Command::Keys { action } => run_keys(&cli.settings, action).await,
         Command::BadgeClasses { action } => run_classes(&cli.settings, action).await,
         Command::Referentiels { action } => run_referentiels(&cli.settings, action).await,
         Command::Carnets { action } => carnets::run(&cli.settings, action).await,
         Command::Awards { action } => awards::run(&cli.settings, action).await,
+        Command::Institutions { action } => institutions::run(&cli.settings, action).await,
         Command::Tokens { action } => tokens::run(&cli.settings, action).await,
         Command::Requests { by, action } => requests::run(&cli.settings, by, action).await,
         Command::Endorsements { by, action } => endorsements::run(&cli.settings, by, action).await,

@@ -57,7 +57,7 @@ pub(super) async fn run(settings: &Settings, action: TokensAction) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let issuer = config.issuer.slug.as_str();
+    let issuer = config.institution.as_str();
     let code = match action {
         TokensAction::Create { name } => {
             let name = name.trim();

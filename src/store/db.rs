@@ -502,6 +502,15 @@ impl Row {
 /// instead ("UNIQUE constraint failed: awards.id").
 pub(crate) const CONSTRAINTS: &[(&str, &str)] = &[
     ("awards_pkey", "awards.id"),
+    ("institutions_pkey", "institutions.slug"),
+    (
+        "institution_keys_pkey",
+        "institution_keys.issuer_slug, institution_keys.kid",
+    ),
+    (
+        "badge_classes_pkey",
+        "badge_classes.issuer_slug, badge_classes.slug",
+    ),
     ("awards_credential_id_key", "awards.credential_id"),
     (
         "awards_issuer_idempotency_key",

@@ -26,6 +26,7 @@
 mod awards;
 mod db;
 mod endorsements;
+mod institutions;
 mod jobs;
 mod referentiels;
 mod requests;
@@ -36,6 +37,9 @@ mod url;
 pub use endorsements::{
     AwardDocuments, Endorsement, EndorserKind, Invitation, InvitationProblem, InvitationState,
     NewEndorsement, NewInvitation,
+};
+pub use institutions::{
+    Institution, InstitutionFields, InstitutionUrls, StoredBadgeClass, StoredKey,
 };
 pub use jobs::{
     AwardCounts, BulkJob, BulkRow, CarnetOutcome, CreatedJob, JobCounts, JobKind, JobState,
@@ -372,6 +376,10 @@ pub enum StoreError {
     InvalidTransition(String),
     #[error("no evidence file has the id {0}")]
     EvidenceNotFound(Uuid),
+    #[error("no institution has the slug {0}")]
+    InstitutionNotFound(String),
+    #[error("an institution already has the slug {0}")]
+    InstitutionExists(String),
     /// An endorsement invitation that cannot be used (unknown, used, expired, revoked).
     #[error("this endorsement invitation is {0}")]
     InvitationUnusable(InvitationProblem),
@@ -385,12 +393,14 @@ impl crate::problem::Problem for StoreError {
             | StoreError::CarnetNotFound(_)
             | StoreError::RequestNotFound(_)
             | StoreError::EvidenceNotFound(_)
+            | StoreError::InstitutionNotFound(_)
             | StoreError::InvitationUnusable(InvitationProblem::Unknown) => Kind::NotFound,
             StoreError::InvitationUnusable(_) => Kind::Gone,
             StoreError::Conflict(_)
             | StoreError::AlreadyRevoked { .. }
             | StoreError::ReferentielVersionExists { .. }
             | StoreError::CarnetExists(_)
+            | StoreError::InstitutionExists(_)
             | StoreError::CarnetChanged(_) => Kind::Conflict,
             StoreError::RequestState { .. } => Kind::WrongState,
             StoreError::UnknownReferentiel { .. } | StoreError::InvalidTransition(_) => {

@@ -57,6 +57,8 @@ fn config_example_lists_every_setting() {
         "CARNET_BASE_URL",
         "CARNET_DATABASE_URL",
         "CARNET_KEYS_DIR",
+        "CARNET_INSTANCE_KEY_FILE",
+        "CARNET_INSTANCE_KEY",
         "CARNET_BADGE_CLASSES_DIR",
         "CARNET_ISSUER_SLUG",
         "CARNET_ISSUER_NAME",
@@ -64,6 +66,7 @@ fn config_example_lists_every_setting() {
         "CARNET_ISSUER_EMAIL",
         "CARNET_ISSUER_DESCRIPTION",
         "CARNET_ISSUER_IMAGE",
+        "CARNET_INSTITUTION",
         "CARNET_FETCH_ALLOW_HTTP",
         "CARNET_FETCH_ALLOW_ADDRESSES",
         "CARNET_JOB_LEASE_SECONDS",
@@ -355,7 +358,7 @@ fn a_wrong_setting_is_named() {
 }
 
 #[test]
-fn keys_are_private_files_and_rotate() {
+fn keys_are_sealed_in_the_database_under_a_private_instance_key_and_rotate() {
     let c = Installation::new();
     let out = c.run(&["keys", "show"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -373,18 +376,17 @@ fn keys_are_private_files_and_rotate() {
         "{}",
         out.stdout
     );
-    let seed = fs::read_to_string(c.path("keys/ime/ed25519-1.key")).unwrap();
-    assert_eq!(seed.trim().len(), 64);
-    assert!(!out.stdout.contains(seed.trim()));
-    assert!(!out.stdout.to_uppercase().contains("PRIVATE"));
-    assert!(!out.stderr.contains(seed.trim()));
-
-    assert!(c.path("keys/.gitignore").is_file());
-    let dir_mode = fs::metadata(c.path("keys/ime"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(dir_mode & 0o777, 0o700);
+    let instance = fs::read_to_string(c.path("keys/instance.key")).unwrap();
+    assert_eq!(instance.trim().len(), 64);
+    for printed in [&out.stdout, &out.stderr] {
+        assert!(!printed.contains(instance.trim()));
+        assert!(!printed.to_uppercase().contains("PRIVATE"));
+    }
+    let mode = |p: &str| fs::metadata(c.path(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("keys/instance.key"), 0o600);
+    assert_eq!(mode("keys"), 0o700);
+    // no key file is written any more: the keys are in the database, sealed
+    assert!(!c.path("keys/ime").exists());
 
     let out = c.run(&["keys", "rotate"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -397,15 +399,23 @@ fn keys_are_private_files_and_rotate() {
     ] {
         assert!(out.stdout.contains(line), "{line}: {}", out.stdout);
     }
-    let files: Vec<_> = fs::read_dir(c.path("keys/ime"))
-        .unwrap()
-        .map(|e| e.unwrap())
-        .collect();
-    assert_eq!(files.len(), 5, "four keys and the manifest");
-    for f in files {
-        let mode = f.metadata().unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{}", f.path().display());
+    // neither a private key nor the instance key is in the database in clear
+    let mut db = Vec::new();
+    for entry in fs::read_dir(c.path("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("c.db")
+        {
+            db.extend(fs::read(path).unwrap());
+        }
     }
+    let db = String::from_utf8_lossy(&db);
+    assert!(db.contains("ed25519-2"), "the keys are stored there");
+    assert!(!db.contains("PRIVATE KEY"));
+    assert!(!db.contains(instance.trim()));
 }
 
 #[test]

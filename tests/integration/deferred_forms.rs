@@ -36,7 +36,7 @@ async fn rs256_forms_are_signed_on_first_download_with_the_key_of_issue_then_kep
     first.shutdown().await;
 
     // A rotation before anyone downloaded them: they are still signed by the key of issue time.
-    let rotated = carnet::keys::rotate(&dir.path().join("keys"), "ime").unwrap();
+    let rotated = crate::common::server::rotate_keys(dir.path()).await;
     assert_eq!(rotated.active_rsa().kid, "rsa-2");
     let s = Server::start_with(dir.path(), Some(&base), &extra).await;
 

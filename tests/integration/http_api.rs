@@ -376,7 +376,7 @@ async fn rotated_keys_keep_old_badges_verifying() {
     let base = first.base.clone();
     first.shutdown().await;
 
-    let rotated = carnet::keys::rotate(&dir.path().join("keys"), "ime").unwrap();
+    let rotated = crate::common::server::rotate_keys(dir.path()).await;
     assert_eq!(rotated.active_ed25519().kid, "ed25519-2");
     // The restarted instance keeps its public base URL (ids must not change); it listens elsewhere.
     let s = Server::start_in(dir.path(), Some(&base), 8 * 1024 * 1024).await;

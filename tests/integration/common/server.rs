@@ -260,3 +260,23 @@ pub fn lea() -> Value {
         "evidence_url": "https://example.org/photo.jpg",
     })
 }
+
+/// `carnet keys rotate` on the data directory of a stopped server (its institution `ime`):
+/// the keys it then holds.
+pub async fn rotate_keys(dir: &Path) -> carnet::keys::IssuerKeys {
+    let store = carnet::store::open(&format!("sqlite://{}/carnet.db", dir.display()))
+        .await
+        .unwrap();
+    let key = carnet::keys::InstanceKey::read_file(&dir.join("keys/instance.key"))
+        .unwrap()
+        .expect("the server made its instance key");
+    carnet::institution::rotate_keys(&store, &key, "ime")
+        .await
+        .unwrap();
+    let tenant = carnet::institution::load(&store, &key, "http://localhost", "ime")
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    tenant.issuer.keys.clone()
+}
