@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::badge_class::{BadgeClass, BadgeClassError};
 use crate::config::{Config, ConfigError};
-use crate::institution::{self, InstitutionError};
+use crate::institution::{self, InstitutionError, Tenant, Tenants};
 use crate::issuer::Issuer;
 use crate::keys::{InstanceKey, KeyError};
 use crate::own_documents::OwnDocuments;
@@ -47,6 +47,8 @@ pub struct App {
     pub own: Arc<OwnDocuments>,
     /// Under which the institutions' private keys are sealed in the database.
     pub instance_key: InstanceKey,
+    /// Every institution of the instance.
+    pub tenants: Arc<Tenants>,
 }
 
 impl App {
@@ -103,33 +105,64 @@ impl App {
             tracing::warn!("badge classes: {w}");
         }
         let fetcher = Arc::new(Fetcher::new(config.fetch_policy()));
-        let status = Arc::new(StatusPublisher::new(issuer.clone(), store.clone()));
-        let classes = Arc::new(classes);
-        let own = Arc::new(OwnDocuments {
-            issuer: issuer.clone(),
-            store: store.clone(),
-            classes: classes.clone(),
-        });
+        let instance = store
+            .institutions()
+            .await
+            .map_err(InstitutionError::from)?
+            .into_iter()
+            .find(|i| i.urls == crate::store::InstitutionUrls::Instance)
+            .map_or_else(|| config.issuer.slug.clone(), |i| i.slug);
+        let tenants = Arc::new(
+            Tenants::new(
+                store.clone(),
+                instance_key.clone(),
+                &config.base_url,
+                &instance,
+            )
+            .with(Arc::new(tenant.clone())),
+        );
+        // every institution's keys, status lists and documents are its own: no fetch
         let verifier = Arc::new(
-            Verifier::new(Resolver::new(vec![issuer.clone()], Some(fetcher)))
-                .with_local(status.clone())
-                .with_own(own.clone()),
+            Verifier::new(
+                Resolver::new(vec![issuer.clone()], Some(fetcher)).with_source(tenants.clone()),
+            )
+            .with_local(tenants.clone())
+            .with_own(tenants.clone()),
         );
         if issuer.settings.email.is_none() {
             tracing::warn!(
-                "no issuer email (CARNET_ISSUER_EMAIL): Open Badges 2.0 requires one, so awards get only their OB 3.0 form"
+                institution = issuer.slug(),
+                "no issuer email: Open Badges 2.0 requires one, so awards get only their OB 3.0 form"
             );
         }
         Ok(App {
             config: Arc::new(config),
             issuer,
-            classes,
+            classes: tenant.classes.clone(),
             store,
             verifier,
-            status,
-            own,
+            status: tenant.status.clone(),
+            own: tenant.own.clone(),
             instance_key,
+            tenants,
         })
+    }
+
+    /// This application acting for another institution: its issuer, classes, status lists and
+    /// documents; the rest shared.
+    pub fn view(&self, tenant: &Tenant) -> App {
+        App {
+            issuer: tenant.issuer.clone(),
+            classes: tenant.classes.clone(),
+            status: tenant.status.clone(),
+            own: tenant.own.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// [`App::view`] for the institution `slug`; `None` when there is none.
+    pub async fn for_institution(&self, slug: &str) -> Result<Option<App>, InstitutionError> {
+        Ok(self.tenants.get(slug).await?.map(|t| self.view(&t)))
     }
 
     pub fn class(&self, slug: &str) -> Option<&BadgeClass> {

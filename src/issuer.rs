@@ -48,16 +48,33 @@ pub struct Issuer {
     pub settings: IssuerSettings,
     /// Base URL without trailing slash.
     pub base_url: String,
+    /// Where the institution's badge classes, credentials and OB 2.0 assertions answer: the base
+    /// URL for the institution made before institutions were data, `{issuer id}` for the others
+    /// ([`Issuer::scoped`]).
+    pub docs: String,
     pub keys: IssuerKeys,
 }
 
 impl Issuer {
     pub fn new(settings: IssuerSettings, base_url: &str, keys: IssuerKeys) -> Self {
+        let base_url = base_url.trim_end_matches('/').to_string();
         Self {
             settings,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            docs: base_url.clone(),
+            base_url,
             keys,
         }
+    }
+
+    /// The same issuer with its documents under its own id (`/issuers/{slug}/…`).
+    pub fn scoped(mut self) -> Self {
+        self.docs = self.id();
+        self
+    }
+
+    /// The path of [`Issuer::docs`] on this instance: `""` or `/issuers/{slug}`, for links.
+    pub fn docs_path(&self) -> &str {
+        self.docs.strip_prefix(&self.base_url).unwrap_or("")
     }
 
     pub fn slug(&self) -> &str {
@@ -206,6 +223,7 @@ impl Issuer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ob2Urls {
     base: String,
+    docs: String,
     slug: String,
 }
 
@@ -213,6 +231,7 @@ impl Ob2Urls {
     pub fn new(issuer: &Issuer) -> Self {
         Self {
             base: issuer.base_url.clone(),
+            docs: issuer.docs.clone(),
             slug: issuer.slug().to_string(),
         }
     }
@@ -239,12 +258,12 @@ impl Ob2Urls {
     /// The BadgeClass of the class under another version (an award earned from a carnet names
     /// the class with its référentiel version: `crate::ob3::recognition::edition_version`).
     pub fn badge_class_version(&self, class: &BadgeClass, version: &str) -> String {
-        format!("{}/ob2/badge-classes/{}/{version}", self.base, class.slug)
+        format!("{}/ob2/badge-classes/{}/{version}", self.docs, class.slug)
     }
 
     /// Every assertion id starts with this; the Profile's verification policy says so (`startsWith`).
     pub fn assertions_prefix(&self) -> String {
-        format!("{}/ob2/assertions/", self.base)
+        format!("{}/ob2/assertions/", self.docs)
     }
 
     pub fn assertion(&self, award_id: Uuid) -> String {

@@ -141,10 +141,14 @@ impl OwnDocuments {
 
     /// What `url` answers, when it is one of this instance's award documents.
     async fn answer(&self, url: &str) -> Result<Option<Fetched>, OwnError> {
-        let Some(path) = url
-            .strip_prefix(&self.issuer.base_url)
-            .filter(|p| p.starts_with('/'))
-        else {
+        // the OB 2.0 issuer's documents under the base URL, the others under the institution's
+        let ob2_issuer = format!("{}/ob2/issuers/", self.issuer.base_url);
+        let prefix = if url.starts_with(&ob2_issuer) {
+            &self.issuer.base_url
+        } else {
+            &self.issuer.docs
+        };
+        let Some(path) = url.strip_prefix(prefix).filter(|p| p.starts_with('/')) else {
             return Ok(None);
         };
         let path = path.split(['?', '#']).next().unwrap_or(path);
@@ -221,10 +225,15 @@ impl OwnDocuments {
         Ok(None)
     }
 
-    /// An award of this instance by the id in its URL (anything that is not a UUID is unknown).
+    /// An award of this institution by the id in its URL (anything that is not a UUID, or
+    /// another institution's award, is unknown).
     pub async fn award(&self, id: &str) -> Result<Option<crate::store::Award>, StoreError> {
         match id.parse::<Uuid>() {
-            Ok(id) => self.store.get_award(id).await,
+            Ok(id) => Ok(self
+                .store
+                .get_award(id)
+                .await?
+                .filter(|a| a.issuer_slug == self.issuer.slug())),
             Err(_) => Ok(None),
         }
     }
@@ -237,7 +246,7 @@ fn parse(text: &str) -> Result<Value, OwnError> {
 #[async_trait::async_trait]
 impl crate::verify::own::OwnDocuments for OwnDocuments {
     async fn withdrawal(&self, credential_id: &str) -> Option<crate::verify::own::Withdrawal> {
-        let prefix = format!("{}/credentials/", self.issuer.base_url);
+        let prefix = format!("{}/credentials/", self.issuer.docs);
         let id = credential_id.strip_prefix(&prefix)?;
         match self.award(id).await {
             Ok(Some(award)) => award.revoked_at.map(|at| crate::verify::own::Withdrawal {

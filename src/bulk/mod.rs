@@ -453,12 +453,30 @@ pub async fn resume_unfinished(app: &App) -> Result<usize, StoreError> {
     Ok(resumed)
 }
 
-/// The server's sweep: every third of a lease, resumes the jobs whose node died.
+/// The server's sweep: every third of a lease, resumes the jobs whose node died, in every
+/// institution.
 pub async fn sweep(app: App) {
     loop {
         tokio::time::sleep(app.config.job_lease / 3).await;
-        if let Err(e) = resume_unfinished(&app).await {
-            tracing::warn!("bulk jobs to resume could not be read: {e}");
+        let institutions = match app.store.institutions().await {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!("institutions could not be read: {e}");
+                continue;
+            }
+        };
+        for institution in institutions {
+            let view = match app.for_institution(&institution.slug).await {
+                Ok(Some(view)) => view,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(institution = %institution.slug, "cannot act for it: {e}");
+                    continue;
+                }
+            };
+            if let Err(e) = resume_unfinished(&view).await {
+                tracing::warn!("bulk jobs to resume could not be read: {e}");
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ pub(super) async fn run_revoke(settings: &Settings, award_id: &str, reason: &str
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     match app
         .store
-        .revoke_award(id, &reason, &format!("cli:{user}"))
+        .revoke_award(app.issuer.slug(), id, &reason, &format!("cli:{user}"))
         .await
     {
         Ok(award) => {

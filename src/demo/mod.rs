@@ -546,7 +546,10 @@ pub async fn awards(
         };
         if let Some(reason) = demo.revoked {
             if award.revoked_at.is_none() {
-                award = app.store.revoke_award(award.id, reason, educator).await?;
+                award = app
+                    .store
+                    .revoke_award(app.issuer.slug(), award.id, reason, educator)
+                    .await?;
                 tour.count(true);
             } else {
                 tour.count(false);

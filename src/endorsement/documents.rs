@@ -75,7 +75,7 @@ pub fn unsigned_endorsement(issuer: &Issuer, p: &EndorsementParts<'_>) -> Value 
         "issuer": p.endorser.profile(issuer),
         "validFrom": rfc3339(p.issued_at),
         "credentialSubject": {
-            "id": crate::ob3::credential::credential_url(base, p.award_id),
+            "id": crate::ob3::credential::credential_url(&issuer.docs, p.award_id),
             "type": ["EndorsementSubject"],
             "endorsementComment": p.comment,
         },

@@ -208,10 +208,26 @@ async fn read_announced(mut body: axum::body::Body, length: usize) -> Result<Byt
 /// random bytes). The prefix lets secret scanners find a token pasted where it should not be.
 pub const API_TOKEN_PREFIX: &str = "carnet_";
 
+/// Who a request's token belongs to.
+#[derive(Debug, Clone)]
+pub(super) struct Authenticated {
+    /// As trails show it: the name of a `CARNET_API_TOKENS` token, or `token:NAME`.
+    pub who: String,
+    /// The institution an institution's token opens; `None` for the instance's tokens.
+    pub institution: Option<String>,
+}
+
+/// The header an instance token names the institution it acts for with (default: the one the
+/// server was started for, the first).
+pub const INSTITUTION_HEADER: &str = "carnet-institution";
+
 /// Who the request's token belongs to, or 401: a token of `CARNET_API_TOKENS` (instance-wide,
-/// compared in constant time) by its name, or a token of the institution's (`carnet tokens`),
+/// compared in constant time) by its name, or a token of an institution's (`carnet tokens`),
 /// looked up by its SHA-256 only when it has the shape of one, as `token:NAME`.
-pub(super) async fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<String, AppError> {
+pub(super) async fn authenticate(
+    s: &HttpState,
+    headers: &HeaderMap,
+) -> Result<Authenticated, AppError> {
     let unauthorized = |why: &str| AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
     let refused = || unauthorized("this API token is not accepted");
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
@@ -224,7 +240,10 @@ pub(super) async fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<S
         .ok_or_else(|| unauthorized("use Authorization: Bearer <token>"))?
         .trim();
     if let Some(t) = s.tokens.iter().find(|t| t.matches(presented)) {
-        return Ok(t.name.clone());
+        return Ok(Authenticated {
+            who: t.name.clone(),
+            institution: None,
+        });
     }
     let shaped = presented
         .strip_prefix(API_TOKEN_PREFIX)
@@ -245,9 +264,24 @@ pub(super) async fn authenticate(s: &HttpState, headers: &HeaderMap) -> Result<S
             chrono::Utc::now(),
         )
         .await?
-        .filter(|t| t.issuer_slug == s.app.issuer.slug())
         .ok_or_else(refused)?;
-    Ok(format!("token:{}", token.name))
+    Ok(Authenticated {
+        who: format!("token:{}", token.name),
+        institution: Some(token.issuer_slug),
+    })
+}
+
+/// The request's authentication, checked once per request (several extractors ask).
+async fn authenticated(
+    parts: &mut axum::http::request::Parts,
+    s: &HttpState,
+) -> Result<Authenticated, AppError> {
+    if let Some(done) = parts.extensions.get::<Authenticated>() {
+        return Ok(done.clone());
+    }
+    let done = authenticate(s, &parts.headers).await?;
+    parts.extensions.insert(done.clone());
+    Ok(done)
 }
 
 /// The API token a request presents, checked from its headers alone: as an extractor placed
@@ -261,7 +295,56 @@ impl axum::extract::FromRequestParts<HttpState> for Caller {
         parts: &mut axum::http::request::Parts,
         s: &HttpState,
     ) -> Result<Self, AppError> {
-        authenticate(s, &parts.headers).await.map(Caller)
+        authenticated(parts, s).await.map(|a| Caller(a.who))
+    }
+}
+
+/// The state acting for the institution the request's token opens (an instance token: the one
+/// the `carnet-institution` header names, by default the server's own). Everything an API call
+/// reads or writes is that institution's: another's ids answer 404. Checked from the headers
+/// alone, like [`Caller`].
+pub struct Tenanted(pub HttpState);
+
+impl axum::extract::FromRequestParts<HttpState> for Tenanted {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &HttpState,
+    ) -> Result<Self, AppError> {
+        let auth = authenticated(parts, s).await?;
+        let named = parts
+            .headers
+            .get(INSTITUTION_HEADER)
+            .map(|v| {
+                v.to_str()
+                    .map(|v| v.trim().to_owned())
+                    .map_err(|_| AppError::bad_request("carnet-institution: an institution's slug"))
+            })
+            .transpose()?;
+        let slug = match (auth.institution, named) {
+            (Some(own), Some(named)) if named != own => {
+                return Err(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this token opens its own institution only",
+                ));
+            }
+            (Some(own), _) => {
+                // a token whose institution is not here opens nothing
+                return match s.app.for_institution(&own).await? {
+                    Some(app) => Ok(Tenanted(HttpState { app, ..s.clone() })),
+                    None => Err(AppError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "this API token is not accepted",
+                    )),
+                };
+            }
+            (None, Some(named)) => named,
+            (None, None) => s.app.issuer.slug().to_owned(),
+        };
+        super::public::scoped(s, &slug).await.map(Tenanted)
     }
 }
 
@@ -284,7 +367,9 @@ pub struct CreateAward {
     idempotency_key: Option<String>,
 }
 
-pub fn award_urls(base: &str, award: &Award) -> Value {
+/// `docs`: where the institution's credentials answer (`Issuer::docs`).
+pub fn award_urls(docs: &str, award: &Award) -> Value {
+    let base = docs;
     let c = format!("{base}/credentials/{}", award.id);
     let mut doc = json!({
         "id": award.id,
@@ -315,7 +400,7 @@ pub fn award_urls(base: &str, award: &Award) -> Value {
 }
 
 pub async fn create_award(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -361,7 +446,7 @@ pub async fn create_award(
     let location = format!("{}/api/v1/awards/{}", s.app.issuer.base_url, award.id);
     let mut resp = (
         StatusCode::CREATED,
-        axum::Json(award_urls(&s.app.issuer.base_url, &award)),
+        axum::Json(award_urls(&s.app.issuer.docs, &award)),
     )
         .into_response();
     resp.headers_mut().insert(
@@ -374,7 +459,7 @@ pub async fn create_award(
 }
 
 pub async fn get_award(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -386,8 +471,9 @@ pub async fn get_award(
         .store
         .get_award(id)
         .await?
+        .filter(|a| a.issuer_slug == s.app.issuer.slug())
         .ok_or_else(|| AppError::not_found("no such award"))?;
-    Ok(axum::Json(award_urls(&s.app.issuer.base_url, &award)).into_response())
+    Ok(axum::Json(award_urls(&s.app.issuer.docs, &award)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -521,7 +607,7 @@ pub struct RevokeAward {
 /// `POST /api/v1/awards/{id}/revoke` `{"reason": "..."}`: withdraws the award everywhere at once
 /// (OB 3.0 status list bit, OB 2.0 hosted 410 and RevocationList), in one transaction.
 pub async fn revoke_award(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -529,6 +615,13 @@ pub async fn revoke_award(
     let id: Uuid = id
         .parse()
         .map_err(|_| AppError::not_found("no such award"))?;
+    // another institution's award is unknown here, whatever the body says
+    s.app
+        .store
+        .get_award(id)
+        .await?
+        .filter(|a| a.issuer_slug == s.app.issuer.slug())
+        .ok_or_else(|| AppError::not_found("no such award"))?;
     let body = body.map_err(body_error)?;
     let req: RevokeAward = crate::json::parse(&body)
         .map_err(|e| AppError::unprocessable("(body)", format!("invalid JSON body: {e}")))?;
@@ -537,10 +630,10 @@ pub async fn revoke_award(
     let award = s
         .app
         .store
-        .revoke_award(id, &reason, &format!("api:{who}"))
+        .revoke_award(s.app.issuer.slug(), id, &reason, &format!("api:{who}"))
         .await?;
     tracing::info!(award.id = %award.id, "revoked badge {}", award.id);
-    let mut doc = award_urls(&s.app.issuer.base_url, &award);
+    let mut doc = award_urls(&s.app.issuer.docs, &award);
     doc["revoked_at"] = serde_json::to_value(award.revoked_at).unwrap_or_default();
     doc["revocation_reason"] = reason.into();
     Ok(axum::Json(doc).into_response())

@@ -11,15 +11,15 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::Caller;
 use super::api::body_error;
+use super::api::{Caller, Tenanted};
 use super::referentiels::require_json;
 use super::{AppError, HttpState};
 use crate::bulk::carnets::{self, MAX_BATCH_BYTES, MAX_BATCH_CARNETS, Source};
@@ -50,7 +50,7 @@ pub struct SubmitQuery {
 /// and its `Location`. The same file for the same class and batch while its job is unfinished
 /// answers that job (and resumes it if it was interrupted).
 pub async fn submit(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     query: Result<Query<SubmitQuery>, QueryRejection>,
@@ -129,7 +129,7 @@ pub async fn submit(
 /// `GET /api/v1/bulk-awards/{job}`: state, counts, rows in error (line, field, reason) and the
 /// award of every row.
 pub async fn get(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -149,7 +149,7 @@ pub struct BatchQuery {
 /// class it earns confirmed, in the background. The same batch while its job is unfinished
 /// answers that job (and resumes it if it was interrupted).
 pub async fn submit_carnets(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     query: Result<Query<BatchQuery>, QueryRejection>,
@@ -206,7 +206,7 @@ pub async fn submit_carnets(
 /// (position, field, reason) and each carnet with its awards issued, already issued and not
 /// earned (and why).
 pub async fn get_carnets(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {

@@ -47,12 +47,32 @@ pub struct EndorseForm {
     lang: Option<String>,
 }
 
+/// The state acting for the institution whose link this is (unchanged for a link that is not
+/// one: the flow then says so).
+async fn for_link(s: HttpState, token: &str) -> HttpState {
+    if !crate::endorsement::plausible_token(token) {
+        return s;
+    }
+    let found = s
+        .app
+        .store
+        .find_endorsement_invitation(&crate::evidence::token_sha256(token))
+        .await;
+    match found {
+        Ok(Some(invitation)) => super::public::scoped(&s, &invitation.issuer_slug)
+            .await
+            .unwrap_or(s),
+        _ => s,
+    }
+}
+
 /// `GET /endorse/{token}`: the form, or why the link cannot be used.
 pub async fn get(
     State(s): State<HttpState>,
     Path(token): Path<String>,
     page: PageRequest,
 ) -> Response {
+    let s = for_link(s, &token).await;
     match flow::open(&s.app, &token).await {
         Ok(opened) => form_page(
             &s,
@@ -74,6 +94,7 @@ pub async fn post(
     mut page: PageRequest,
     body: Result<Form<EndorseForm>, FormRejection>,
 ) -> Response {
+    let s = for_link(s, &token).await;
     let fields = match body {
         Ok(Form(f)) => f,
         Err(rejection) => {

@@ -17,11 +17,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::Caller;
 use super::api::body_error;
+use super::api::{Caller, Tenanted};
 use super::html::{PageRequest, Shell, markdown, render};
 use super::i18n::Lang;
-use super::public::{check_issuer, json_ld, json_ld_text};
+use super::public::{json_ld, json_ld_text, scoped};
 use super::{AppError, HttpState, endorse_page, prefers_html};
 use crate::endorsement::documents::{endorsement_url, ob2_endorsement_url};
 use crate::endorsement::flow::{self, InviteTarget};
@@ -109,14 +109,19 @@ async fn own_invitation(s: &HttpState, id: &str) -> Result<Invitation, AppError>
 }
 
 /// An invitation as the API shows it; `link` only when it was just made (the token is not kept).
-pub(super) fn invitation_json(base: &str, i: &Invitation, link: Option<&str>) -> Value {
+pub(super) fn invitation_json(
+    issuer: &crate::issuer::Issuer,
+    i: &Invitation,
+    link: Option<&str>,
+) -> Value {
+    let (base, docs) = (&issuer.base_url, &issuer.docs);
     let mut doc = json!({
         "id": i.id,
         "state": i.state(Utc::now()).as_str(),
         "endorser_kind": i.endorser_kind.as_str(),
         "note": i.note,
         "award_id": i.award_id,
-        "credential_id": crate::ob3::credential::credential_url(base, i.award_id),
+        "credential_id": crate::ob3::credential::credential_url(docs, i.award_id),
         "badge_request": i.request_id,
         "badge_class": i.badge_class_slug,
         "created_by": i.created_by,
@@ -152,7 +157,7 @@ pub(super) fn endorsement_json(s: &HttpState, e: &Endorsement, embedded: Option<
         },
         "comment": e.comment,
         "award_id": e.award_id,
-        "credential_id": crate::ob3::credential::credential_url(base, e.award_id),
+        "credential_id": crate::ob3::credential::credential_url(&issuer.docs, e.award_id),
         "badge_request": e.request_id,
         "invitation": e.invitation_id,
         "created_at": e.created_at,
@@ -190,7 +195,6 @@ async fn embedded_flags(
 /// endorsements and invitations.
 pub(super) async fn request_part(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppError> {
     let store = s.app.store.as_ref();
-    let base = &s.app.issuer.base_url;
     let reserved = store.reserved_request_award_id(r.id).await?;
     let (invitations, endorsements) = match reserved {
         Some(id) => (
@@ -207,7 +211,7 @@ pub(super) async fn request_part(s: &HttpState, r: &BadgeRequest) -> Result<Valu
         "endorsements_required": s.app.class(&r.badge_class_slug).map(|c| c.endorsements_minimum),
         "reserved_award_id": reserved,
         "endorsements": endorsements.iter().zip(flags).map(|(e, f)| endorsement_json(s, e, f)).collect::<Vec<_>>(),
-        "endorsement_invitations": invitations.iter().map(|i| invitation_json(base, i, None)).collect::<Vec<_>>(),
+        "endorsement_invitations": invitations.iter().map(|i| invitation_json(&s.app.issuer, i, None)).collect::<Vec<_>>(),
     }))
 }
 
@@ -234,7 +238,7 @@ async fn invite(
     .map_err(|(field, problem)| AppError::unprocessable(field, problem))?;
     let created = flow::invite(&s.app, target, &input, &format!("api:{who}")).await?;
     let base = &s.app.issuer.base_url;
-    let doc = invitation_json(base, &created.invitation, Some(&created.link));
+    let doc = invitation_json(&s.app.issuer, &created.invitation, Some(&created.link));
     let mut resp = (StatusCode::CREATED, axum::Json(doc)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!(
         "{base}/api/v1/endorsement-invitations/{}",
@@ -247,7 +251,7 @@ async fn invite(
 
 /// `POST /api/v1/badge-requests/{id}/endorsement-invitations`
 pub async fn invite_for_request(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -259,7 +263,7 @@ pub async fn invite_for_request(
 
 /// `POST /api/v1/awards/{id}/endorsement-invitations`
 pub async fn invite_for_award(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -274,16 +278,15 @@ async fn invitations_of(s: &HttpState, award_id: Option<Uuid>) -> Result<Respons
         Some(id) => s.app.store.endorsement_invitations(id).await?,
         None => Vec::new(),
     };
-    let base = &s.app.issuer.base_url;
     Ok(axum::Json(json!({
-        "items": items.iter().map(|i| invitation_json(base, i, None)).collect::<Vec<_>>(),
+        "items": items.iter().map(|i| invitation_json(&s.app.issuer, i, None)).collect::<Vec<_>>(),
     }))
     .into_response())
 }
 
 /// `GET /api/v1/badge-requests/{id}/endorsement-invitations`
 pub async fn list_for_request(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -294,7 +297,7 @@ pub async fn list_for_request(
 
 /// `GET /api/v1/awards/{id}/endorsement-invitations`
 pub async fn list_for_award(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -304,7 +307,7 @@ pub async fn list_for_award(
 
 /// `GET /api/v1/awards/{id}/endorsements`
 pub async fn award_endorsements(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -319,18 +322,18 @@ pub async fn award_endorsements(
 
 /// `GET /api/v1/endorsement-invitations/{id}`
 pub async fn get_invitation(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let invitation = own_invitation(&s, &id).await?;
-    Ok(axum::Json(invitation_json(&s.app.issuer.base_url, &invitation, None)).into_response())
+    Ok(axum::Json(invitation_json(&s.app.issuer, &invitation, None)).into_response())
 }
 
 /// `DELETE /api/v1/endorsement-invitations/{id}`: the link stops working (a used one stays used:
 /// `409`).
 pub async fn revoke_invitation(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -355,32 +358,40 @@ pub async fn revoke_invitation(
             "this invitation was used meanwhile: its endorsement is given",
         ));
     }
-    Ok(axum::Json(invitation_json(&s.app.issuer.base_url, &revoked, None)).into_response())
+    Ok(axum::Json(invitation_json(&s.app.issuer, &revoked, None)).into_response())
 }
 
 // ---- public documents -------------------------------------------------------------------
 
-async fn public_endorsement(s: &HttpState, id: &str) -> Result<Endorsement, AppError> {
+/// An endorsement by its id, with the state acting for its institution.
+async fn public_endorsement(s: &HttpState, id: &str) -> Result<(HttpState, Endorsement), AppError> {
     let not_found = || AppError::not_found("no such endorsement");
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    s.app
+    let e = s
+        .app
         .store
         .get_endorsement(id)
         .await?
-        .filter(|e| e.issuer_slug == s.app.issuer.slug())
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    Ok((scoped(s, &e.issuer_slug).await?, e))
 }
 
-async fn public_endorser(s: &HttpState, slug: &str, id: &str) -> Result<Endorsement, AppError> {
-    check_issuer(s, slug)?;
+async fn public_endorser(
+    s: &HttpState,
+    slug: &str,
+    id: &str,
+) -> Result<(HttpState, Endorsement), AppError> {
+    let s = scoped(s, slug).await?;
     let not_found = || AppError::not_found("no such endorser");
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    s.app
+    let e = s
+        .app
         .store
         .endorsement_by_endorser(id)
         .await?
         .filter(|e| e.issuer_slug == s.app.issuer.slug())
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    Ok((s, e))
 }
 
 /// `GET /endorsements/{id}[.json]`: the signed `EndorsementCredential` (or a page for people).
@@ -394,7 +405,7 @@ pub async fn endorsement_document(
     if !matches!(ext, "" | "json") {
         return Err(AppError::not_found("unknown format: use .json"));
     }
-    let e = public_endorsement(&s, id).await?;
+    let (s, e) = public_endorsement(&s, id).await?;
     if ext.is_empty() && prefers_html(&headers) {
         return Ok(endorsement_page(&s, &page, &e));
     }
@@ -481,7 +492,7 @@ pub async fn ob2_endorsement(
     State(s): State<HttpState>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let e = public_endorsement(&s, &id).await?;
+    let (_, e) = public_endorsement(&s, &id).await?;
     let doc = e.ob2_json.ok_or_else(|| {
         AppError::not_found("Open Badges 2.0 is not published for this endorsement")
     })?;
@@ -496,7 +507,7 @@ pub async fn endorser_profile(
     page: PageRequest,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let e = public_endorser(&s, &slug, &id).await?;
+    let (s, e) = public_endorser(&s, &slug, &id).await?;
     let issuer = &s.app.issuer;
     let profile = EndorserProfile::from(&e);
     if prefers_html(&headers) {
@@ -527,7 +538,7 @@ pub async fn endorser_did(
     State(s): State<HttpState>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let e = public_endorser(&s, &slug, &id).await?;
+    let (s, e) = public_endorser(&s, &slug, &id).await?;
     Ok(json_ld(
         EndorserProfile::from(&e).did_document(&s.app.issuer),
         "application/did+json",
@@ -539,7 +550,7 @@ pub async fn ob2_endorser(
     State(s): State<HttpState>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let e = public_endorser(&s, &slug, &id).await?;
+    let (s, e) = public_endorser(&s, &slug, &id).await?;
     let doc = EndorserProfile::from(&e)
         .ob2_profile(&s.app.issuer)
         .map_err(|_| {

@@ -160,6 +160,11 @@ async fn problem_json(response: Response) -> Response {
 
 /// Which message explains this error to a person (`error.{kind}.title` and `.text`).
 fn kind_of(status: StatusCode, path: &str) -> &'static str {
+    // an institution's own documents under /issuers/{slug}/ are read as the instance's
+    let path = path
+        .strip_prefix("/issuers/")
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(path);
     let badge = path.starts_with("/credentials/") || path.starts_with("/ob2/assertions/");
     let class = path.starts_with("/badge-classes/") || path.starts_with("/ob2/badge-classes/");
     match status.as_u16() {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::api::Caller;
 use super::api::authenticate;
+use super::api::{Caller, Tenanted};
 use super::requests::{evidence_url, parse_id};
 use super::{AppError, HttpState};
 use crate::evidence;
@@ -32,8 +32,10 @@ pub async fn serve_evidence(
     let not_found = || AppError::not_found("no such evidence file, or this link does not open it");
     let id = parse_id(&id, "evidence file")?;
     let issuer_token = headers.contains_key(header::AUTHORIZATION);
+    // an institution's token opens its own files only; the instance's and a share link, the file
+    let mut only = None;
     if issuer_token {
-        authenticate(&s, &headers).await?;
+        only = authenticate(&s, &headers).await?.institution;
     } else {
         let Some(token) = q.access.filter(|t| !t.is_empty()) else {
             return Err(AppError::new(
@@ -48,7 +50,7 @@ pub async fn serve_evidence(
             .await?
             .ok_or_else(not_found)?;
     }
-    let (file, content) = own_evidence(&s, id).await?;
+    let (file, content) = evidence_of(&s, id, only.as_deref()).await?;
     let mut resp = content.into_response();
     let h = resp.headers_mut();
     let value = |v: &str| HeaderValue::from_str(v).map_err(|_| AppError::internal("header"));
@@ -67,6 +69,16 @@ async fn own_evidence(
     s: &HttpState,
     id: Uuid,
 ) -> Result<(crate::store::EvidenceFile, Vec<u8>), AppError> {
+    evidence_of(s, id, Some(s.app.issuer.slug())).await
+}
+
+/// An evidence file and its content, when it belongs to a request of `institution` (any, for
+/// `None`).
+async fn evidence_of(
+    s: &HttpState,
+    id: Uuid,
+    institution: Option<&str>,
+) -> Result<(crate::store::EvidenceFile, Vec<u8>), AppError> {
     let not_found = || AppError::not_found("no such evidence file");
     let (file, content) = s
         .app
@@ -78,14 +90,14 @@ async fn own_evidence(
         .store
         .get_badge_request(file.request_id)
         .await?
-        .filter(|r| r.issuer_slug == s.app.issuer.slug())
+        .filter(|r| institution.is_none_or(|slug| r.issuer_slug == slug))
         .ok_or_else(not_found)?;
     Ok((file, content))
 }
 
 /// `POST /api/v1/evidence/{id}/shares`: a share link (the token is shown once).
 pub async fn create_share(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -117,7 +129,7 @@ pub async fn create_share(
 
 /// `DELETE /api/v1/evidence/{id}/shares/{share}`.
 pub async fn revoke_share(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path((id, share)): Path<(String, String)>,
 ) -> Result<Response, AppError> {

@@ -129,12 +129,30 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/issuers/{slug}", get(public::issuer_profile))
         .route("/issuers/{slug}/did.json", get(public::did_document))
         .route("/issuers/{slug}/keys/{kid}", get(public::key))
-        .route("/badge-classes/{slug}", get(public::badge_class))
+        .route("/badge-classes/{class}", get(public::badge_class))
         .route(
-            "/badge-classes/{slug}/image.png",
+            "/badge-classes/{class}/image.png",
             get(public::badge_class_image),
         )
         .route("/credentials/{file}", get(public::credential))
+        // the documents of the institutions added since institutions are data
+        .route(
+            "/issuers/{slug}/badge-classes/{class}",
+            get(public::badge_class),
+        )
+        .route(
+            "/issuers/{slug}/badge-classes/{class}/image.png",
+            get(public::badge_class_image),
+        )
+        .route(
+            "/issuers/{slug}/credentials/{file}",
+            get(public::credential),
+        )
+        .route(
+            "/issuers/{slug}/ob2/badge-classes/{class}/{version}",
+            get(ob2::badge_class),
+        )
+        .route("/issuers/{slug}/ob2/assertions/{file}", get(ob2::assertion))
         .route(
             "/issuers/{slug}/status/{purpose}/{list}",
             get(public::status_list),
@@ -142,7 +160,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/ob2/issuers/{slug}", get(ob2::profile))
         .route("/ob2/issuers/{slug}/keys/{kid}", get(ob2::key))
         .route("/ob2/issuers/{slug}/revocations", get(ob2::revocation_list))
-        .route("/ob2/badge-classes/{slug}/{version}", get(ob2::badge_class))
+        .route(
+            "/ob2/badge-classes/{class}/{version}",
+            get(ob2::badge_class),
+        )
         .route("/ob2/assertions/{file}", get(ob2::assertion))
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::public::{cacheable_image, check_issuer, json_ld, json_ld_text};
+use super::public::{FilePath, cacheable_image, documents_of, json_ld, json_ld_text, scoped};
 use super::{AppError, HttpState};
 use crate::bake::{self, Keyword, SvgPayload};
 use crate::ob2::{self, Ob2Urls};
@@ -19,7 +19,7 @@ pub async fn profile(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     Ok(json_ld(ob2::issuer_profile(&s.app.issuer)?, OB2_JSON))
 }
 
@@ -27,7 +27,7 @@ pub async fn key(
     State(s): State<HttpState>,
     Path((slug, kid)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     Ok(json_ld(
         ob2::cryptographic_key(&s.app.issuer, &kid)?,
         OB2_JSON,
@@ -38,7 +38,7 @@ pub async fn revocation_list(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     let list = s.app.own.ob2_revocation_list().await?;
     let mut resp = json_ld(list, OB2_JSON);
     resp.headers_mut()
@@ -46,10 +46,24 @@ pub async fn revocation_list(
     Ok(resp)
 }
 
+/// `/ob2/badge-classes/{class}/{version}` or the same under `/issuers/{slug}/`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ClassVersionPath {
+    #[serde(rename = "slug")]
+    inst: Option<String>,
+    class: String,
+    version: String,
+}
+
 pub async fn badge_class(
     State(s): State<HttpState>,
-    Path((slug, version)): Path<(String, String)>,
+    Path(ClassVersionPath {
+        inst,
+        class: slug,
+        version,
+    }): Path<ClassVersionPath>,
 ) -> Result<Response, AppError> {
+    let s = documents_of(&s, inst.as_deref()).await?;
     let doc = s
         .app
         .own
@@ -70,11 +84,12 @@ pub struct AssertionQuery {
 /// `/ob2/assertions/{uuid}[.json|.jws|.png|.svg]`.
 pub async fn assertion(
     State(s): State<HttpState>,
-    Path(file): Path<String>,
+    Path(FilePath { inst, file }): Path<FilePath>,
     query: Result<Query<AssertionQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
+    let s = documents_of(&s, inst.as_deref()).await?;
     let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
     let id: Uuid = id
         .parse()
@@ -84,6 +99,7 @@ pub async fn assertion(
         .store
         .get_award(id)
         .await?
+        .filter(|a| a.issuer_slug == s.app.issuer.slug())
         .ok_or_else(|| AppError::not_found("no such assertion"))?;
     let Some(hosted) = &award.assertion_json else {
         return Err(AppError::not_found(

@@ -3,19 +3,19 @@
 //! educator's confirmation, which issues the award (OB 3.0 + OB 2.0) once, whatever the retries.
 
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::Caller;
+use super::AppError;
+use super::api::{Caller, Tenanted};
 use super::api::{award_urls, body_error};
 use super::referentiels::{
     carnet_referentiel, carnet_url, find_carnet, require_json, with_location,
 };
-use super::{AppError, HttpState};
 use crate::award_rules::award::{self, Confirmation};
 use crate::badge_class::BadgeClass;
 use crate::recipient::Email;
@@ -31,7 +31,7 @@ fn confirm_url(base: &str, carnet: &Carnet, class: &BadgeClass) -> String {
 
 /// `GET /api/v1/carnets/{id}/proposals`.
 pub async fn list(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -45,7 +45,7 @@ pub async fn list(
         &referentiel,
         &listed,
         |class| confirm_url(base, &carnet, class),
-        |a| award_urls(base, a),
+        |a| award_urls(&s.app.issuer.docs, a),
     );
     Ok(axum::Json(doc).into_response())
 }
@@ -72,7 +72,7 @@ struct ConfirmBody {
 /// now, 200 with the same award when it was issued before (a retry), 409 with the reasons when
 /// the carnet does not (or no longer) earn the class.
 pub async fn confirm(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     Path((id, slug)): Path<(String, String)>,
@@ -124,7 +124,7 @@ pub async fn confirm(
         Err(e) => return Err(e.into()),
     };
     let base = &s.app.issuer.base_url;
-    let mut doc = award_urls(base, &issued);
+    let mut doc = award_urls(&s.app.issuer.docs, &issued);
     doc["carnet"] = json!(carnet.id);
     doc["already_issued"] = (!created).into();
     let status = if created {

@@ -48,7 +48,7 @@ fn class_links(s: &HttpState) -> Vec<ClassLink> {
         .classes
         .values()
         .map(|c| ClassLink {
-            path: format!("/badge-classes/{}", c.slug),
+            path: format!("{}/badge-classes/{}", s.app.issuer.docs_path(), c.slug),
             name: c.name.clone(),
             language: c.language.clone(),
         })
@@ -82,16 +82,34 @@ pub async fn health(State(s): State<HttpState>) -> Result<axum::Json<Value>, App
     ))
 }
 
-pub async fn jwks(State(s): State<HttpState>) -> Response {
-    json_ld(s.app.issuer.jwks(), "application/jwk-set+json")
+/// The JWK set of the institution at the instance's own paths (each institution's keys also
+/// answer one by one at `/issuers/{slug}/keys/{kid}`, the VC-JWT `kid`).
+pub async fn jwks(State(s): State<HttpState>) -> Result<Response, AppError> {
+    let s = documents_of(&s, None).await?;
+    Ok(json_ld(s.app.issuer.jwks(), "application/jwk-set+json"))
 }
 
-pub(super) fn check_issuer(s: &HttpState, slug: &str) -> Result<(), AppError> {
-    if s.app.issuer.slug() == slug {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("no issuer \"{slug}\"")))
+/// The state acting for the institution `slug` (named in the URL, or owning what the URL
+/// names); 404 when there is none.
+pub(super) async fn scoped(s: &HttpState, slug: &str) -> Result<HttpState, AppError> {
+    match s.app.for_institution(slug).await? {
+        Some(app) => Ok(HttpState { app, ..s.clone() }),
+        None => Err(AppError::not_found(format!("no issuer \"{slug}\""))),
     }
+}
+
+/// The state acting for the institution whose documents answer at the instance's own paths
+/// (`/badge-classes/…`, `/credentials/…`, `/ob2/…`), or for `inst` when the URL starts with
+/// `/issuers/{inst}/`.
+pub(super) async fn documents_of(s: &HttpState, inst: Option<&str>) -> Result<HttpState, AppError> {
+    let slug = inst.unwrap_or(s.app.tenants.instance_slug()).to_owned();
+    let scoped = scoped(s, &slug).await?;
+    // an institution's documents answer at one place only
+    let at_instance_paths = scoped.app.issuer.docs == scoped.app.issuer.base_url;
+    if inst.is_some() == at_instance_paths {
+        return Err(AppError::not_found("no such page"));
+    }
+    Ok(scoped)
 }
 
 #[derive(askama::Template)]
@@ -118,7 +136,7 @@ pub async fn issuer_profile(
     headers: HeaderMap,
     page: PageRequest,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     let issuer = &s.app.issuer;
     if prefers_html(&headers) {
         let st = &issuer.settings;
@@ -146,7 +164,7 @@ pub async fn did_document(
     State(s): State<HttpState>,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     Ok(json_ld(s.app.issuer.did_document(), "application/did+json"))
 }
 
@@ -154,7 +172,7 @@ pub async fn key(
     State(s): State<HttpState>,
     Path((slug, kid)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     let jwk = s
         .app
         .issuer
@@ -183,12 +201,30 @@ struct BadgeClassPage<'a> {
 
 /// `GET /badge-classes/{slug}`: the Achievement for programs; for a browser, what the badge
 /// shows, for whom, what to do, and the competences it recognises.
+/// The path of a badge class: `/badge-classes/{class}` or `/issuers/{slug}/badge-classes/{class}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ClassPath {
+    #[serde(rename = "slug")]
+    inst: Option<String>,
+    class: String,
+}
+
+/// The path of an award's document: `/credentials/{file}` or `/issuers/{slug}/credentials/{file}`
+/// (and the same under `ob2/assertions/`).
+#[derive(Debug, serde::Deserialize)]
+pub struct FilePath {
+    #[serde(rename = "slug")]
+    pub(super) inst: Option<String>,
+    pub(super) file: String,
+}
+
 pub async fn badge_class(
     State(s): State<HttpState>,
-    Path(slug): Path<String>,
+    Path(ClassPath { inst, class: slug }): Path<ClassPath>,
     headers: HeaderMap,
     page: PageRequest,
 ) -> Result<Response, AppError> {
+    let s = documents_of(&s, inst.as_deref()).await?;
     let class = s
         .app
         .class(&slug)
@@ -201,7 +237,11 @@ pub async fn badge_class(
                 shell: page.shell(&s, class.name.clone()),
                 class,
                 other_lang: Some(class.language.as_str()).filter(|l| *l != page.lang.code()),
-                image: format!("/badge-classes/{}/image.png", class.slug),
+                image: format!(
+                    "{}/badge-classes/{}/image.png",
+                    s.app.issuer.docs_path(),
+                    class.slug
+                ),
                 image_alt: class.image_caption.as_deref().unwrap_or(&class.name),
                 for_whom: markdown(&class.for_whom),
                 description: markdown(&class.description),
@@ -259,9 +299,10 @@ fn rule_sentence(lang: Lang, rule: &crate::badge_class::rules::Rule) -> String {
 
 pub async fn badge_class_image(
     State(s): State<HttpState>,
-    Path(slug): Path<String>,
+    Path(ClassPath { inst, class: slug }): Path<ClassPath>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let s = documents_of(&s, inst.as_deref()).await?;
     let class = s
         .app
         .class(&slug)
@@ -282,12 +323,13 @@ pub struct ImageQuery {
 
 pub async fn credential(
     State(s): State<HttpState>,
-    Path(file): Path<String>,
+    Path(FilePath { inst, file }): Path<FilePath>,
     query: Result<Query<ImageQuery>, QueryRejection>,
     headers: HeaderMap,
     page: super::html::PageRequest,
 ) -> Result<Response, AppError> {
     let Query(q) = query?;
+    let s = documents_of(&s, inst.as_deref()).await?;
     let (id, ext) = file.split_once('.').unwrap_or((&file, ""));
     let id: Uuid = id
         .parse()
@@ -297,6 +339,7 @@ pub async fn credential(
         .store
         .get_award(id)
         .await?
+        .filter(|a| a.issuer_slug == s.app.issuer.slug())
         .ok_or_else(|| AppError::not_found("no such credential"))?;
     let accept = headers
         .get(header::ACCEPT)
@@ -318,13 +361,14 @@ pub async fn credential(
         "html" => {
             let v: Value = serde_json::from_str(&award.credential_json)
                 .map_err(|e| AppError::internal(e.to_string()))?;
-            let class_href = class.map(|c| format!("/badge-classes/{}", c.slug));
+            let class_href =
+                class.map(|c| format!("{}/badge-classes/{}", s.app.issuer.docs_path(), c.slug));
             Ok(super::credential_page::render_page(
                 &page,
                 &super::html::Site::of(&s),
                 &award,
                 &v,
-                &crate::ob3::credential::credential_url(&s.app.issuer.base_url, award.id),
+                &crate::ob3::credential::credential_url(&s.app.issuer.docs, award.id),
                 class_href,
             ))
         }
@@ -415,7 +459,7 @@ pub async fn status_list(
     State(s): State<HttpState>,
     Path((slug, purpose, list)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    check_issuer(&s, &slug)?;
+    let s = scoped(&s, &slug).await?;
     let purpose: crate::status::StatusPurpose = purpose
         .parse()
         .map_err(|_| AppError::not_found(format!("no status purpose \"{purpose}\"")))?;

@@ -6,15 +6,15 @@
 //! the first problem's, with every problem in `errors` (`line`, `field`, `problem`).
 
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::Caller;
 use super::api::body_error;
+use super::api::{Caller, Tenanted};
 use super::{AppError, HttpState};
 use crate::referentiel::{self, Format, ImportError, Referentiel, carnet};
 use crate::store::{Carnet, SavedReferentiel, StoreError};
@@ -25,7 +25,7 @@ const MAX_LISTED_PROBLEMS: usize = 200;
 const EDIT_ATTEMPTS: usize = 3;
 
 /// `GET /api/v1/referentiels`: the issuer's référentiels, every version.
-pub async fn list(State(s): State<HttpState>, _caller: Caller) -> Result<Response, AppError> {
+pub async fn list(Tenanted(s): Tenanted, _caller: Caller) -> Result<Response, AppError> {
     let base = &s.app.issuer.base_url;
     let list = s.app.store.list_referentiels(issuer_slug(&s)).await?;
     let items: Vec<Value> = list
@@ -48,7 +48,7 @@ pub async fn list(State(s): State<HttpState>, _caller: Caller) -> Result<Respons
 
 /// `GET /api/v1/referentiels/{id}/{version}`: the référentiel in its JSON import format.
 pub async fn get(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -68,7 +68,7 @@ pub async fn get(
 /// `POST /api/v1/referentiels`: imports a référentiel, JSON or CSV by `Content-Type`. 201 when
 /// new, 200 when this version was already imported with the same content, 409 when with another.
 pub async fn import(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -122,7 +122,7 @@ pub async fn import(
 
 /// `POST /api/v1/carnets`: imports a person's carnet (JSON, `docs/REFERENTIELS.md`).
 pub async fn import_carnet(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -160,7 +160,7 @@ pub async fn import_carnet(
 
 /// `GET /api/v1/carnets/{id}`.
 pub async fn get_carnet(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -172,7 +172,7 @@ pub async fn get_carnet(
 /// `PATCH /api/v1/carnets/{id}/entries/{competence}`: positions or changes one competence. The body
 /// holds the fields to change (`null` removes one); answers the whole carnet.
 pub async fn patch_entry(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     headers: HeaderMap,
     Path((id, competence)): Path<(String, String)>,

@@ -4,14 +4,14 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::api::{Caller, body_error};
+use super::api::{Caller, Tenanted, body_error};
 use super::requests::{evidence_url, load};
 use super::{AppError, HttpState};
 use crate::evidence::{self, FileError};
@@ -56,7 +56,7 @@ impl axum::extract::FromRequestParts<HttpState> for DeclaredLength {
 }
 
 pub async fn add_evidence(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     _: DeclaredLength,
     headers: HeaderMap,

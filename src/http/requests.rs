@@ -16,14 +16,14 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::api::Caller;
+use super::api::{Caller, Tenanted};
 use super::api::{award_urls, body_error};
 use super::{AppError, HttpState};
 use crate::issue::{AwardRequest, IssueError, issue};
@@ -155,7 +155,7 @@ async fn request_document(s: &HttpState, r: &BadgeRequest) -> Result<Value, AppE
     if let Some(award_id) = r.award_id
         && let Some(award) = store.get_award(award_id).await?
     {
-        doc["award"] = award_urls(base, &award);
+        doc["award"] = award_urls(&s.app.issuer.docs, &award);
     }
     // endorsements (issue #5 §6): how many the class requires, those given, the invitations
     let endorsements = super::endorsements::request_part(s, r).await?;
@@ -176,7 +176,7 @@ pub(super) async fn load(s: &HttpState, id: &str) -> Result<BadgeRequest, AppErr
 }
 
 pub async fn create(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -244,7 +244,7 @@ pub async fn create(
 }
 
 pub async fn get(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -253,7 +253,7 @@ pub async fn get(
 }
 
 pub async fn list(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     _caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
@@ -331,7 +331,7 @@ pub struct LinksBody {
 /// `PUT /api/v1/badge-requests/{id}/links`: an educator replaces the links of a submitted or
 /// returned request (an empty list drops them), with an optional comment kept in the trail.
 pub async fn correct_links(
-    State(s): State<HttpState>,
+    Tenanted(s): Tenanted,
     Caller(who): Caller,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -527,7 +527,7 @@ async fn approve_award(s: &HttpState, r: &BadgeRequest, actor: &str) -> Result<U
 macro_rules! transition_handler {
     ($name:ident, $action:expr) => {
         pub async fn $name(
-            State(s): State<HttpState>,
+            Tenanted(s): Tenanted,
             Caller(who): Caller,
             Path(id): Path<String>,
             body: Result<Bytes, BytesRejection>,

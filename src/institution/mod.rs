@@ -13,6 +13,10 @@
 //! Private keys are sealed under the instance key (`crate::keys::InstanceKey`), never stored
 //! in clear, never beside that key.
 
+mod registry;
+
+pub use registry::Tenants;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +25,8 @@ use crate::badge_class::{self, BadgeClass, BadgeClassError};
 use crate::config::{Config, InstanceKeySource};
 use crate::issuer::{Issuer, IssuerSettings};
 use crate::keys::{self, InstanceKey, KeyAlg, KeyError, KeyMaterial};
+use crate::own_documents::OwnDocuments;
+use crate::status_publisher::StatusPublisher;
 use crate::store::{
     Institution, InstitutionFields, InstitutionUrls, Store, StoreError, StoredBadgeClass, StoredKey,
 };
@@ -72,13 +78,24 @@ impl crate::problem::Problem for InstitutionError {
     }
 }
 
-/// One institution as carnet works with it: its row, its issuer (with its keys open) and its
-/// badge classes, checked.
-#[derive(Debug, Clone)]
+/// One institution as carnet works with it: its row, its issuer (with its keys open), its
+/// badge classes (checked), its signed status lists and its award documents.
+#[derive(Clone)]
 pub struct Tenant {
     pub institution: Institution,
     pub issuer: Arc<Issuer>,
     pub classes: Arc<BTreeMap<String, BadgeClass>>,
+    pub status: Arc<StatusPublisher>,
+    pub own: Arc<OwnDocuments>,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("institution", &self.institution.slug)
+            .field("revision", &self.institution.revision)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The settings an issuer publishes, from an institution's row.
@@ -220,10 +237,18 @@ pub async fn bootstrap(config: &Config, store: &Store) -> Result<InstanceKey, In
         language: "fr".to_owned(),
     };
     let sealed = seal_all(&key, slug, &material)?;
-    match store
-        .create_institution(slug, &fields, InstitutionUrls::Instance, &sealed)
-        .await
+    // one institution answers at the instance's own paths: the first one
+    let urls = if store
+        .institutions()
+        .await?
+        .iter()
+        .any(|i| i.urls == InstitutionUrls::Instance)
     {
+        InstitutionUrls::Scoped
+    } else {
+        InstitutionUrls::Instance
+    };
+    match store.create_institution(slug, &fields, urls, &sealed).await {
         // another node made it at the same time
         Err(StoreError::InstitutionExists(_)) => return Ok(key),
         other => other?,
@@ -342,7 +367,7 @@ fn parse_stored(slug: &str, c: &StoredBadgeClass) -> Result<BadgeClass, Vec<Badg
 
 /// An institution as the rest of carnet uses it; `None` when there is no such institution.
 pub async fn load(
-    store: &Store,
+    store: &Arc<Store>,
     key: &InstanceKey,
     base_url: &str,
     slug: &str,
@@ -369,11 +394,22 @@ pub async fn load(
     if !errors.is_empty() {
         return Err(InstitutionError::Classes(errors));
     }
-    let issuer = Arc::new(Issuer::new(settings(&institution), base_url, ring));
+    let issuer = Issuer::new(settings(&institution), base_url, ring);
+    let issuer = Arc::new(match institution.urls {
+        InstitutionUrls::Instance => issuer,
+        InstitutionUrls::Scoped => issuer.scoped(),
+    });
+    let classes = Arc::new(classes);
     Ok(Some(Tenant {
         institution,
+        status: Arc::new(StatusPublisher::new(issuer.clone(), store.clone())),
+        own: Arc::new(OwnDocuments {
+            issuer: issuer.clone(),
+            store: store.clone(),
+            classes: classes.clone(),
+        }),
         issuer,
-        classes: Arc::new(classes),
+        classes,
     }))
 }
 

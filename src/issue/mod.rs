@@ -411,7 +411,7 @@ fn prepare(
         recognised.as_ref(),
     );
     unsigned["credentialStatus"] = status_publisher::entry(issuer, StatusPurpose::Revocation, slot);
-    let credential_id = credential::credential_url(&issuer.base_url, award_id);
+    let credential_id = credential::credential_url(&issuer.docs, award_id);
     let signed = sign_data_integrity(issuer, &unsigned, now)?;
     let assertion_json = ob2_hosted(
         issuer,

@@ -201,7 +201,7 @@ pub fn recognise_assertion(assertion: &mut Value, badge_class_url: &str, evidenc
 }
 
 fn badge_class_of(issuer: &Issuer, class: &BadgeClass, twin: &Value, version: &str) -> Value {
-    let base = &issuer.base_url;
+    let base = &issuer.docs;
     let urls = Ob2Urls::new(issuer);
     let page = achievement_id(base, class);
     let mut bc = json!({

@@ -170,7 +170,7 @@ pub fn build_with(
     issued_at: DateTime<Utc>,
     recognised: Option<&Recognised>,
 ) -> Value {
-    let base = &issuer.base_url;
+    let base = &issuer.docs;
     let mut identifiers = vec![json!({
         "type": "IdentityObject",
         "identityHash": recipient.identity_hash,

@@ -248,6 +248,7 @@ impl Store {
     /// event, in ONE transaction. A second revocation gives [`StoreError::AlreadyRevoked`].
     pub async fn revoke_award(
         &self,
+        issuer_slug: &str,
         id: Uuid,
         reason: &str,
         actor: &str,
@@ -255,7 +256,11 @@ impl Store {
         let revoked_at = to_micros(Utc::now());
         let mut tx = self.db.begin().await?;
         // FOR UPDATE: a concurrent revocation of the same award waits here, then sees it revoked.
-        let query = db::query(select_awards("WHERE id = $1 FOR UPDATE")).bind(id);
+        let query = db::query(select_awards(
+            "WHERE id = $1 AND issuer_slug = $2 FOR UPDATE",
+        ))
+        .bind(id)
+        .bind(issuer_slug);
         let Some(mut award) = fetch_award(query, &mut tx).await? else {
             return Err(StoreError::AwardNotFound(id));
         };

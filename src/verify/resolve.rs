@@ -56,15 +56,42 @@ impl From<FetchError> for ResolveError {
     }
 }
 
+/// carnet's own issuers when they are many and live in its database: the one a key reference
+/// (a DID URL, a key URL) names, if it is one of them.
+#[async_trait::async_trait]
+pub trait LocalIssuers: Send + Sync {
+    async fn issuer_for(&self, reference: &str) -> Option<Arc<Issuer>>;
+}
+
 pub struct Resolver {
     local: Vec<Arc<Issuer>>,
+    /// Further own issuers, found by the reference (`crate::institution::Tenants`).
+    source: Option<Arc<dyn LocalIssuers>>,
     /// `None`: offline (no fetch at all).
     fetcher: Option<Arc<Fetcher>>,
 }
 
 impl Resolver {
     pub fn new(local: Vec<Arc<Issuer>>, fetcher: Option<Arc<Fetcher>>) -> Self {
-        Self { local, fetcher }
+        Self {
+            local,
+            source: None,
+            fetcher,
+        }
+    }
+
+    /// Also resolves keys of the issuers `source` finds.
+    pub fn with_source(mut self, source: Arc<dyn LocalIssuers>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    async fn own_key(&self, reference: &str) -> Option<ResolvedKey> {
+        if let Some(k) = local_key(&self.local, reference) {
+            return Some(k);
+        }
+        let issuer = self.source.as_ref()?.issuer_for(reference).await?;
+        local_key(std::slice::from_ref(&issuer), reference)
     }
 
     /// The shared HTTP client, if network lookups are on.
@@ -75,53 +102,54 @@ impl Resolver {
     pub(crate) fn fetcher(&self) -> Result<&Fetcher, ResolveError> {
         self.fetcher.as_deref().ok_or(ResolveError::Offline)
     }
+}
 
-    fn local_key(&self, reference: &str) -> Option<ResolvedKey> {
-        for issuer in &self.local {
-            // An endorser carnet hosts and signs for: the institution's Ed25519 keys under the
-            // endorser's DID, controlled by the endorser's Profile id (`crate::endorsement::profile`).
-            if let Some((endorser, kid)) =
-                crate::issuer::parse_verification_method(issuer, reference)
-            {
-                let key = issuer.keys.ed25519.iter().find(|k| k.kid == kid)?;
-                return Some(ResolvedKey {
-                    material: KeyMaterial::Ed25519(key.verifying_key()),
-                    controller: Some(crate::issuer::endorser_url(issuer, endorser)),
-                    confirmed: true,
-                    how: "carnet",
-                });
-            }
-            let did_prefix = format!("{}#", issuer.did());
-            let url_prefix = format!("{}/keys/", issuer.id());
-            let Some(kid) = reference
-                .strip_prefix(&did_prefix)
-                .or_else(|| reference.strip_prefix(&url_prefix))
-            else {
-                continue;
-            };
-            if let Some(k) = issuer.keys.ed25519.iter().find(|k| k.kid == kid) {
-                return Some(ResolvedKey {
-                    material: KeyMaterial::Ed25519(k.verifying_key()),
-                    controller: Some(issuer.id()),
-                    confirmed: true,
-                    how: "carnet",
-                });
-            }
-            if let Some(jwk) = issuer.key_jwk(kid) {
-                return Some(ResolvedKey {
-                    material: KeyMaterial::Jwk(jwk),
-                    controller: Some(issuer.id()),
-                    confirmed: true,
-                    how: "carnet",
-                });
-            }
+/// A key of one of `issuers`, when `reference` names one.
+fn local_key(issuers: &[Arc<Issuer>], reference: &str) -> Option<ResolvedKey> {
+    for issuer in issuers {
+        // An endorser carnet hosts and signs for: the institution's Ed25519 keys under the
+        // endorser's DID, controlled by the endorser's Profile id (`crate::endorsement::profile`).
+        if let Some((endorser, kid)) = crate::issuer::parse_verification_method(issuer, reference) {
+            let key = issuer.keys.ed25519.iter().find(|k| k.kid == kid)?;
+            return Some(ResolvedKey {
+                material: KeyMaterial::Ed25519(key.verifying_key()),
+                controller: Some(crate::issuer::endorser_url(issuer, endorser)),
+                confirmed: true,
+                how: "carnet",
+            });
         }
-        None
+        let did_prefix = format!("{}#", issuer.did());
+        let url_prefix = format!("{}/keys/", issuer.id());
+        let Some(kid) = reference
+            .strip_prefix(&did_prefix)
+            .or_else(|| reference.strip_prefix(&url_prefix))
+        else {
+            continue;
+        };
+        if let Some(k) = issuer.keys.ed25519.iter().find(|k| k.kid == kid) {
+            return Some(ResolvedKey {
+                material: KeyMaterial::Ed25519(k.verifying_key()),
+                controller: Some(issuer.id()),
+                confirmed: true,
+                how: "carnet",
+            });
+        }
+        if let Some(jwk) = issuer.key_jwk(kid) {
+            return Some(ResolvedKey {
+                material: KeyMaterial::Jwk(jwk),
+                controller: Some(issuer.id()),
+                confirmed: true,
+                how: "carnet",
+            });
+        }
     }
+    None
+}
 
+impl Resolver {
     /// Resolves a Data Integrity verification method.
     pub async fn verification_method(&self, vm: &str) -> Result<ResolvedKey, ResolveError> {
-        if let Some(k) = self.local_key(vm) {
+        if let Some(k) = self.own_key(vm).await {
             return Ok(k);
         }
         if vm.starts_with("did:key:") {
@@ -154,7 +182,7 @@ impl Resolver {
 
     /// Resolves a VC-JWT `kid` to a JWK.
     pub async fn jwt_kid(&self, kid: &str) -> Result<ResolvedKey, ResolveError> {
-        if let Some(k) = self.local_key(kid) {
+        if let Some(k) = self.own_key(kid).await {
             return Ok(k);
         }
         if kid.starts_with("did:") {

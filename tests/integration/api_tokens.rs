@@ -35,7 +35,7 @@ async fn token_of(
 }
 
 #[tokio::test]
-async fn a_token_opens_the_api_until_it_is_revoked_and_never_another_institutions() {
+async fn a_token_opens_the_api_until_it_is_revoked() {
     let s = Server::new().await;
     let store = &s.app.store;
     let (token, made) = token_of(store, "ime", "tableur").await;
@@ -47,7 +47,8 @@ async fn a_token_opens_the_api_until_it_is_revoked_and_never_another_institution
     );
     let used = store.list_api_tokens("ime").await.unwrap();
     assert!(used[0].last_used_at.is_some(), "its use is kept");
-    // a token of the right shape that nobody made; another shape; another institution's
+    // a token of the right shape that nobody made; another shape; a token of an institution
+    // that is not on this instance
     let unknown = format!("carnet_{}", "A".repeat(43));
     assert_eq!(awards_with(&s, &unknown).await, 401);
     assert_eq!(awards_with(&s, "carnet_court").await, 401);
@@ -55,7 +56,7 @@ async fn a_token_opens_the_api_until_it_is_revoked_and_never_another_institution
     assert_eq!(
         awards_with(&s, &elsewhere).await,
         401,
-        "not this institution's"
+        "no such institution here"
     );
     // revoked: closed
     store

@@ -809,7 +809,12 @@ async fn revoke_records_the_reason_and_an_event(store: Arc<Store>) {
     let award = award_with_slot(&store, &issuer()).await;
     let before = Utc::now().trunc_subsecs(6);
     let revoked = store
-        .revoke_award(award.id, "attribué par erreur", "cli:directrice")
+        .revoke_award(
+            &award.issuer_slug,
+            award.id,
+            "attribué par erreur",
+            "cli:directrice",
+        )
         .await
         .unwrap();
     let after = Utc::now();
@@ -850,11 +855,11 @@ async fn revoke_records_the_reason_and_an_event(store: Arc<Store>) {
 async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<Store>) {
     let award = award_with_slot(&store, &issuer()).await;
     let first = store
-        .revoke_award(award.id, "erreur de saisie", "cli:a")
+        .revoke_award(&award.issuer_slug, award.id, "erreur de saisie", "cli:a")
         .await
         .unwrap();
     let error = store
-        .revoke_award(award.id, "une autre raison", "cli:b")
+        .revoke_award(&award.issuer_slug, award.id, "une autre raison", "cli:b")
         .await
         .unwrap_err();
     assert!(
@@ -874,10 +879,33 @@ async fn revoking_twice_is_refused_and_keeps_the_first_reason(store: Arc<Store>)
 }
 
 async fn revoking_an_unknown_award_is_not_found(store: Arc<Store>) {
-    store.insert_award(&sample(&issuer())).await.unwrap();
+    let known = store.insert_award(&sample(&issuer())).await.unwrap();
     let id = Uuid::new_v4();
     let error = store
-        .revoke_award(id, "inconnu", "cli:a")
+        .revoke_award(&known.issuer_slug, id, "inconnu", "cli:a")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::AwardNotFound(missing) if missing == id),
+        "{error:?}"
+    );
+    // another institution's award is unknown to this one, and stays in force
+    let error = store
+        .revoke_award(&issuer(), known.id, "pas le mien", "cli:a")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::AwardNotFound(_)), "{error:?}");
+    assert!(
+        store
+            .get_award(known.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    let error = store
+        .revoke_award(&known.issuer_slug, id, "inconnu", "cli:a")
         .await
         .unwrap_err();
     assert!(
@@ -891,8 +919,8 @@ async fn revoking_an_unknown_award_is_not_found(store: Arc<Store>) {
 async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<Store>) {
     let award = award_with_slot(&store, &issuer()).await;
     let (a, b) = tokio::join!(
-        store.revoke_award(award.id, "raison a", "cli:a"),
-        store.revoke_award(award.id, "raison b", "cli:b"),
+        store.revoke_award(&award.issuer_slug, award.id, "raison a", "cli:a"),
+        store.revoke_award(&award.issuer_slug, award.id, "raison b", "cli:b"),
     );
     let (won, lost) = match (a, b) {
         (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
@@ -913,7 +941,7 @@ async fn concurrent_revocations_of_one_award_let_one_win(store: Arc<Store>) {
 async fn failing_revocation_event_leaves_the_award_valid(store: Arc<Store>) {
     let award = award_with_slot(&store, &issuer()).await;
     let error = store
-        .revoke_award(award.id, &"x".repeat(5000), "cli:a")
+        .revoke_award(&award.issuer_slug, award.id, &"x".repeat(5000), "cli:a")
         .await
         .unwrap_err();
     let StoreError::Database(sqlx::Error::Database(db)) = &error else {
@@ -937,7 +965,7 @@ async fn failing_revocation_event_leaves_the_award_valid(store: Arc<Store>) {
 
     // and it can still be revoked properly
     store
-        .revoke_award(award.id, "raison", "cli:a")
+        .revoke_award(&award.issuer_slug, award.id, "raison", "cli:a")
         .await
         .unwrap();
 }
@@ -951,11 +979,14 @@ async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<Store>) 
     // revoked, but elsewhere: another issuer's list, and an award without a slot
     let elsewhere = award_with_slot(&store, &other).await;
     store
-        .revoke_award(elsewhere.id, "r", "cli:a")
+        .revoke_award(&elsewhere.issuer_slug, elsewhere.id, "r", "cli:a")
         .await
         .unwrap();
     let unlisted = store.insert_award(&sample(&one)).await.unwrap();
-    store.revoke_award(unlisted.id, "r", "cli:a").await.unwrap();
+    store
+        .revoke_award(&unlisted.issuer_slug, unlisted.id, "r", "cli:a")
+        .await
+        .unwrap();
 
     let revoked_in = |issuer: String, purpose, list| {
         let store = store.clone();
@@ -968,7 +999,7 @@ async fn revoked_in_list_returns_exactly_the_revoked_indexes(store: Arc<Store>) 
     );
     for i in [4, 1, 5] {
         store
-            .revoke_award(awards[i].id, "r", "cli:a")
+            .revoke_award(&awards[i].issuer_slug, awards[i].id, "r", "cli:a")
             .await
             .unwrap();
     }
@@ -1011,10 +1042,16 @@ async fn revoked_awards_lists_one_issuers_revocations(store: Arc<Store>) {
     let elsewhere = award_with_slot(&store, &other).await;
     assert!(store.revoked_awards(&one).await.unwrap().is_empty());
 
-    let c = store.revoke_award(c.id, "doublon", "cli:a").await.unwrap();
-    let b = store.revoke_award(b.id, "erreur", "cli:a").await.unwrap();
+    let c = store
+        .revoke_award(&c.issuer_slug, c.id, "doublon", "cli:a")
+        .await
+        .unwrap();
+    let b = store
+        .revoke_award(&b.issuer_slug, b.id, "erreur", "cli:a")
+        .await
+        .unwrap();
     store
-        .revoke_award(elsewhere.id, "r", "cli:a")
+        .revoke_award(&elsewhere.issuer_slug, elsewhere.id, "r", "cli:a")
         .await
         .unwrap();
 
@@ -1112,7 +1149,7 @@ async fn sqlite_upgrade_from_0001_keeps_existing_awards() {
     assert_eq!((award.status_list, award.status_index), (None, None));
     assert_eq!((award.assertion_json, award.assertion_jws), (None, None));
     let revoked = store
-        .revoke_award(id, "ancien badge", "cli:a")
+        .revoke_award(&award.issuer_slug, id, "ancien badge", "cli:a")
         .await
         .unwrap();
     assert!(revoked.revoked_at.is_some());

@@ -280,3 +280,36 @@ pub async fn rotate_keys(dir: &Path) -> carnet::keys::IssuerKeys {
     store.close().await;
     tenant.issuer.keys.clone()
 }
+
+/// Adds the institution `slug` to a running server (as `carnet institutions add` does), with
+/// the shipped badge classes and an API token of its own (`carnet tokens create`): the token.
+pub async fn add_institution(s: &Server, slug: &str) -> String {
+    let app = &s.app;
+    let fields = carnet::store::InstitutionFields {
+        name: format!("Institution {slug}"),
+        url: Some(format!("https://{slug}.example.org")),
+        email: Some(format!("contact@{slug}.example.org")),
+        description: None,
+        image: None,
+        language: "fr".into(),
+    };
+    carnet::institution::create(&app.store, &app.instance_key, slug, &fields)
+        .await
+        .unwrap();
+    let classes = carnet::badge_class::load_dir(Path::new(CLASSES_DIR)).unwrap();
+    carnet::institution::import_classes(&app.store, slug, classes.values(), "test")
+        .await
+        .unwrap();
+    // the shape of a token `carnet tokens create` makes: the prefix and 43 characters
+    let token = format!("carnet_{slug:_<43}");
+    app.store
+        .create_api_token(&carnet::store::NewApiToken {
+            issuer_slug: slug,
+            name: "test",
+            token_sha256: &carnet::evidence::token_sha256(&token),
+            created_by: "test",
+        })
+        .await
+        .unwrap();
+    token
+}
