@@ -92,9 +92,16 @@ pub(crate) fn canonicalize_slow(doc: &Value) -> Result<String, CanonError> {
     // accepted, a debug build needs ~16 MiB of stack, far more than a test or Tokio thread (2 MiB) has. So the work
     // runs on a thread of its own (≈20 µs); only if none can be started does it run here.
     //
-    // A panic inside the `json-ld` stack is a refusal of this document, never the caller's
-    // failure: `pct-str` 2.0.0 unwraps when an IRI's percent-encoding is not UTF-8 (`…/a%b1`),
-    // found by the `jsonld_rdf` fuzzer (fuzz/regressions/jsonld_rdf/).
+    // `pct-str` 2.0.0 unwraps when an IRI's percent-encoding is not UTF-8 (`…/a%b1`, `cr%ed…`),
+    // found twice by the `jsonld_rdf` fuzzer (fuzz/regressions/jsonld_rdf/): such a document is
+    // refused before the processor sees it, and a panic inside the `json-ld` stack is still a
+    // refusal of this document, never the caller's failure.
+    if let Some(iri) = percent_encoding_not_utf8(doc) {
+        let shown: String = iri.chars().take(80).collect();
+        return Err(CanonError::Invalid(format!(
+            "\"{shown}\": its percent-encoding does not decode to UTF-8, which carnet cannot read as an IRI"
+        )));
+    }
     let refused = |_| {
         tracing::warn!("the JSON-LD processor failed on a document (refused as invalid)");
         Err(CanonError::Invalid(
@@ -115,6 +122,54 @@ pub(crate) fn canonicalize_slow(doc: &Value) -> Result<String, CanonError> {
             }
         }
     })
+}
+
+/// The first key or string of `doc` that may be read as an IRI (no white space, a `%`) whose
+/// percent-encoded bytes do not decode to UTF-8.
+fn percent_encoding_not_utf8(doc: &Value) -> Option<&str> {
+    fn bad(s: &str) -> bool {
+        if !s.contains('%') || s.chars().any(char::is_whitespace) {
+            return false;
+        }
+        let hex = |b: u8| (b as char).to_digit(16);
+        let bytes = s.as_bytes();
+        let mut decoded = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match (
+                bytes[i],
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'%', Some(h), Some(l)) => {
+                    decoded.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).is_err()
+    }
+    let mut todo = vec![doc];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::String(s) if bad(s) => return Some(s),
+            Value::Array(items) => todo.extend(items),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if bad(k) {
+                        return Some(k);
+                    }
+                    todo.push(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn canonicalize_here(doc: &Value) -> Result<String, CanonError> {

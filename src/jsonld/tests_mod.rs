@@ -152,3 +152,18 @@ fn not_an_object_is_invalid() {
         Err(CanonError::Invalid(_))
     ));
 }
+
+#[test]
+fn an_iri_whose_percent_encoding_is_not_utf8_is_refused_before_the_processor() {
+    for iri in ["https://badges.example.org/cr%edentials/1", "https://x.example/a%b1"] {
+        let doc = vc(json!({"id": iri}));
+        assert!(
+            matches!(canonicalize_slow(&doc), Err(CanonError::Invalid(m)) if m.contains("UTF-8") && m.contains(iri)),
+            "{iri}"
+        );
+    }
+    // UTF-8 percent-encoding, and text that is no IRI, are read as usual
+    let doc = vc(json!({"id": "https://x.example/caf%C3%A9", "name": "réussi à 50 %de"}));
+    assert_eq!(percent_encoding_not_utf8(&doc), None);
+    assert!(canonicalize_slow(&doc).is_ok());
+}
