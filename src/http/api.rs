@@ -284,6 +284,17 @@ async fn authenticated(
     Ok(done)
 }
 
+impl axum::extract::FromRequestParts<HttpState> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &HttpState,
+    ) -> Result<Self, AppError> {
+        authenticated(parts, s).await
+    }
+}
+
 /// The API token a request presents, checked from its headers alone: as an extractor placed
 /// before the body's, it answers 401 before any byte of the body is read.
 pub struct Caller(pub String);

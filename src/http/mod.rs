@@ -22,6 +22,7 @@ mod error_page;
 mod evidence_access;
 mod html;
 mod i18n;
+mod institutions;
 pub mod local_api;
 mod ob2;
 mod openapi;
@@ -165,6 +166,14 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             get(ob2::badge_class),
         )
         .route("/ob2/assertions/{file}", get(ob2::assertion))
+        .route(
+            "/api/v1/institutions",
+            get(institutions::list).post(institutions::create),
+        )
+        .route(
+            "/api/v1/institutions/{slug}",
+            get(institutions::get).patch(institutions::update),
+        )
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))

@@ -15,7 +15,7 @@
 
 mod registry;
 
-pub use registry::Tenants;
+pub use registry::{FRESH, Tenants};
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -155,7 +155,10 @@ fn not_an_object_is_invalid() {
 
 #[test]
 fn an_iri_whose_percent_encoding_is_not_utf8_is_refused_before_the_processor() {
-    for iri in ["https://badges.example.org/cr%edentials/1", "https://x.example/a%b1"] {
+    for iri in [
+        "https://badges.example.org/cr%edentials/1",
+        "https://x.example/a%b1",
+    ] {
         let doc = vc(json!({"id": iri}));
         assert!(
             matches!(canonicalize_slow(&doc), Err(CanonError::Invalid(m)) if m.contains("UTF-8") && m.contains(iri)),

@@ -177,3 +177,138 @@ async fn two_institutions_issue_revoke_and_publish_side_by_side() {
     );
     s.shutdown().await;
 }
+
+async fn api(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let req = match method {
+        "GET" => s.client.get(s.url(path)),
+        "POST" => s.client.post(s.url(path)),
+        _ => s.client.patch(s.url(path)),
+    };
+    let req = req.header("authorization", bearer(token));
+    let req = match body {
+        Some(b) => req.header("content-type", JSON).body(b.to_string()),
+        None => req,
+    };
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn the_api_adds_institutions_and_another_node_signs_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Server::start_in(dir.path(), None, 8 << 20).await;
+    let b = Server::start_in(dir.path(), None, 8 << 20).await;
+    let new = json!({"slug": "esat-b", "name": "ESAT B", "email": "contact@esat-b.example"});
+    let (status, made) = api(&a, "POST", "/api/v1/institutions", TOKEN, Some(new.clone())).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["documents"], format!("{}/issuers/esat-b", a.base));
+    assert_eq!(
+        api(&a, "POST", "/api/v1/institutions", TOKEN, Some(new))
+            .await
+            .0,
+        409
+    );
+    for (body, field) in [
+        (json!({"slug": "Pas Bon", "name": "X"}), "slug"),
+        (json!({"slug": "ok", "name": " "}), "name"),
+        (json!({"slug": "ok", "name": "X", "email": "nope"}), "email"),
+        (
+            json!({"slug": "ok", "name": "X", "colour": "red"}),
+            "(body)",
+        ),
+    ] {
+        let (status, problem) = api(&a, "POST", "/api/v1/institutions", TOKEN, Some(body)).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{problem}"
+        );
+    }
+    // its own token, made on node A's database, opens it on node B, which loads it there
+    let token = format!("carnet_{:_<43}", "esat-b");
+    a.app
+        .store
+        .create_api_token(&carnet::store::NewApiToken {
+            issuer_slug: "esat-b",
+            name: "t",
+            token_sha256: &carnet::evidence::token_sha256(&token),
+            created_by: "test",
+        })
+        .await
+        .unwrap();
+    let classes =
+        carnet::badge_class::load_dir(std::path::Path::new(crate::common::server::CLASSES_DIR))
+            .unwrap();
+    carnet::institution::import_classes(&a.app.store, "esat-b", classes.values(), "test")
+        .await
+        .unwrap();
+    let award = issue_as(&b, &token).await;
+    assert!(
+        award["credential_id"]
+            .as_str()
+            .unwrap()
+            .contains("/issuers/esat-b/")
+    );
+    let png = b.form(&award, "png").await.body;
+    assert_eq!(
+        verdict(&a, png).await,
+        "valid",
+        "node A verifies what node B signed"
+    );
+
+    // an institution's token sees and changes its own only
+    let (status, list) = api(&b, "GET", "/api/v1/institutions", &token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let (_, all) = api(&b, "GET", "/api/v1/institutions", TOKEN, None).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+    assert_eq!(
+        api(&b, "GET", "/api/v1/institutions/ime", &token, None)
+            .await
+            .0,
+        404
+    );
+    let patch = json!({"name": "ESAT de Beaumesnil", "email": null});
+    let (status, changed) = api(
+        &b,
+        "PATCH",
+        "/api/v1/institutions/esat-b",
+        &token,
+        Some(patch),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (changed["name"].as_str(), &changed["email"]),
+        (Some("ESAT de Beaumesnil"), &Value::Null)
+    );
+    assert_eq!(
+        api(
+            &b,
+            "PATCH",
+            "/api/v1/institutions/esat-b",
+            &token,
+            Some(json!({"url": 3}))
+        )
+        .await
+        .0,
+        422
+    );
+    // node A sees the new name within its reload time
+    tokio::time::sleep(carnet::institution::FRESH + std::time::Duration::from_millis(200)).await;
+    let profile = a.get("/issuers/esat-b").await.json();
+    assert_eq!(profile["name"], "ESAT de Beaumesnil");
+    a.shutdown().await;
+    b.shutdown().await;
+}

@@ -441,6 +441,7 @@ async fn public_routes_are_listed_and_protected_ones_keep_to_their_institution()
     let c = as_ime(&s, &mut ime, Method::POST, path, lea_carnet.clone(), 201).await;
     ime.set("carnets", "id", c["id"].as_str().expect("carnet id"));
     ime.set("entries", "competence", "1");
+    ime.set("institutions", "slug", "ime");
     ime.set("proposals", "badge_class", RECTEC_CLASS);
 
     let request = json_body(
@@ -636,6 +637,20 @@ async fn public_routes_are_listed_and_protected_ones_keep_to_their_institution()
             // Skipped: a badge request names a badge class, and both institutions have the
             // shipped ones: nothing of ime's to name.
             ("POST", "/api/v1/badge-requests") => {}
+            // Adding an institution takes an instance token.
+            ("POST", "/api/v1/institutions") => {
+                let body = json_body(
+                    "a new institution",
+                    json!({"slug": "autre", "name": "Autre"}),
+                );
+                let r = call(&s, &Method::POST, path, Some(esat), Some(&body)).await;
+                if r.status != 403 {
+                    failures.push(format!(
+                        "POST {path} with esat's token: {}, not 403",
+                        short(&r)
+                    ));
+                }
+            }
             // A carnet on the référentiel only ime imported: refused.
             ("POST", "/api/v1/carnets") => {
                 let r = call(&s, &Method::POST, path, Some(esat), Some(&lea_carnet)).await;
