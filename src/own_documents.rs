@@ -306,6 +306,7 @@ mod tests {
             created_at: from,
             revoked_at: revoked,
             revocation_reason: revoked.map(|_| "erreur".into()),
+            person_key: None,
         }
     }
 

@@ -201,6 +201,7 @@ pub async fn confirm(
     let text = narrative(referentiel, &proposal.outcomes);
     let request = RecognisedAwardRequest {
         recipient,
+        person_key: carnet.person.person_key.clone(),
         details: AwardDetails {
             recipient_name: confirmation.recipient_name,
             evidence_url: confirmation.evidence_url,

@@ -17,6 +17,7 @@ mod commands;
 mod demo;
 mod endorsements;
 mod institutions;
+mod people;
 mod requests;
 mod tokens;
 
@@ -156,6 +157,11 @@ enum Command {
     Awards {
         #[command(subcommand)]
         action: awards::AwardsAction,
+    },
+    /// A person's record in the institution: their awards, carnets and requests.
+    People {
+        #[command(subcommand)]
+        action: people::PeopleAction,
     },
     /// The institutions of this instance: add, list, show, update.
     Institutions {
@@ -506,6 +512,7 @@ pub async fn run() -> ExitCode {
         Command::Carnets { action } => carnets::run(&cli.settings, action).await,
         Command::Awards { action } => awards::run(&cli.settings, action).await,
         Command::Institutions { action } => institutions::run(&cli.settings, action).await,
+        Command::People { action } => people::run(&cli.settings, action).await,
         Command::Tokens { action } => tokens::run(&cli.settings, action).await,
         Command::Requests { by, action } => requests::run(&cli.settings, by, action).await,
         Command::Endorsements { by, action } => endorsements::run(&cli.settings, by, action).await,

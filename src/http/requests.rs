@@ -17,6 +17,8 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query};
+
+use crate::referentiel::carnet::person_key;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -237,8 +239,10 @@ pub async fn create(
             links: req.links,
             requested_by,
             submitted_by: format!("api:{who}"),
+            person_key: Some(person_key(s.app.issuer.slug(), &email)),
         })
         .await?;
+    crate::issue::link_earlier(&s.app.store, s.app.issuer.slug(), &email).await;
     let doc = request_document(&s, &stored).await?;
     Ok((StatusCode::CREATED, axum::Json(doc)).into_response())
 }

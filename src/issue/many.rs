@@ -164,6 +164,10 @@ pub async fn reserve_many(
             i,
             recipient,
             Core {
+                person_key: Some(crate::referentiel::carnet::person_key(
+                    issuer.slug(),
+                    &request.recipient,
+                )),
                 recipient: hash_email(&request.recipient),
                 details: request.details,
                 issued_by: request.issued_by,

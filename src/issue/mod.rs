@@ -24,6 +24,7 @@ use crate::ob3::credential::{self, AwardDetails};
 use crate::ob3::recognition::{self, Recognised};
 use crate::proof::data_integrity;
 use crate::recipient::{Email, HashedIdentity, hash_email};
+use crate::referentiel::carnet::{hashed_from, person_key};
 use crate::status::StatusPurpose;
 use crate::status_publisher;
 use crate::store::{Award, NewAward, StatusSlot, Store, StoreError};
@@ -101,6 +102,8 @@ pub struct RecognisedAwardRequest {
     /// The carnet's salted hash of the person's email, or a fresh one when the educator gave the
     /// email again: carnet keeps no clear email.
     pub recipient: HashedIdentity,
+    /// The carnet's person record.
+    pub person_key: String,
     pub details: AwardDetails,
     pub issued_by: String,
     /// Derived from the carnet, the class and the référentiel version, so that the award is never
@@ -286,11 +289,13 @@ pub async fn issue(
     }
     request.validate(Utc::now())?;
     check_endorsements(class, &request.details)?;
+    let email = request.recipient.clone();
     let award = issue_core(
         issuer,
         class,
         store,
         Core {
+            person_key: Some(person_key(issuer.slug(), &request.recipient)),
             recipient: hash_email(&request.recipient),
             details: request.details,
             issued_by: request.issued_by,
@@ -299,8 +304,26 @@ pub async fn issue(
         },
     )
     .await?;
-    tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %request.recipient, "issued badge {}", award.id);
+    tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %email, "issued badge {}", award.id);
+    link_earlier(store, issuer.slug(), &email).await;
     Ok(award)
+}
+
+/// Links to the person of `email` the institution's awards and requests made before people
+/// were recorded (migration 0017); a failure is logged, never the caller's.
+pub async fn link_earlier(store: &Store, issuer_slug: &str, email: &crate::recipient::Email) {
+    let key = person_key(issuer_slug, email);
+    match store
+        .link_earlier(issuer_slug, &key, hashed_from(email))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            linked = n,
+            "linked earlier awards and requests to their person"
+        ),
+        Err(e) => tracing::warn!("earlier awards could not be linked to their person: {e}"),
+    }
 }
 
 /// Issues an award earned from a carnet (see [`RecognisedAwardRequest`]); with its idempotency
@@ -325,6 +348,7 @@ pub async fn issue_recognised(
         class,
         store,
         Core {
+            person_key: Some(request.person_key),
             recipient: request.recipient,
             details: request.details,
             issued_by: request.issued_by,
@@ -339,6 +363,8 @@ pub async fn issue_recognised(
 
 /// What both ways of issuing have once the request is checked.
 struct Core {
+    /// The person record it belongs to, when the email is known.
+    person_key: Option<String>,
     recipient: HashedIdentity,
     details: AwardDetails,
     issued_by: String,
@@ -454,6 +480,7 @@ fn prepare(
         valid_until: details.valid_until,
         issued_by: core.issued_by,
         idempotency_key: core.idempotency_key,
+        person_key: core.person_key,
     };
     Ok(Prepared { new, class_version })
 }

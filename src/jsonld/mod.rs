@@ -124,11 +124,21 @@ pub(crate) fn canonicalize_slow(doc: &Value) -> Result<String, CanonError> {
     })
 }
 
-/// The first key or string of `doc` that may be read as an IRI (no white space, a `%`) whose
-/// percent-encoded bytes do not decode to UTF-8.
-fn percent_encoding_not_utf8(doc: &Value) -> Option<&str> {
+/// The first key or string of `doc` that reads as an absolute IRI (a scheme, no white space)
+/// and whose percent-encoded bytes do not decode to UTF-8. Both paths refuse such a document, so
+/// that they agree.
+pub(super) fn percent_encoding_not_utf8(doc: &Value) -> Option<&str> {
     fn bad(s: &str) -> bool {
         if !s.contains('%') || s.chars().any(char::is_whitespace) {
+            return false;
+        }
+        let scheme = s.split_once(':').is_some_and(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if !scheme {
             return false;
         }
         let hex = |b: u8| (b as char).to_digit(16);

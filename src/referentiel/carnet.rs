@@ -202,6 +202,12 @@ pub fn person_key(issuer_slug: &str, email: &Email) -> String {
     identity_hash(email.as_str(), &format!("carnet-person:{issuer_slug}"))
 }
 
+/// Whether an award's or a request's salted hash (identity, salt) is `email`'s: how those made
+/// before people were recorded are linked to the person when the email is given again.
+pub fn hashed_from(email: &Email) -> impl Fn(&str, &str) -> bool + '_ {
+    move |identity, salt| identity == identity_hash(email.as_str(), salt)
+}
+
 // ---- the rules ------------------------------------------------------------------------
 
 /// What is wrong with an entry on this référentiel: (field, problem) pairs, the field relative to

@@ -21,11 +21,12 @@ use super::{
 pub(crate) const AWARD_COLUMNS: &str = "id, issuer_slug, badge_class_slug, badge_class_digest, \
      recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
      credential_jwt, status_list, status_index, assertion_json, assertion_jws, valid_from, \
-     valid_until, issued_by, idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid";
+     valid_until, issued_by, idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid, \
+     person_key";
 
-const AWARD_COLUMN_COUNT: usize = 22;
+const AWARD_COLUMN_COUNT: usize = 23;
 
-/// Awards per INSERT statement: 64 × 22 arguments, far below both backends' limits.
+/// Awards per INSERT statement: 64 × 23 arguments, far below both backends' limits.
 const ROWS_PER_INSERT: usize = 64;
 
 fn select_awards(filter: &str) -> String {
@@ -48,6 +49,7 @@ pub(crate) fn award_from_row(row: &Row) -> Result<Award, StoreError> {
             .opt_text("credential_jwt")?
             .filter(|jwt| !jwt.is_empty()),
         rsa_kid: row.opt_text("rsa_kid")?,
+        person_key: row.opt_text("person_key")?,
         status_list: row.opt_u32("status_list")?,
         status_index: row.opt_u32("status_index")?,
         assertion_json: row.opt_text("assertion_json")?,
@@ -428,9 +430,23 @@ async fn insert_awards_in(tx: &mut Tx, rows: &[(Award, String)]) -> Result<(), S
             .bind(a.created_at)
             .bind(a.revoked_at)
             .bind(&a.revocation_reason)
-            .bind(&a.rsa_kid);
+            .bind(&a.rsa_kid)
+            .bind(&a.person_key);
     }
     insert.execute(&mut *tx).await?;
+    let mut people: Vec<(&str, &str, DateTime<Utc>)> = rows
+        .iter()
+        .filter_map(|(a, _)| {
+            Some((
+                a.issuer_slug.as_str(),
+                a.person_key.as_deref()?,
+                a.created_at,
+            ))
+        })
+        .collect();
+    people.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    people.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
+    super::people::insert_people(tx, &people).await?;
     let mut events = db::query(format!(
         "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES {}",
         values(5)

@@ -28,6 +28,7 @@ mod db;
 mod endorsements;
 mod institutions;
 mod jobs;
+pub(crate) mod people;
 mod referentiels;
 mod requests;
 mod status;
@@ -46,6 +47,7 @@ pub use jobs::{
     MarkedRows, NewBulkJob, NewBulkRow, NewCarnetBatch, NewCarnetRow, NewRowContent,
     PendingBulkRow, RowError, RowOutcome, RowStatus,
 };
+pub use people::Person;
 pub use referentiels::{
     Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
     SavedReferentiel, StoredReferentiel,
@@ -107,6 +109,9 @@ pub struct NewAward {
     pub issued_by: String,
     /// Unique per issuer when present, so that a retried bulk award is not given twice.
     pub idempotency_key: Option<String>,
+    /// The person it was given to, in its institution (`referentiel::carnet::person_key`);
+    /// `None` when the email is not known to the issuer.
+    pub person_key: Option<String>,
 }
 
 /// An award's forms signed RS256 on their first download (migration 0009).
@@ -151,6 +156,8 @@ pub struct Award {
     /// `None` while the award is valid.
     pub revoked_at: Option<DateTime<Utc>>,
     pub revocation_reason: Option<String>,
+    /// Its person record (migration 0017); `None` for awards made before, until linked.
+    pub person_key: Option<String>,
 }
 
 impl Award {
@@ -187,6 +194,7 @@ impl Award {
             created_at: to_micros(created_at),
             revoked_at: None,
             revocation_reason: None,
+            person_key: new.person_key.clone(),
         }
     }
 

@@ -41,6 +41,7 @@ async fn store_awards(c: &Installation, awards: &[(String, &str, Option<&str>, i
                 valid_until: Some(now + Duration::days(*valid_days)),
                 issued_by: "test".into(),
                 idempotency_key: None,
+                person_key: None,
             })
             .await
             .unwrap();

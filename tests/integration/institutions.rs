@@ -217,3 +217,64 @@ fn institutions_are_added_with_their_own_keys_and_classes_and_act_apart() {
         unknown.stderr
     );
 }
+
+#[test]
+fn a_persons_record_lists_their_awards_in_one_institution() {
+    let c = Installation::new();
+    let issue = |email: &str| {
+        let file = c.path(&format!("{}.json", uuid::Uuid::new_v4()));
+        let out = c.run(&[
+            "issue",
+            "--badge-class",
+            CLASS,
+            "--recipient",
+            email,
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+            .split_whitespace()
+            .find_map(|w| uuid::Uuid::parse_str(w).ok())
+            .unwrap()
+    };
+    let first = issue("lea@example.org");
+    let second = issue("Lea@Example.org");
+    issue("karim@example.org");
+    let out = c.run(&["revoke", &first.to_string(), "--reason", "erreur de saisie"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let person = json(&c.run(&["people", "show", "--email", "lea@example.org", "--json"]));
+    let awards = person["awards"].as_array().unwrap();
+    let ids: Vec<&str> = awards.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [first.to_string(), second.to_string()], "{person}");
+    assert!(
+        awards[0]["state"]
+            .as_str()
+            .unwrap()
+            .starts_with("revoked on"),
+        "{person}"
+    );
+    assert_eq!(awards[1]["state"], "valid");
+    let text = c.run(&["people", "show", "--email", "lea@example.org"]);
+    assert!(text.stdout.contains("Awards: 2"), "{}", text.stdout);
+    assert!(!text.stdout.contains("lea@"), "the email is never printed");
+    // nobody else's record, and none in another institution
+    let out = c.run(&["people", "show", "--email", "nobody@example.org"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("no record of this person"),
+        "{}",
+        out.stderr
+    );
+    let out = c.run(&["institutions", "add", "esat", "--name", "ESAT"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = c.run(&[
+        "people",
+        "show",
+        "--email",
+        "lea@example.org",
+        "--institution",
+        "esat",
+    ]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+}

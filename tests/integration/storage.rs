@@ -17,7 +17,7 @@ use uuid::Uuid;
 // ---- fixtures -------------------------------------------------------------------------
 
 /// An award for `issuer` with every field filled in and unique ids.
-fn sample(issuer: &str) -> NewAward {
+pub(crate) fn sample(issuer: &str) -> NewAward {
     let id = Uuid::new_v4();
     NewAward {
         id,
@@ -43,6 +43,7 @@ fn sample(issuer: &str) -> NewAward {
         valid_until: Some(at("2028-09-01T08:30:00Z")),
         issued_by: "cli:educatrice".to_owned(),
         idempotency_key: Some(format!("bulk-{id}")),
+        person_key: None,
     }
 }
 
@@ -2292,6 +2293,7 @@ fn badge_request(issuer: &str) -> NewBadgeRequest {
         links: vec!["https://video.example/lea".into()],
         requested_by: "Léa (apprenante)".into(),
         submitted_by: "api:atelier".into(),
+        person_key: None,
     }
 }
 

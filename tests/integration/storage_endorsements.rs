@@ -94,6 +94,7 @@ fn award(issuer: &str) -> NewAward {
         valid_until: None,
         issued_by: "api:atelier".into(),
         idempotency_key: None,
+        person_key: None,
     }
 }
 
@@ -290,6 +291,7 @@ async fn a_request_reserves_one_award_id(store: Arc<Store>) {
         links: vec![],
         requested_by: "Léa".into(),
         submitted_by: "api:atelier".into(),
+        person_key: None,
     };
     store.insert_badge_request(&request).await.unwrap();
     assert_eq!(

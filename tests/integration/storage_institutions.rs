@@ -15,6 +15,7 @@ backends::suite!(
         an_institution_is_created_with_its_keys_once,
         updates_and_rotations_bump_the_revision,
         badge_classes_are_replaced_only_when_their_digest_changes,
+        a_person_links_awards_and_earlier_ones_when_the_email_is_given_again,
     ],
 );
 
@@ -202,4 +203,71 @@ async fn badge_classes_are_replaced_only_when_their_digest_changes(store: Arc<St
         matches!(unknown, Err(StoreError::InstitutionNotFound(_))),
         "{unknown:?}"
     );
+}
+
+async fn a_person_links_awards_and_earlier_ones_when_the_email_is_given_again(store: Arc<Store>) {
+    use carnet::recipient::{Email, identity_hash};
+    use carnet::referentiel::carnet::{hashed_from, person_key};
+    let (one, other) = (slug(), slug());
+    let email = Email::parse("lea.martin@example.org").unwrap();
+    let key = person_key(&one, &email);
+    assert_eq!(store.person(&one, &key).await.unwrap(), None);
+    // an award given to the person now
+    let mut now = crate::storage::sample(&one);
+    now.person_key = Some(key.clone());
+    let now = store.insert_award(&now).await.unwrap();
+    // two made before people were recorded: hers, and someone else's; and hers elsewhere
+    let earlier = |issuer: &str, who: &str| {
+        let mut a = crate::storage::sample(issuer);
+        a.recipient_salt = format!("sel-{}", Uuid::new_v4().simple());
+        a.recipient_identity = identity_hash(who, &a.recipient_salt);
+        a
+    };
+    let hers = store
+        .insert_award(&earlier(&one, email.as_str()))
+        .await
+        .unwrap();
+    store
+        .insert_award(&earlier(&one, "karim@example.org"))
+        .await
+        .unwrap();
+    let elsewhere = store
+        .insert_award(&earlier(&other, email.as_str()))
+        .await
+        .unwrap();
+    let person = store.person(&one, &key).await.unwrap().unwrap();
+    assert_eq!(
+        person.awards.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [now.id]
+    );
+    assert!(person.carnets.is_empty() && person.requests.is_empty());
+    // her email given again links hers, in this institution only, once
+    assert_eq!(
+        store
+            .link_earlier(&one, &key, hashed_from(&email))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .link_earlier(&one, &key, hashed_from(&email))
+            .await
+            .unwrap(),
+        0
+    );
+    let person = store.person(&one, &key).await.unwrap().unwrap();
+    let ids: Vec<Uuid> = person.awards.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [now.id, hers.id]);
+    assert_eq!(person.awards[1].person_key.as_deref(), Some(key.as_str()));
+    assert_eq!(
+        store
+            .get_award(elsewhere.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .person_key,
+        None
+    );
+    assert_eq!(store.person(&other, &key).await.unwrap(), None);
 }

@@ -38,6 +38,10 @@ pub(super) fn canonicalize(doc: &Value) -> Option<String> {
 
 /// The RDF dataset of `doc`, or `None` when the fast path does not handle it.
 pub(super) fn to_rdf(doc: &Value) -> Option<Vec<Quad>> {
+    // what the slow path refuses, it answers (`super::percent_encoding_not_utf8`)
+    if super::percent_encoding_not_utf8(doc).is_some() {
+        return None;
+    }
     // A document that met a registry starting afresh is tried again (twice at most: under a flood of new
     // contexts, the slow path answers).
     for _ in 0..3 {

@@ -207,6 +207,11 @@ impl Store {
         .bind(now)
         .execute(&mut tx)
         .await?;
+        crate::store::people::insert_people(
+            &mut tx,
+            &[(&carnet.issuer_slug, &carnet.person.person_key, now)],
+        )
+        .await?;
         for entry in &carnet.entries {
             upsert_entry(&mut tx, carnet.id, entry, &carnet.created_by, now).await?;
         }

@@ -182,6 +182,8 @@ pub struct NewBadgeRequest {
     pub requested_by: String,
     /// Who sent it (API token name, CLI user).
     pub submitted_by: String,
+    /// The person asking, in the institution (`referentiel::carnet::person_key`).
+    pub person_key: Option<String>,
 }
 
 /// A stored request.

@@ -53,6 +53,15 @@ impl Store {
         .fetch_one(&mut tx)
         .await?;
         let stored = request_from_row(&row)?;
+        if let Some(key) = &request.person_key {
+            db::query("UPDATE badge_requests SET person_key = $2 WHERE id = $1")
+                .bind(request.id)
+                .bind(key)
+                .execute(&mut tx)
+                .await?;
+            crate::store::people::insert_people(&mut tx, &[(&request.issuer_slug, key, now)])
+                .await?;
+        }
         let event = Event::new(
             request.id,
             now,

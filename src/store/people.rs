@@ -1,0 +1,143 @@
+//! People (migration 0017): a record per person and institution, known by the salted identity
+//! carnets use (`referentiel::carnet::person_key`, never an email), linking that person's awards,
+//! carnets and badge requests. Awards and requests made before have no person key: they are
+//! linked when the person's email is given again ([`Store::link_earlier`]), by recomputing each
+//! one's salted hash — carnet keeps no email to link them otherwise.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::db::{self, Row, Tx};
+use super::{Award, Store, StoreError, to_micros};
+
+/// What a person record links, in one institution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub person_key: String,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first.
+    pub awards: Vec<Award>,
+    pub carnets: Vec<Uuid>,
+    pub requests: Vec<Uuid>,
+}
+
+/// Records these (institution, person, first seen) people, the known ones left as they are.
+pub(super) async fn insert_people(
+    tx: &mut Tx,
+    people: &[(&str, &str, DateTime<Utc>)],
+) -> Result<(), StoreError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let values = (0..people.len())
+        .map(|i| format!("({})", db::in_list(1 + i * 3, 3)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut insert = db::query(format!(
+        "INSERT INTO people (issuer_slug, person_key, created_at) VALUES {values} \
+         ON CONFLICT DO NOTHING"
+    ));
+    for (issuer, key, at) in people {
+        insert = insert.bind(*issuer).bind(*key).bind(to_micros(*at));
+    }
+    insert.execute(tx).await?;
+    Ok(())
+}
+
+fn ids(rows: &[Row]) -> Result<Vec<Uuid>, StoreError> {
+    rows.iter().map(|r| r.id("id")).collect()
+}
+
+impl Store {
+    /// The person `person_key` of `issuer_slug` and what it links; `None` when unknown.
+    pub async fn person(
+        &self,
+        issuer_slug: &str,
+        person_key: &str,
+    ) -> Result<Option<Person>, StoreError> {
+        let Some(row) =
+            db::query("SELECT created_at FROM people WHERE issuer_slug = $1 AND person_key = $2")
+                .bind(issuer_slug)
+                .bind(person_key)
+                .fetch_optional(&self.db)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let awards = db::query(format!(
+            "SELECT {} FROM awards WHERE issuer_slug = $1 AND person_key = $2 \
+             ORDER BY created_at, id",
+            super::awards::AWARD_COLUMNS
+        ))
+        .bind(issuer_slug)
+        .bind(person_key)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(super::awards::award_from_row)
+        .collect::<Result<_, _>>()?;
+        let linked = |table: &str| {
+            db::query(format!(
+                "SELECT id FROM {table} WHERE issuer_slug = $1 AND person_key = $2 \
+                 ORDER BY created_at, id"
+            ))
+            .bind(issuer_slug)
+            .bind(person_key)
+        };
+        Ok(Some(Person {
+            person_key: person_key.to_owned(),
+            created_at: row.time("created_at")?,
+            awards,
+            carnets: ids(&linked("carnets").fetch_all(&self.db).await?)?,
+            requests: ids(&linked("badge_requests").fetch_all(&self.db).await?)?,
+        }))
+    }
+
+    /// Links to `person_key` the institution's awards and requests made before people were
+    /// recorded whose salted hash `is_theirs` (the email given again, hashed with each one's
+    /// salt). Returns how many it linked; the person is recorded when there is any.
+    pub async fn link_earlier(
+        &self,
+        issuer_slug: &str,
+        person_key: &str,
+        is_theirs: impl Fn(&str, &str) -> bool,
+    ) -> Result<usize, StoreError> {
+        let mut linked = 0;
+        let mut tx = self.db.begin().await?;
+        for table in ["awards", "badge_requests"] {
+            let unlinked = db::query(format!(
+                "SELECT id, recipient_identity, recipient_salt FROM {table} \
+                 WHERE issuer_slug = $1 AND person_key IS NULL"
+            ))
+            .bind(issuer_slug)
+            .fetch_all(&mut tx)
+            .await?;
+            let mut theirs = Vec::new();
+            for row in &unlinked {
+                if is_theirs(
+                    &row.text("recipient_identity")?,
+                    &row.text("recipient_salt")?,
+                ) {
+                    theirs.push(row.id("id")?);
+                }
+            }
+            for chunk in theirs.chunks(500) {
+                db::query(format!(
+                    "UPDATE {table} SET person_key = $1 WHERE issuer_slug = $2 AND id IN ({})",
+                    db::in_list(3, chunk.len())
+                ))
+                .bind(person_key)
+                .bind(issuer_slug)
+                .bind_all(chunk.iter().copied())
+                .execute(&mut tx)
+                .await?;
+            }
+            linked += theirs.len();
+        }
+        if linked > 0 {
+            insert_people(&mut tx, &[(issuer_slug, person_key, Utc::now())]).await?;
+        }
+        tx.commit().await?;
+        Ok(linked)
+    }
+}
