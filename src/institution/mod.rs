@@ -258,6 +258,12 @@ pub async fn bootstrap(config: &Config, store: &Store) -> Result<InstanceKey, In
         keys = if imported { "imported from the key files" } else { "new" },
         "made the first institution from CARNET_ISSUER_*"
     );
+    if imported {
+        tracing::warn!(
+            "the key files of {} are in the database now, sealed, and no longer read: keep them offline as a backup, or delete them",
+            config.keys_dir.join(slug).display()
+        );
+    }
     import_classes(store, slug, classes.values(), "import:badge-classes").await?;
     Ok(key)
 }

@@ -31,6 +31,7 @@ mod http_referentiels;
 mod http_verify;
 mod institutions;
 mod institutions_http;
+mod institutions_side_by_side;
 mod interop;
 mod interop_openbadgeslib;
 mod jwt_dates;
