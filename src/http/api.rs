@@ -359,6 +359,54 @@ impl axum::extract::FromRequestParts<HttpState> for Tenanted {
     }
 }
 
+/// `?limit=&after=` of a list route: keyset pages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Items per page (default [`PAGE`], at most [`MAX_PAGE`]).
+    #[serde(default)]
+    limit: Option<u32>,
+    /// The last item of the previous page (its id, as `next` gives it).
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// Items per page of a list route, unless `limit` says otherwise.
+pub(super) const PAGE: u32 = 50;
+pub(super) const MAX_PAGE: u32 = 200;
+
+impl PageQuery {
+    /// The page size and the id the page starts after, checked; `what` names the items.
+    pub(super) fn read(&self, what: &str) -> Result<(u32, Option<Uuid>), AppError> {
+        let limit = self.limit.unwrap_or(PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::unprocessable(
+                "limit",
+                format!("between 1 and {MAX_PAGE} {what} a page"),
+            ));
+        }
+        let after = self
+            .after
+            .as_deref()
+            .map(|a| {
+                a.parse::<Uuid>().map_err(|_| {
+                    AppError::unprocessable("after", "the id of the last item, as `next` gives it")
+                })
+            })
+            .transpose()?;
+        Ok((limit, after))
+    }
+}
+
+/// `{items, next}`: `next` the URL of the following page when this one is full.
+pub(super) fn page_document(url: &str, limit: u32, items: Vec<Value>, last: Option<Uuid>) -> Value {
+    let next = (items.len() == limit as usize)
+        .then_some(last)
+        .flatten()
+        .map(|last| format!("{url}?limit={limit}&after={last}"));
+    json!({ "items": items, "next": next })
+}
+
 /// `POST /api/v1/awards` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

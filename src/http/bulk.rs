@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::api::body_error;
-use super::api::{Caller, Tenanted};
+use super::api::{Caller, PageQuery, Tenanted, page_document};
 use super::referentiels::require_json;
 use super::{AppError, HttpState};
 use crate::bulk::carnets::{self, MAX_BATCH_BYTES, MAX_BATCH_CARNETS, Source};
@@ -213,6 +213,68 @@ pub async fn get_carnets(
     let job = find_job(&s, &id, JobKind::Carnets, "no such batch of carnets").await?;
     let rows = s.app.store.bulk_rows(job.id).await?;
     Ok(axum::Json(carnets::batch_document(&s.app.issuer.base_url, &job, &rows)).into_response())
+}
+
+/// `GET /api/v1/bulk-awards` and `GET /api/v1/carnet-batches`: the institution's jobs of that
+/// kind, newest first, a page at a time (`?limit=&after=`).
+async fn list_jobs(
+    s: &HttpState,
+    kind: JobKind,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) = query?;
+    let (limit, after) = q.read("jobs")?;
+    let jobs = s
+        .app
+        .store
+        .list_bulk_jobs(s.app.issuer.slug(), kind, limit, after)
+        .await?;
+    let base = &s.app.issuer.base_url;
+    let path = match kind {
+        JobKind::Csv => "bulk-awards",
+        JobKind::Carnets => "carnet-batches",
+    };
+    let items = jobs
+        .iter()
+        .map(|j| {
+            json!({
+                "id": j.id,
+                "url": format!("{base}/api/v1/{path}/{}", j.id),
+                "state": j.state.as_str(),
+                "badge_class": (!j.badge_class_slug.is_empty()).then_some(&j.badge_class_slug),
+                "created_by": j.created_by,
+                "created_at": j.created_at,
+                "updated_at": j.updated_at,
+                "rows": j.counts.total,
+                "done": j.counts.processed(),
+            })
+        })
+        .collect();
+    let doc = page_document(
+        &format!("{base}/api/v1/{path}"),
+        limit,
+        items,
+        jobs.last().map(|j| j.id),
+    );
+    Ok(axum::Json(doc).into_response())
+}
+
+/// `GET /api/v1/bulk-awards`.
+pub async fn list(
+    Tenanted(s): Tenanted,
+    _caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    list_jobs(&s, JobKind::Csv, query).await
+}
+
+/// `GET /api/v1/carnet-batches`.
+pub async fn list_carnets(
+    Tenanted(s): Tenanted,
+    _caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    list_jobs(&s, JobKind::Carnets, query).await
 }
 
 /// This issuer's job of this kind with this id, or 404.

@@ -177,7 +177,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
         .route("/api/v1/awards/{id}/revoke", post(api::revoke_award))
         .route("/api/v1/awards", post(api::create_award))
         .route("/api/v1/awards/{id}", get(api::get_award))
-        .route("/api/v1/bulk-awards", post(bulk::submit))
+        .route("/api/v1/bulk-awards", get(bulk::list).post(bulk::submit))
         .route(
             "/api/v1/badge-requests",
             get(requests::list).post(requests::create),
@@ -217,7 +217,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             axum::routing::delete(evidence_access::revoke_share),
         )
         .route("/api/v1/bulk-awards/{job}", get(bulk::get))
-        .route("/api/v1/carnet-batches", post(bulk::submit_carnets))
+        .route(
+            "/api/v1/carnet-batches",
+            get(bulk::list_carnets).post(bulk::submit_carnets),
+        )
         .route("/api/v1/carnet-batches/{job}", get(bulk::get_carnets))
         .merge(endorsements::routes())
         .route(
@@ -228,7 +231,10 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             "/api/v1/referentiels/{id}/{version}",
             get(referentiels::get),
         )
-        .route("/api/v1/carnets", post(referentiels::import_carnet))
+        .route(
+            "/api/v1/carnets",
+            get(referentiels::list_carnets).post(referentiels::import_carnet),
+        )
         .route("/api/v1/carnets/{id}", get(referentiels::get_carnet))
         .route(
             "/api/v1/carnets/{id}/entries/{competence}",

@@ -6,15 +6,15 @@
 //! the first problem's, with every problem in `errors` (`line`, `field`, `problem`).
 
 use axum::body::Bytes;
-use axum::extract::Path;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::api::body_error;
-use super::api::{Caller, Tenanted};
+use super::api::{Caller, PageQuery, Tenanted, page_document};
 use super::{AppError, HttpState};
 use crate::referentiel::{self, Format, ImportError, Referentiel, carnet};
 use crate::store::{Carnet, SavedReferentiel, StoreError};
@@ -156,6 +156,45 @@ pub async fn import_carnet(
         (StatusCode::CREATED, axum::Json(view)).into_response(),
         &url,
     )
+}
+
+/// `GET /api/v1/carnets`: the institution's carnets, newest first, a page at a time
+/// (`?limit=&after=`), without their entries (`GET /api/v1/carnets/{id}` gives them).
+pub async fn list_carnets(
+    Tenanted(s): Tenanted,
+    _caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) = query?;
+    let (limit, after) = q.read("carnets")?;
+    let carnets = s
+        .app
+        .store
+        .list_carnets(issuer_slug(&s), limit, after)
+        .await?;
+    let base = &s.app.issuer.base_url;
+    let items = carnets
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "url": carnet_url(base, c.id),
+                "display_name": c.person.display_name,
+                "referentiel": {"id": c.referentiel_id, "version": c.referentiel_version},
+                "revision": c.revision,
+                "created_by": c.created_by,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            })
+        })
+        .collect();
+    let doc = page_document(
+        &format!("{base}/api/v1/carnets"),
+        limit,
+        items,
+        carnets.last().map(|c| c.id),
+    );
+    Ok(axum::Json(doc).into_response())
 }
 
 /// `GET /api/v1/carnets/{id}`.

@@ -35,6 +35,7 @@ mod institutions_side_by_side;
 mod interop;
 mod interop_openbadgeslib;
 mod jwt_dates;
+mod lists;
 mod module_graph;
 mod ob2_documents;
 mod ob3_conformance;

@@ -180,6 +180,42 @@ impl Store {
     }
 
     /// The issuer's queued and running jobs, oldest first (resumed at start).
+    /// An institution's jobs of one kind, newest first, `limit` at a time: the page after the
+    /// job `after`, or the first page (keyset, index `bulk_jobs_issuer_kind_created`). An
+    /// `after` that is not one of its jobs of that kind gives an empty page.
+    pub async fn list_bulk_jobs(
+        &self,
+        issuer_slug: &str,
+        kind: JobKind,
+        limit: u32,
+        after: Option<Uuid>,
+    ) -> Result<Vec<BulkJob>, StoreError> {
+        let after_filter = if after.is_some() {
+            " AND (created_at, id) < (SELECT created_at, id FROM bulk_jobs \
+             WHERE id = $4 AND issuer_slug = $1 AND kind = $2)"
+        } else {
+            ""
+        };
+        db::query(format!(
+            concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM bulk_jobs WHERE issuer_slug = $1 AND kind = $2{} \
+                 ORDER BY created_at DESC, id DESC LIMIT $3"
+            ),
+            after_filter
+        ))
+        .bind(issuer_slug)
+        .bind(kind.as_str())
+        .bind(limit)
+        .bind(after)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(job_from_row)
+        .collect()
+    }
+
     pub async fn unfinished_bulk_jobs(
         &self,
         issuer_slug: &str,

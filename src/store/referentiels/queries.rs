@@ -235,6 +235,37 @@ impl Store {
         fetch_carnet(&self.db, id).await
     }
 
+    /// An institution's carnets without their entries, newest first, `limit` at a time: the
+    /// page after the carnet `after`, or the first page (keyset, index
+    /// `carnets_issuer_created`). An `after` that is not one of its carnets gives an empty page.
+    pub async fn list_carnets(
+        &self,
+        issuer_slug: &str,
+        limit: u32,
+        after: Option<Uuid>,
+    ) -> Result<Vec<Carnet>, StoreError> {
+        let after_filter = if after.is_some() {
+            " AND (created_at, id) < \
+             (SELECT created_at, id FROM carnets WHERE id = $3 AND issuer_slug = $1)"
+        } else {
+            ""
+        };
+        db::query(format!(
+            "SELECT id, issuer_slug, person_key, recipient_identity, recipient_salt, \
+             display_name, referentiel_id, referentiel_version, revision, created_by, \
+             created_at, updated_at FROM carnets WHERE issuer_slug = $1{after_filter} \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(issuer_slug)
+        .bind(limit)
+        .bind(after)
+        .fetch_all(&self.db)
+        .await?
+        .iter()
+        .map(carnet_from_row)
+        .collect()
+    }
+
     /// One person's carnets within an issuer (by `Person::person_key`), oldest first.
     pub async fn person_carnets(
         &self,

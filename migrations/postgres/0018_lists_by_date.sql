@@ -1,0 +1,1 @@
+../sqlite/0018_lists_by_date.sql
