@@ -65,6 +65,8 @@ struct HomePage {
 
 /// `GET /`: who this institution is, its badges, and where to verify one.
 pub async fn home(State(s): State<HttpState>, page: PageRequest) -> Response {
+    // the institution at the instance's own paths, as it is now (another node may have changed it)
+    let s = documents_of(&s, None).await.unwrap_or(s);
     render(
         StatusCode::OK,
         &HomePage {
