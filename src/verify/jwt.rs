@@ -137,7 +137,8 @@ impl Verifier {
         claims_checks(&decoded.payload, &cred, &mut checks);
         checks.extend(self.status_checks(&cred).await);
         self.explain_withdrawal(&cred, &mut checks).await;
-        checks.extend(self.endorsement_checks(&cred).await);
+        let endorsements = self.endorsement_checks_after(&cred, &checks).await;
+        checks.extend(endorsements);
         finish(&cred, Some(&decoded.payload), checks, summary, recipient)
     }
 }

@@ -373,7 +373,8 @@ impl Verifier {
                 self.verify_embedded(&v, &mut checks).await;
                 checks.extend(self.status_checks(&v).await);
                 self.explain_withdrawal(&v, &mut checks).await;
-                checks.extend(self.endorsement_checks(&v).await);
+                let endorsements = self.endorsement_checks_after(&v, &checks).await;
+                checks.extend(endorsements);
                 finish(&v, None, checks, summary, recipient)
             }
             Ok(_) => parse_failure("le JSON n'est pas un objet", "the JSON is not an object"),
