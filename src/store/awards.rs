@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::db::{self, On, Row, Tx};
+use super::db::{self, Row, Tx};
 use super::status::check_slots_allocated;
 use super::{
     Award, AwardCursor, AwardEvent, AwardEventKind, NewAward, RevokedAward, Rs256Form,
@@ -73,24 +73,6 @@ fn event_from_row(row: &Row) -> Result<AwardEvent, StoreError> {
     })
 }
 
-async fn fetch_awards(query: db::Query, on: impl Into<On<'_>>) -> Result<Vec<Award>, StoreError> {
-    query
-        .fetch_all(on)
-        .await?
-        .iter()
-        .map(award_from_row)
-        .collect()
-}
-
-async fn fetch_award(query: db::Query, on: impl Into<On<'_>>) -> Result<Option<Award>, StoreError> {
-    query
-        .fetch_optional(on)
-        .await?
-        .as_ref()
-        .map(award_from_row)
-        .transpose()
-}
-
 impl Store {
     /// Writes the award and its "issued" audit event in ONE transaction (both or neither).
     /// A duplicate id, credential id, (issuer, idempotency key) or status slot gives
@@ -126,7 +108,10 @@ impl Store {
     }
 
     pub async fn get_award(&self, id: Uuid) -> Result<Option<Award>, StoreError> {
-        fetch_award(db::query(select_awards("WHERE id = $1")).bind(id), &self.db).await
+        db::query(select_awards("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional_with(&self.db, award_from_row)
+            .await
     }
 
     /// Looks an award up by its OB 3.0 credential id (what a verifier holds).
@@ -135,7 +120,7 @@ impl Store {
         credential_id: &str,
     ) -> Result<Option<Award>, StoreError> {
         let query = db::query(select_awards("WHERE credential_id = $1")).bind(credential_id);
-        fetch_award(query, &self.db).await
+        query.fetch_optional_with(&self.db, award_from_row).await
     }
 
     /// The award an issuer already gave under an idempotency key, if any.
@@ -149,7 +134,7 @@ impl Store {
         ))
         .bind(issuer_slug)
         .bind(key);
-        fetch_award(query, &self.db).await
+        query.fetch_optional_with(&self.db, award_from_row).await
     }
 
     /// The awards an issuer gave under any of `keys`, in one query (bulk awards).
@@ -168,7 +153,7 @@ impl Store {
         let query = db::query(select_awards(&filter))
             .bind(issuer_slug)
             .bind_all(keys);
-        fetch_awards(query, &self.db).await
+        query.fetch_all_with(&self.db, award_from_row).await
     }
 
     /// One issuer's awards, newest first, `limit` at a time: the page after the award `after`
@@ -222,7 +207,7 @@ impl Store {
         if let Some(cursor) = after {
             query = query.bind(cursor.created_at).bind(cursor.id);
         }
-        fetch_awards(query, &self.db).await
+        query.fetch_all_with(&self.db, award_from_row).await
     }
 
     pub async fn count_awards(&self, issuer_slug: &str) -> Result<u64, StoreError> {
@@ -239,11 +224,8 @@ impl Store {
             "SELECT kind, actor, at, detail FROM award_events WHERE award_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(event_from_row)
-        .collect()
+        .fetch_all_with(&self.db, event_from_row)
+        .await
     }
 
     /// Marks the award revoked, bumps its status list's revision and writes the "revoked"
@@ -263,7 +245,7 @@ impl Store {
         ))
         .bind(id)
         .bind(issuer_slug);
-        let Some(mut award) = fetch_award(query, &mut tx).await? else {
+        let Some(mut award) = query.fetch_optional_with(&mut tx, award_from_row).await? else {
             return Err(StoreError::AwardNotFound(id));
         };
         if let Some(revoked_at) = award.revoked_at {
@@ -309,10 +291,7 @@ impl Store {
              WHERE issuer_slug = $1 AND revoked_at IS NOT NULL ORDER BY revoked_at, id",
         )
         .bind(issuer_slug)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(|row| {
+        .fetch_all_with(&self.db, |row| {
             Ok(RevokedAward {
                 id: row.id("id")?,
                 credential_id: row.text("credential_id")?,
@@ -320,7 +299,7 @@ impl Store {
                 reason: row.opt_text("revocation_reason")?,
             })
         })
-        .collect()
+        .await
     }
 
     /// Keeps the OB 2.0 BadgeClass document of a class version; the first write wins, so a
@@ -361,10 +340,8 @@ impl Store {
         .bind(issuer_slug)
         .bind(badge_class_slug)
         .bind(version)
-        .fetch_optional(&self.db)
-        .await?
-        .map(|row| row.text("document"))
-        .transpose()
+        .fetch_optional_with(&self.db, |row| row.text("document"))
+        .await
     }
 
     /// Stores an RS256 form signed on its first download, unless one is already stored (the
@@ -396,15 +373,9 @@ impl Store {
 
 /// Inserts awards and their "issued" events (at most [`ROWS_PER_INSERT`]) with two statements.
 async fn insert_awards_in(tx: &mut Tx, rows: &[(Award, String)]) -> Result<(), StoreError> {
-    let values = |columns: usize| -> String {
-        (0..rows.len())
-            .map(|i| format!("({})", db::in_list(1 + i * columns, columns)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut insert = db::query(format!(
         "INSERT INTO awards ({AWARD_COLUMNS}) VALUES {}",
-        values(AWARD_COLUMN_COUNT)
+        db::values(rows.len(), AWARD_COLUMN_COUNT)
     ));
     for (a, _) in rows {
         insert = insert
@@ -449,7 +420,7 @@ async fn insert_awards_in(tx: &mut Tx, rows: &[(Award, String)]) -> Result<(), S
     super::people::insert_people(tx, &people).await?;
     let mut events = db::query(format!(
         "INSERT INTO award_events (award_id, kind, actor, at, detail) VALUES {}",
-        values(5)
+        db::values(rows.len(), 5)
     ));
     for (a, detail) in rows {
         events = events

@@ -29,7 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{Column, Row as _, TypeInfo, ValueRef};
+use sqlx::{Column, Row as _, TypeInfo};
 use uuid::Uuid;
 
 use super::{ConflictOn, StoreError};
@@ -39,22 +39,6 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// How long a SQLite writer waits for another writer's lock before failing with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Which database a [`Db`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
 
 /// A pool of connections to one database, migrated.
 #[derive(Clone)]
@@ -140,10 +124,11 @@ impl Db {
         Ok(Db::Postgres(pool))
     }
 
-    pub(crate) fn backend(&self) -> Backend {
+    /// `"sqlite"` or `"postgres"`.
+    pub(crate) fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
         }
     }
 
@@ -236,15 +221,16 @@ pub(crate) fn query(sql: impl Into<Cow<'static, str>>) -> Query {
 
 /// `$first, $first+1, …` for `n` values, for `IN (…)` lists and multi-row `VALUES`.
 pub(crate) fn in_list(first: usize, n: usize) -> String {
-    let mut out = String::with_capacity(n * 5);
-    for i in first..first + n {
-        if i > first {
-            out.push_str(", ");
-        }
-        out.push('$');
-        out.push_str(&i.to_string());
-    }
-    out
+    let placeholders: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    placeholders.join(", ")
+}
+
+/// `($1, …, $columns), ($columns+1, …)…` for a multi-row `VALUES` of `rows` rows.
+pub(crate) fn values(rows: usize, columns: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|i| format!("({})", in_list(1 + i * columns, columns)))
+        .collect();
+    rows.join(", ")
 }
 
 /// PostgreSQL's SQL as SQLite reads it (see the module documentation).
@@ -301,30 +287,34 @@ fn postgres_query(
 macro_rules! run {
     ($query:expr, $on:expr, $method:ident, |$r:ident, $row:ident| $make:expr) => {{
         let Query { sql, args } = $query;
-        let result = match $on {
-            On::Db(Db::Sqlite(pool)) => sqlite_query(sql, args).$method(pool).await.map(|$r| {
+        match $on {
+            On::Db(Db::Sqlite(pool)) => {
                 let $row = Row::Sqlite;
-                $make
-            }),
-            On::Tx(Tx::Sqlite(tx)) => sqlite_query(sql, args).$method(&mut **tx).await.map(|$r| {
+                sqlite_query(sql, args).$method(pool).await.map(|$r| $make)
+            }
+            On::Tx(Tx::Sqlite(tx)) => {
                 let $row = Row::Sqlite;
-                $make
-            }),
-            On::Db(Db::Postgres(pool)) => postgres_query(sql, args).$method(pool).await.map(|$r| {
+                sqlite_query(sql, args)
+                    .$method(&mut **tx)
+                    .await
+                    .map(|$r| $make)
+            }
+            On::Db(Db::Postgres(pool)) => {
                 let $row = Row::Postgres;
-                $make
-            }),
+                postgres_query(sql, args)
+                    .$method(pool)
+                    .await
+                    .map(|$r| $make)
+            }
             On::Tx(Tx::Postgres(tx)) => {
+                let $row = Row::Postgres;
                 postgres_query(sql, args)
                     .$method(&mut **tx)
                     .await
-                    .map(|$r| {
-                        let $row = Row::Postgres;
-                        $make
-                    })
+                    .map(|$r| $make)
             }
-        };
-        result.map_err(db_error)
+        }
+        .map_err(db_error)
     }};
 }
 
@@ -361,6 +351,37 @@ impl Query {
 
     pub(crate) async fn fetch_one(self, on: impl Into<On<'_>>) -> Result<Row, StoreError> {
         run!(self, on.into(), fetch_one, |found, row| row(found))
+    }
+
+    /// Every row, each read by `read`.
+    pub(crate) async fn fetch_all_with<T>(
+        self,
+        on: impl Into<On<'_>>,
+        read: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.fetch_all(on).await?.iter().map(read).collect()
+    }
+
+    /// The row if there is one, read by `read`.
+    pub(crate) async fn fetch_optional_with<T>(
+        self,
+        on: impl Into<On<'_>>,
+        read: impl FnOnce(&Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.fetch_optional(on)
+            .await?
+            .as_ref()
+            .map(read)
+            .transpose()
+    }
+
+    /// The one row, read by `read`.
+    pub(crate) async fn fetch_one_with<T>(
+        self,
+        on: impl Into<On<'_>>,
+        read: impl FnOnce(&Row) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        read(&self.fetch_one(on).await?)
     }
 }
 
@@ -413,15 +434,6 @@ impl Row {
                 Ok(Some(column.type_info().name().to_owned()))
             }
         }
-    }
-
-    /// Whether the value of a column is NULL.
-    pub(crate) fn is_null(&self, name: &str) -> Result<bool, StoreError> {
-        match self {
-            Row::Sqlite(row) => row.try_get_raw(name).map(|v| v.is_null()),
-            Row::Postgres(row) => row.try_get_raw(name).map(|v| v.is_null()),
-        }
-        .map_err(|e| corrupt(name, e))
     }
 
     pub(crate) fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
@@ -489,97 +501,46 @@ impl Row {
         required(name, self.opt_time(name)?)
     }
 
-    pub(crate) fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get(name)
-    }
-
     pub(crate) fn bytes(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        required(name, self.opt_bytes(name)?)
+        required(name, self.get(name)?)
     }
 }
 
-/// Every unique constraint: its name (as PostgreSQL reports it) and the columns SQLite names
-/// instead ("UNIQUE constraint failed: awards.id").
-pub(crate) const CONSTRAINTS: &[(&str, &str)] = &[
-    ("awards_pkey", "awards.id"),
-    ("institutions_pkey", "institutions.slug"),
-    (
-        "institution_keys_pkey",
-        "institution_keys.issuer_slug, institution_keys.kid",
-    ),
-    (
-        "badge_classes_pkey",
-        "badge_classes.issuer_slug, badge_classes.slug",
-    ),
-    ("awards_credential_id_key", "awards.credential_id"),
-    (
-        "awards_issuer_idempotency_key",
-        "awards.issuer_slug, awards.idempotency_key",
-    ),
-    (
-        "awards_status_slot",
-        "awards.issuer_slug, awards.status_list, awards.status_index",
-    ),
-    (
-        "status_lists_pkey",
-        "status_lists.issuer_slug, status_lists.purpose, status_lists.list_number",
-    ),
-    (
-        "badge_class_versions_pkey",
-        "badge_class_versions.issuer_slug, badge_class_versions.badge_class_slug, \
-         badge_class_versions.version",
-    ),
-    (
-        "referentiels_pkey",
-        "referentiels.issuer_slug, referentiels.id, referentiels.version",
-    ),
-    ("carnets_pkey", "carnets.id"),
-    (
-        "carnets_person_referentiel",
-        "carnets.issuer_slug, carnets.person_key, carnets.referentiel_id, \
-         carnets.referentiel_version",
-    ),
-    (
-        "carnet_entries_pkey",
-        "carnet_entries.carnet_id, carnet_entries.competence",
-    ),
-    ("bulk_jobs_pkey", "bulk_jobs.id"),
-    (
-        "bulk_jobs_unfinished_file",
-        "bulk_jobs.issuer_slug, bulk_jobs.kind, bulk_jobs.badge_class_slug, bulk_jobs.batch, \
-         bulk_jobs.file_sha256",
-    ),
-    ("bulk_rows_pkey", "bulk_rows.job_id, bulk_rows.line"),
-    (
-        "bulk_rows_job_key",
-        "bulk_rows.job_id, bulk_rows.idempotency_key",
-    ),
-    ("badge_requests_pkey", "badge_requests.id"),
-    ("evidence_files_pkey", "evidence_files.id"),
-    (
-        "evidence_files_request_sha256",
-        "evidence_files.request_id, evidence_files.sha256",
-    ),
-    ("evidence_shares_pkey", "evidence_shares.id"),
-    ("evidence_shares_token_key", "evidence_shares.token_sha256"),
-    ("endorsement_invitations_pkey", "endorsement_invitations.id"),
-    (
-        "endorsement_invitations_token_key",
-        "endorsement_invitations.token_sha256",
-    ),
-    ("endorsements_pkey", "endorsements.id"),
-    ("endorsements_invitation_key", "endorsements.invitation_id"),
-    ("endorsements_endorser_key", "endorsements.endorser_id"),
-    (
-        "request_award_reservations_pkey",
-        "request_award_reservations.request_id",
-    ),
-    (
-        "request_award_reservations_award_key",
-        "request_award_reservations.award_id",
-    ),
-    ("api_tokens_pkey", "api_tokens.id"),
-    ("api_tokens_sha256_key", "api_tokens.token_sha256"),
+/// Every unique constraint: its name (as PostgreSQL reports it), then its table and columns,
+/// which SQLite names instead ("UNIQUE constraint failed: awards.issuer_slug, awards.id").
+pub(crate) const CONSTRAINTS: &[&str] = &[
+    "awards_pkey: awards(id)",
+    "institutions_pkey: institutions(slug)",
+    "institution_keys_pkey: institution_keys(issuer_slug, kid)",
+    "badge_classes_pkey: badge_classes(issuer_slug, slug)",
+    "awards_credential_id_key: awards(credential_id)",
+    "awards_issuer_idempotency_key: awards(issuer_slug, idempotency_key)",
+    "awards_status_slot: awards(issuer_slug, status_list, status_index)",
+    "status_lists_pkey: status_lists(issuer_slug, purpose, list_number)",
+    "badge_class_versions_pkey: badge_class_versions(issuer_slug, badge_class_slug, version)",
+    "referentiels_pkey: referentiels(issuer_slug, id, version)",
+    "carnets_pkey: carnets(id)",
+    "carnets_person_referentiel: carnets(issuer_slug, person_key, referentiel_id, \
+     referentiel_version)",
+    "carnet_entries_pkey: carnet_entries(carnet_id, competence)",
+    "bulk_jobs_pkey: bulk_jobs(id)",
+    "bulk_jobs_unfinished_file: bulk_jobs(issuer_slug, kind, badge_class_slug, batch, file_sha256)",
+    "bulk_rows_pkey: bulk_rows(job_id, line)",
+    "bulk_rows_job_key: bulk_rows(job_id, idempotency_key)",
+    "badge_requests_pkey: badge_requests(id)",
+    "evidence_files_pkey: evidence_files(id)",
+    "evidence_files_request_sha256: evidence_files(request_id, sha256)",
+    "evidence_shares_pkey: evidence_shares(id)",
+    "evidence_shares_token_key: evidence_shares(token_sha256)",
+    "endorsement_invitations_pkey: endorsement_invitations(id)",
+    "endorsement_invitations_token_key: endorsement_invitations(token_sha256)",
+    "endorsements_pkey: endorsements(id)",
+    "endorsements_invitation_key: endorsements(invitation_id)",
+    "endorsements_endorser_key: endorsements(endorser_id)",
+    "request_award_reservations_pkey: request_award_reservations(request_id)",
+    "request_award_reservations_award_key: request_award_reservations(award_id)",
+    "api_tokens_pkey: api_tokens(id)",
+    "api_tokens_sha256_key: api_tokens(token_sha256)",
 ];
 
 /// The constraint SQLite's message is about: "UNIQUE constraint failed: t.a, t.b" names the
@@ -592,12 +553,22 @@ fn sqlite_constraint(message: &str) -> String {
     {
         return index.to_owned();
     }
-    let squeezed = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let columns = squeezed(what);
+    let columns = what.split_whitespace().collect::<Vec<_>>().join(" ");
     CONSTRAINTS
         .iter()
-        .find(|(_, sqlite)| squeezed(sqlite) == columns)
-        .map_or(columns, |(name, _)| (*name).to_owned())
+        .filter_map(|constraint| constraint.split_once(": "))
+        .find(|(_, on)| sqlite_columns(on) == columns)
+        .map_or(columns, |(name, _)| name.to_owned())
+}
+
+/// `t(a, b)` as SQLite names it: `t.a, t.b`.
+fn sqlite_columns(on: &str) -> String {
+    let (table, columns) = on.trim_end_matches(')').split_once('(').unwrap_or((on, ""));
+    let named: Vec<String> = columns
+        .split(", ")
+        .map(|c| format!("{table}.{c}"))
+        .collect();
+    named.join(", ")
 }
 
 /// The one place where database errors are classified: a unique violation becomes
@@ -665,6 +636,17 @@ mod tests {
         assert_eq!(
             sqlite_constraint("UNIQUE constraint failed: index 'bulk_jobs_unfinished_file'"),
             "bulk_jobs_unfinished_file"
+        );
+        assert_eq!(
+            sqlite_constraint(
+                "UNIQUE constraint failed: carnets.issuer_slug, carnets.person_key, \
+                 carnets.referentiel_id, carnets.referentiel_version"
+            ),
+            "carnets_person_referentiel"
+        );
+        assert_eq!(
+            sqlite_constraint("UNIQUE constraint failed: awards.id"),
+            "awards_pkey"
         );
         assert_eq!(
             sqlite_constraint("UNIQUE constraint failed: t.x"),

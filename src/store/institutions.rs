@@ -8,23 +8,15 @@ use chrono::{DateTime, Utc};
 use super::db::{self, Row, Tx};
 use super::{Store, StoreError, to_micros};
 
-/// Where an institution's documents answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InstitutionUrls {
-    /// At the instance's own paths (`/badge-classes/…`, `/ob2/…`, `/credentials/…`): the
-    /// institution made from `CARNET_ISSUER_*`, whose badges were issued before institutions
-    /// were data.
-    Instance,
-    /// Under `/issuers/{slug}/…`.
-    Scoped,
-}
-
-impl InstitutionUrls {
-    fn as_str(self) -> &'static str {
-        match self {
-            InstitutionUrls::Instance => "instance",
-            InstitutionUrls::Scoped => "scoped",
-        }
+text_enum! {
+    /// Where an institution's documents answer.
+    pub enum InstitutionUrls ("institution URLs") {
+        /// At the instance's own paths (`/badge-classes/…`, `/ob2/…`, `/credentials/…`): the
+        /// institution made from `CARNET_ISSUER_*`, whose badges were issued before institutions
+        /// were data.
+        Instance = "instance",
+        /// Under `/issuers/{slug}/…`.
+        Scoped = "scoped",
     }
 }
 
@@ -85,10 +77,6 @@ const CLASS_COLUMNS: &str =
     "slug, file, image_name, image, digest, revision, updated_at, updated_by";
 
 fn institution_from_row(row: &Row) -> Result<Institution, StoreError> {
-    let urls = match row.text("urls")?.as_str() {
-        "instance" => InstitutionUrls::Instance,
-        _ => InstitutionUrls::Scoped,
-    };
     Ok(Institution {
         slug: row.text("slug")?,
         fields: InstitutionFields {
@@ -99,7 +87,7 @@ fn institution_from_row(row: &Row) -> Result<Institution, StoreError> {
             image: row.opt_text("image")?,
             language: row.text("language")?,
         },
-        urls,
+        urls: InstitutionUrls::from_name(&row.text("urls")?).unwrap_or(InstitutionUrls::Scoped),
         revision: row.int("revision")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -203,11 +191,8 @@ impl Store {
             "SELECT {COLUMNS} FROM institutions WHERE slug = $1"
         ))
         .bind(slug)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(institution_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, institution_from_row)
+        .await
     }
 
     /// Every institution of the instance, oldest first.
@@ -215,21 +200,16 @@ impl Store {
         db::query(format!(
             "SELECT {COLUMNS} FROM institutions ORDER BY created_at, slug"
         ))
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(institution_from_row)
-        .collect()
+        .fetch_all_with(&self.db, institution_from_row)
+        .await
     }
 
     /// The revision of one institution, cheap enough to ask on every use of a cached copy.
     pub async fn institution_revision(&self, slug: &str) -> Result<Option<i64>, StoreError> {
         db::query("SELECT revision FROM institutions WHERE slug = $1")
             .bind(slug)
-            .fetch_optional(&self.db)
-            .await?
-            .map(|row| row.int("revision"))
-            .transpose()
+            .fetch_optional_with(&self.db, |row| row.int("revision"))
+            .await
     }
 
     /// Changes what an institution says about itself; `None` when there is no such
@@ -252,11 +232,8 @@ impl Store {
         .bind(&fields.image)
         .bind(&fields.language)
         .bind(to_micros(Utc::now()))
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(institution_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, institution_from_row)
+        .await
     }
 
     /// An institution's keys, oldest first (active and retired).
@@ -266,11 +243,8 @@ impl Store {
              ORDER BY created_at, kid"
         ))
         .bind(slug)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(key_from_row)
-        .collect()
+        .fetch_all_with(&self.db, key_from_row)
+        .await
     }
 
     /// Adds keys (a rotation, or the import of key files): the active keys of the same
@@ -306,11 +280,8 @@ impl Store {
             "SELECT {CLASS_COLUMNS} FROM badge_classes WHERE issuer_slug = $1 ORDER BY slug"
         ))
         .bind(slug)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(class_from_row)
-        .collect()
+        .fetch_all_with(&self.db, class_from_row)
+        .await
     }
 
     /// Creates or replaces a badge class. The same digest changes nothing (`false`); another
@@ -328,10 +299,8 @@ impl Store {
         )
         .bind(institution)
         .bind(&class.slug)
-        .fetch_optional(&mut tx)
-        .await?
-        .map(|row| row.text("digest"))
-        .transpose()?;
+        .fetch_optional_with(&mut tx, |row| row.text("digest"))
+        .await?;
         if current.as_deref() == Some(class.digest.as_str()) {
             return Ok(false);
         }

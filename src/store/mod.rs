@@ -23,6 +23,52 @@
 //! PostgreSQL keeps no more; both backends then return exactly what they were given.
 //! SQLite stores them as RFC 3339 text, PostgreSQL as `TIMESTAMPTZ`.
 
+/// An enum stored as text: `as_str` (its text, also its `Display`), `from_name` (input: `None`
+/// when unknown) and `parse` (a stored text: [`StoreError::Corrupt`] naming `$what` when
+/// unknown). New values need no migration.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal) {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value named `text`, if any.
+            pub fn from_name(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+
+            pub fn parse(text: &str) -> Result<Self, $crate::store::StoreError> {
+                Self::from_name(text).ok_or_else(|| {
+                    $crate::store::StoreError::Corrupt(format!("unknown {} {text:?}", $what))
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 mod awards;
 mod db;
 mod endorsements;
@@ -237,39 +283,13 @@ pub struct StatusListInfo {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What happened to an award; stored as text, so new kinds need no migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AwardEventKind {
-    Issued,
-    Revoked,
-    /// Re-signed with more endorsements (same id, status slot and dates).
-    Endorsed,
-}
-
-impl AwardEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AwardEventKind::Issued => "issued",
-            AwardEventKind::Revoked => "revoked",
-            AwardEventKind::Endorsed => "endorsed",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "issued" => Ok(AwardEventKind::Issued),
-            "revoked" => Ok(AwardEventKind::Revoked),
-            "endorsed" => Ok(AwardEventKind::Endorsed),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown award event kind {other:?}"
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for AwardEventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// What happened to an award; stored as text, so new kinds need no migration.
+    pub enum AwardEventKind ("award event kind") {
+        Issued = "issued",
+        Revoked = "revoked",
+        /// Re-signed with more endorsements (same id, status slot and dates).
+        Endorsed = "endorsed",
     }
 }
 
@@ -453,7 +473,7 @@ pub struct Store {
 impl Store {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
-        self.db.backend().name()
+        self.db.backend()
     }
 
     /// Checks that the database answers.

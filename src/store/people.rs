@@ -29,13 +29,10 @@ pub(super) async fn insert_people(
     if people.is_empty() {
         return Ok(());
     }
-    let values = (0..people.len())
-        .map(|i| format!("({})", db::in_list(1 + i * 3, 3)))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut insert = db::query(format!(
-        "INSERT INTO people (issuer_slug, person_key, created_at) VALUES {values} \
-         ON CONFLICT DO NOTHING"
+        "INSERT INTO people (issuer_slug, person_key, created_at) VALUES {} \
+         ON CONFLICT DO NOTHING",
+        db::values(people.len(), 3)
     ));
     for (issuer, key, at) in people {
         insert = insert.bind(*issuer).bind(*key).bind(to_micros(*at));
@@ -71,11 +68,8 @@ impl Store {
         ))
         .bind(issuer_slug)
         .bind(person_key)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(super::awards::award_from_row)
-        .collect::<Result<_, _>>()?;
+        .fetch_all_with(&self.db, super::awards::award_from_row)
+        .await?;
         let linked = |table: &str| {
             db::query(format!(
                 "SELECT id FROM {table} WHERE issuer_slug = $1 AND person_key = $2 \

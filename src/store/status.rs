@@ -71,19 +71,12 @@ impl Store {
             )
             .bind(issuer_slug)
             .bind(purpose.as_str())
-            .fetch_optional(&mut tx)
+            .fetch_optional_with(&mut tx, |row| {
+                Ok((row.u32("list_number")?, list_counter(row)?))
+            })
             .await?;
-            let newest = match newest {
-                Some(row) => Some((
-                    row.u32("list_number")?,
-                    row.u32("size")?,
-                    row.u32("next_index")?,
-                    shuffle_key(&row)?,
-                )),
-                None => None,
-            };
             match newest {
-                Some((list, size, next, key)) if next < size => {
+                Some((list, (size, next, key))) if next < size => {
                     let taken = need.min(size - next);
                     db::query(
                         "UPDATE status_lists SET next_index = next_index + $4 \
@@ -111,7 +104,7 @@ impl Store {
                              {MAX_LIST_OPENING_ROUNDS} races in a row"
                         ))));
                     }
-                    let list = full_or_none.map_or(0, |(list, ..)| list + 1);
+                    let list = full_or_none.map_or(0, |(list, _)| list + 1);
                     let now = to_micros(Utc::now());
                     db::query(
                         "INSERT INTO status_lists (issuer_slug, purpose, list_number, size, \
@@ -148,11 +141,8 @@ impl Store {
         .bind(issuer_slug)
         .bind(purpose.as_str())
         .bind(list)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(status_list_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, status_list_from_row)
+        .await
     }
     /// The revoked indexes of one list, ascending (only revocation lists have any).
     pub async fn revoked_in_list(
@@ -171,23 +161,22 @@ impl Store {
         )
         .bind(issuer_slug)
         .bind(list)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(|row| row.u32("status_index"))
-        .collect()
+        .fetch_all_with(&self.db, |row| row.u32("status_index"))
+        .await
     }
 }
 
-/// A list's permutation key (migration 0015); `None` for the lists opened before, which hand
-/// out their slots in order.
-fn shuffle_key(row: &Row) -> Result<Option<ShuffleKey>, StoreError> {
-    row.opt_text("shuffle_key")?
+/// A list's size, counter (`next_index`) and permutation key (migration 0015; `None` for the
+/// lists opened before, which hand out their slots in order).
+fn list_counter(row: &Row) -> Result<(u32, u32, Option<ShuffleKey>), StoreError> {
+    let key = row
+        .opt_text("shuffle_key")?
         .map(|hex| {
             shuffle::key_from_hex(&hex)
                 .ok_or_else(|| StoreError::Corrupt(format!("status list shuffle key {hex:?}")))
         })
-        .transpose()
+        .transpose()?;
+    Ok((row.u32("size")?, row.u32("next_index")?, key))
 }
 
 /// The index of a list's `turn`-th slot.
@@ -212,19 +201,15 @@ pub(crate) async fn check_slots_allocated<'a>(
         }
     }
     for ((issuer, list), indexes) in by_list {
-        let row = db::query(
+        let counter = db::query(
             "SELECT size, next_index, shuffle_key FROM status_lists \
              WHERE issuer_slug = $1 AND purpose = $2 AND list_number = $3",
         )
         .bind(issuer)
         .bind(StatusPurpose::Revocation.as_str())
         .bind(list)
-        .fetch_optional(&mut *tx)
+        .fetch_optional_with(&mut *tx, list_counter)
         .await?;
-        let counter = match &row {
-            Some(row) => Some((row.u32("size")?, row.u32("next_index")?, shuffle_key(row)?)),
-            None => None,
-        };
         for index in indexes {
             let handed_out = counter.as_ref().is_some_and(|(size, next, key)| {
                 index < *size

@@ -65,9 +65,8 @@ impl Store {
         .bind(new.token_sha256)
         .bind(new.created_by)
         .bind(to_micros(Utc::now()))
-        .fetch_one(&self.db)
+        .fetch_one_with(&self.db, token_from_row)
         .await
-        .and_then(|row| token_from_row(&row))
     }
 
     /// The token with this SHA-256 while it is not revoked; its use at `now` is recorded (at
@@ -81,11 +80,8 @@ impl Store {
             "SELECT {COLUMNS} FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL"
         ))
         .bind(token_sha256)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(token_from_row)
-        .transpose()?;
+        .fetch_optional_with(&self.db, token_from_row)
+        .await?;
         if let Some(token) = &found
             && token.last_used_at.is_none_or(|at| at + USE_PRECISION < now)
         {
@@ -107,11 +103,8 @@ impl Store {
             "SELECT {COLUMNS} FROM api_tokens WHERE issuer_slug = $1 ORDER BY created_at, id"
         ))
         .bind(issuer_slug)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(token_from_row)
-        .collect()
+        .fetch_all_with(&self.db, token_from_row)
+        .await
     }
 
     /// Revokes one of the institution's tokens; `None` when it has no such token. Revoking
@@ -137,10 +130,7 @@ impl Store {
         ))
         .bind(id)
         .bind(issuer_slug)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(token_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, token_from_row)
+        .await
     }
 }

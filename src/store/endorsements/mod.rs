@@ -20,17 +20,18 @@ use super::StoreError;
 
 mod queries;
 
-/// Who the educator invites (the endorser's relation to the recipient).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EndorserKind {
-    /// An internship or company tutor.
-    Tutor,
-    /// A colleague at work.
-    Colleague,
-    /// Another educator.
-    Educator,
-    /// A partner organisation (an association, a company...).
-    Partner,
+text_enum! {
+    /// Who the educator invites (the endorser's relation to the recipient).
+    pub enum EndorserKind ("endorser kind") {
+        /// An internship or company tutor.
+        Tutor = "tutor",
+        /// A colleague at work.
+        Colleague = "colleague",
+        /// Another educator.
+        Educator = "educator",
+        /// A partner organisation (an association, a company...).
+        Partner = "partner",
+    }
 }
 
 impl EndorserKind {
@@ -40,25 +41,6 @@ impl EndorserKind {
         EndorserKind::Educator,
         EndorserKind::Partner,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndorserKind::Tutor => "tutor",
-            EndorserKind::Colleague => "colleague",
-            EndorserKind::Educator => "educator",
-            EndorserKind::Partner => "partner",
-        }
-    }
-
-    /// The kind named `text`, if any (API input).
-    pub fn from_name(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        Self::from_name(text)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown endorser kind {text:?}")))
-    }
 
     /// In plain French, as the endorser's profile says it.
     pub fn label_fr(self) -> &'static str {
@@ -77,12 +59,6 @@ impl EndorserKind {
             EndorserKind::Educator => "educator",
             EndorserKind::Partner => "partner organisation",
         }
-    }
-}
-
-impl fmt::Display for EndorserKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -105,27 +81,17 @@ pub struct NewInvitation {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Where an invitation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InvitationState {
-    /// Its link can still be used.
-    Pending,
-    /// An endorsement was given through it.
-    Used,
-    /// Its time ran out unused.
-    Expired,
-    /// The educator cancelled it.
-    Revoked,
-}
-
-impl InvitationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvitationState::Pending => "pending",
-            InvitationState::Used => "used",
-            InvitationState::Expired => "expired",
-            InvitationState::Revoked => "revoked",
-        }
+text_enum! {
+    /// Where an invitation is.
+    pub enum InvitationState ("invitation state") {
+        /// Its link can still be used.
+        Pending = "pending",
+        /// An endorsement was given through it.
+        Used = "used",
+        /// Its time ran out unused.
+        Expired = "expired",
+        /// The educator cancelled it.
+        Revoked = "revoked",
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{endorsed_event_detail, usable};
-use crate::store::awards::{AWARD_COLUMNS, award_from_row};
+use crate::store::awards::{AWARD_COLUMNS, award_from_row, insert_event};
 use crate::store::db::{self, On, Row};
 use crate::store::{
     Award, AwardDocuments, AwardEventKind, Endorsement, EndorserKind, Invitation, NewEndorsement,
@@ -15,23 +15,15 @@ use crate::store::{
 };
 
 /// The columns of an invitation (with the endorsement given through it), `i` and `e` aliased.
-macro_rules! invitation_select {
-    () => {
-        "SELECT i.id, i.issuer_slug, i.award_id, i.request_id, i.badge_class_slug, \
-         i.endorser_kind, i.note, i.created_by, i.created_at, i.expires_at, i.used_at, \
-         i.revoked_at, i.revoked_by, e.id AS endorsement_id \
-         FROM endorsement_invitations i LEFT JOIN endorsements e ON e.invitation_id = i.id "
-    };
-}
+const INVITATION_SELECT: &str = "SELECT i.id, i.issuer_slug, i.award_id, i.request_id, \
+     i.badge_class_slug, i.endorser_kind, i.note, i.created_by, i.created_at, i.expires_at, \
+     i.used_at, i.revoked_at, i.revoked_by, e.id AS endorsement_id \
+     FROM endorsement_invitations i LEFT JOIN endorsements e ON e.invitation_id = i.id ";
 
 /// The columns of `endorsements`, in the order `endorsement_from_row` reads them.
-macro_rules! endorsement_columns {
-    () => {
-        "id, issuer_slug, invitation_id, endorser_id, award_id, request_id, endorser_kind, \
-         endorser_name, endorser_role, endorser_organisation, comment, credential_json, \
-         ob2_json, created_at"
-    };
-}
+const ENDORSEMENT_COLUMNS: &str = "id, issuer_slug, invitation_id, endorser_id, award_id, \
+     request_id, endorser_kind, endorser_name, endorser_role, endorser_organisation, comment, \
+     credential_json, ob2_json, created_at";
 
 fn invitation_from_row(row: &Row) -> Result<Invitation, StoreError> {
     Ok(Invitation {
@@ -72,13 +64,10 @@ fn endorsement_from_row(row: &Row) -> Result<Endorsement, StoreError> {
 }
 
 async fn invitation_in(on: impl Into<On<'_>>, id: Uuid) -> Result<Option<Invitation>, StoreError> {
-    db::query(concat!(invitation_select!(), "WHERE i.id = $1"))
+    db::query(format!("{INVITATION_SELECT}WHERE i.id = $1"))
         .bind(id)
-        .fetch_optional(on)
-        .await?
-        .as_ref()
-        .map(invitation_from_row)
-        .transpose()
+        .fetch_optional_with(on, invitation_from_row)
+        .await
 }
 
 /// The reservation of a request, read on the pool or inside the reserving transaction.
@@ -88,10 +77,8 @@ async fn reservation_in(
 ) -> Result<Option<Uuid>, StoreError> {
     db::query("SELECT award_id FROM request_award_reservations WHERE request_id = $1")
         .bind(request_id)
-        .fetch_optional(on)
-        .await?
-        .map(|row| row.id("award_id"))
-        .transpose()
+        .fetch_optional_with(on, |row| row.id("award_id"))
+        .await
 }
 
 impl Store {
@@ -138,13 +125,10 @@ impl Store {
         &self,
         token_sha256: &str,
     ) -> Result<Option<Invitation>, StoreError> {
-        db::query(concat!(invitation_select!(), "WHERE i.token_sha256 = $1"))
+        db::query(format!("{INVITATION_SELECT}WHERE i.token_sha256 = $1"))
             .bind(token_sha256)
-            .fetch_optional(&self.db)
-            .await?
-            .as_ref()
-            .map(invitation_from_row)
-            .transpose()
+            .fetch_optional_with(&self.db, invitation_from_row)
+            .await
     }
 
     /// The invitations about an award id (issued or reserved by a request), oldest first.
@@ -152,16 +136,12 @@ impl Store {
         &self,
         award_id: Uuid,
     ) -> Result<Vec<Invitation>, StoreError> {
-        db::query(concat!(
-            invitation_select!(),
-            "WHERE i.award_id = $1 ORDER BY i.created_at, i.id"
+        db::query(format!(
+            "{INVITATION_SELECT}WHERE i.award_id = $1 ORDER BY i.created_at, i.id"
         ))
         .bind(award_id)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(invitation_from_row)
-        .collect()
+        .fetch_all_with(&self.db, invitation_from_row)
+        .await
     }
 
     /// Revokes an unused invitation (a second revocation keeps the first one's who and when; a
@@ -207,11 +187,9 @@ impl Store {
             .await?;
         let invitation = invitation_in(&mut tx, e.invitation_id).await?;
         usable(invitation.as_ref(), at)?;
-        let row = db::query(concat!(
-            "INSERT INTO endorsements (",
-            endorsement_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ",
-            endorsement_columns!()
+        let stored = db::query(format!(
+            "INSERT INTO endorsements ({ENDORSEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14) RETURNING {ENDORSEMENT_COLUMNS}"
         ))
         .bind(e.id)
         .bind(&e.issuer_slug)
@@ -227,9 +205,8 @@ impl Store {
         .bind(&e.credential_json)
         .bind(&e.ob2_json)
         .bind(at)
-        .fetch_one(&mut tx)
+        .fetch_one_with(&mut tx, endorsement_from_row)
         .await?;
-        let stored = endorsement_from_row(&row)?;
         db::query(
             "UPDATE endorsement_invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
         )
@@ -259,32 +236,23 @@ impl Store {
         column: &'static str,
         id: Uuid,
     ) -> Result<Option<Endorsement>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM endorsements WHERE {column} = $1",
-            endorsement_columns!()
-        );
-        db::query(sql)
-            .bind(id)
-            .fetch_optional(&self.db)
-            .await?
-            .as_ref()
-            .map(endorsement_from_row)
-            .transpose()
+        db::query(format!(
+            "SELECT {ENDORSEMENT_COLUMNS} FROM endorsements WHERE {column} = $1"
+        ))
+        .bind(id)
+        .fetch_optional_with(&self.db, endorsement_from_row)
+        .await
     }
 
     /// The endorsements of an award id (issued or reserved), oldest first.
     pub async fn award_endorsements(&self, award_id: Uuid) -> Result<Vec<Endorsement>, StoreError> {
-        db::query(concat!(
-            "SELECT ",
-            endorsement_columns!(),
-            " FROM endorsements WHERE award_id = $1 ORDER BY created_at, id"
+        db::query(format!(
+            "SELECT {ENDORSEMENT_COLUMNS} FROM endorsements WHERE award_id = $1 \
+             ORDER BY created_at, id"
         ))
         .bind(award_id)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(endorsement_from_row)
-        .collect()
+        .fetch_all_with(&self.db, endorsement_from_row)
+        .await
     }
 
     /// The award id reserved for a badge request: `candidate` the first time, then always the
@@ -354,19 +322,16 @@ impl Store {
             return Ok(None);
         };
         let award = award_from_row(&row)?;
-        db::query(
-            "INSERT INTO award_events (award_id, kind, actor, at, detail) \
-             VALUES ($1, $2, $3, $4, $5)",
+        let detail = endorsed_event_detail(&award.credential_id, &documents.endorsements);
+        let at = to_micros(Utc::now());
+        insert_event(
+            &mut tx,
+            id,
+            AwardEventKind::Endorsed,
+            &documents.actor,
+            at,
+            &detail,
         )
-        .bind(id)
-        .bind(AwardEventKind::Endorsed.as_str())
-        .bind(&documents.actor)
-        .bind(to_micros(Utc::now()))
-        .bind(endorsed_event_detail(
-            &award.credential_id,
-            &documents.endorsements,
-        ))
-        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(Some(award))

@@ -16,125 +16,51 @@
 
 mod queries;
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
 
-/// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobState {
-    /// Written, not started yet.
-    Queued,
-    /// Being worked on (or interrupted: resumed at the next start).
-    Running,
-    /// Every row was processed (some may be in error).
-    Done,
-    /// Stopped before the end for a reason that concerns the whole job (its `error`).
-    Failed,
+text_enum! {
+    /// Where a job is.
+    pub enum JobState ("job state") {
+        /// Written, not started yet.
+        Queued = "queued",
+        /// Being worked on (or interrupted: resumed at the next start).
+        Running = "running",
+        /// Every row was processed (some may be in error).
+        Done = "done",
+        /// Stopped before the end for a reason that concerns the whole job (its `error`).
+        Failed = "failed",
+    }
 }
 
 impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "queued" => Ok(JobState::Queued),
-            "running" => Ok(JobState::Running),
-            "done" => Ok(JobState::Done),
-            "failed" => Ok(JobState::Failed),
-            other => Err(StoreError::Corrupt(format!("unknown job state {other:?}"))),
-        }
-    }
-
     /// Queued or running: the job still has work to do.
     pub fn is_unfinished(self) -> bool {
         matches!(self, JobState::Queued | JobState::Running)
     }
 }
 
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// What a job's rows are.
+    pub enum JobKind ("job kind") {
+        /// CSV lines of recipients for one badge class.
+        Csv = "csv",
+        /// Carnets: each imported (or found) and its earned classes confirmed.
+        Carnets = "carnets",
     }
 }
 
-/// What a job's rows are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    /// CSV lines of recipients for one badge class.
-    Csv,
-    /// Carnets: each imported (or found) and its earned classes confirmed.
-    Carnets,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Csv => "csv",
-            JobKind::Carnets => "carnets",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "csv" => Ok(JobKind::Csv),
-            "carnets" => Ok(JobKind::Carnets),
-            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
-        }
-    }
-}
-
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RowStatus {
-    Pending,
-    /// Issued by this job.
-    Issued,
-    /// The row's idempotency key already had an award (an earlier run or job): nothing issued.
-    Already,
-    Error,
-}
-
-impl RowStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RowStatus::Pending => "pending",
-            RowStatus::Issued => "issued",
-            RowStatus::Already => "already",
-            RowStatus::Error => "error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "pending" => Ok(RowStatus::Pending),
-            "issued" => Ok(RowStatus::Issued),
-            "already" => Ok(RowStatus::Already),
-            "error" => Ok(RowStatus::Error),
-            other => Err(StoreError::Corrupt(format!("unknown row status {other:?}"))),
-        }
-    }
-}
-
-impl fmt::Display for RowStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// Where a row is.
+    pub enum RowStatus ("row status") {
+        Pending = "pending",
+        /// Issued by this job.
+        Issued = "issued",
+        /// The row's idempotency key already had an award (an earlier run or job): nothing issued.
+        Already = "already",
+        Error = "error",
     }
 }
 
@@ -402,24 +328,6 @@ struct RowToWrite<'a> {
     pub line: u32,
     pub label: Option<&'a str>,
     pub content: &'a NewRowContent,
-}
-
-impl RowToWrite<'_> {
-    /// (key, status, sealed data, error) as written.
-    fn columns(&self) -> (Option<String>, RowStatus, Option<String>, Option<RowError>) {
-        match self.content {
-            NewRowContent::Pending {
-                idempotency_key,
-                payload,
-            } => (
-                Some(idempotency_key.clone()),
-                RowStatus::Pending,
-                Some(payload.clone()),
-                None,
-            ),
-            NewRowContent::Invalid(e) => (None, RowStatus::Error, None, Some(e.clone())),
-        }
-    }
 }
 
 impl NewBulkJob {

@@ -14,17 +14,13 @@ use super::{INSERT_CHUNK, JobToWrite, initial_counts, tally};
 use crate::store::db::{self, On, Row, Tx};
 use crate::store::{
     AwardCounts, BulkJob, BulkRow, CreatedJob, JobCounts, JobKind, JobState, MarkedRows,
-    NewBulkJob, NewCarnetBatch, PendingBulkRow, RowError, RowOutcome, RowStatus, Store, StoreError,
-    to_micros,
+    NewBulkJob, NewCarnetBatch, NewRowContent, PendingBulkRow, RowError, RowOutcome, RowStatus,
+    Store, StoreError, to_micros,
 };
 
-macro_rules! job_columns {
-    () => {
-        "id, issuer_slug, kind, badge_class_slug, batch, file_sha256, created_by, created_at, \
-         updated_at, state, total, issued, already, failed, awards_issued, awards_already, error, \
-         lease_holder, lease_until"
-    };
-}
+const JOB_COLUMNS: &str = "id, issuer_slug, kind, badge_class_slug, batch, file_sha256, \
+     created_by, created_at, updated_at, state, total, issued, already, failed, awards_issued, \
+     awards_already, error, lease_holder, lease_until";
 
 /// Columns of `bulk_rows` written per row beside the two shared by the whole chunk.
 const ROW_PARAMS: usize = 7;
@@ -60,11 +56,8 @@ impl Store {
              updated_at FROM bulk_rows WHERE job_id = $1 ORDER BY line",
         )
         .bind(job)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(bulk_row_from_row)
-        .collect()
+        .fetch_all_with(&self.db, bulk_row_from_row)
+        .await
     }
 
     /// Up to `limit` pending rows of the job with a line after `after_line`, by line, with their
@@ -82,17 +75,14 @@ impl Store {
         .bind(job)
         .bind(after_line)
         .bind(limit)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(|row| {
+        .fetch_all_with(&self.db, |row| {
             Ok(PendingBulkRow {
                 line: row.u32("line")?,
                 idempotency_key: row.text("idempotency_key")?,
                 payload: row.text("payload")?,
             })
         })
-        .collect()
+        .await
     }
 
     /// Marks PENDING rows (by line) issued, already or error, erases their sealed data and counts
@@ -163,23 +153,18 @@ impl Store {
         error: Option<&str>,
     ) -> Result<Option<BulkJob>, StoreError> {
         let error = error.filter(|_| state == JobState::Failed);
-        db::query(concat!(
+        db::query(format!(
             "UPDATE bulk_jobs SET state = $1, error = $2, updated_at = $3 WHERE id = $4 \
-             RETURNING ",
-            job_columns!()
+             RETURNING {JOB_COLUMNS}"
         ))
         .bind(state.as_str())
         .bind(error)
         .bind(to_micros(Utc::now()))
         .bind(job)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(job_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, job_from_row)
+        .await
     }
 
-    /// The issuer's queued and running jobs, oldest first (resumed at start).
     /// An institution's jobs of one kind, newest first, `limit` at a time: the page after the
     /// job `after`, or the first page (keyset, index `bulk_jobs_issuer_kind_created`). An
     /// `after` that is not one of its jobs of that kind gives an empty page.
@@ -197,41 +182,30 @@ impl Store {
             ""
         };
         db::query(format!(
-            concat!(
-                "SELECT ",
-                job_columns!(),
-                " FROM bulk_jobs WHERE issuer_slug = $1 AND kind = $2{} \
-                 ORDER BY created_at DESC, id DESC LIMIT $3"
-            ),
-            after_filter
+            "SELECT {JOB_COLUMNS} FROM bulk_jobs \
+             WHERE issuer_slug = $1 AND kind = $2{after_filter} \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
         .bind(issuer_slug)
         .bind(kind.as_str())
         .bind(limit)
         .bind(after)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(job_from_row)
-        .collect()
+        .fetch_all_with(&self.db, job_from_row)
+        .await
     }
 
+    /// The issuer's queued and running jobs, oldest first (resumed at start).
     pub async fn unfinished_bulk_jobs(
         &self,
         issuer_slug: &str,
     ) -> Result<Vec<BulkJob>, StoreError> {
-        db::query(concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM bulk_jobs WHERE issuer_slug = $1 AND state IN ('queued', 'running') \
-             ORDER BY created_at, id"
+        db::query(format!(
+            "SELECT {JOB_COLUMNS} FROM bulk_jobs \
+             WHERE issuer_slug = $1 AND state IN ('queued', 'running') ORDER BY created_at, id"
         ))
         .bind(issuer_slug)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(job_from_row)
-        .collect()
+        .fetch_all_with(&self.db, job_from_row)
+        .await
     }
 
     /// Takes the job's lease for `holder` until `until` (migration 0012): when nobody holds
@@ -320,8 +294,19 @@ impl Store {
             .bind(job.id)
             .bind(now);
             for row in chunk {
-                let (key, status, payload, error) = row.columns();
-                let (field, reason) = error.map(|e| (e.field, e.reason)).unzip();
+                let (key, status, payload, error) = match row.content {
+                    NewRowContent::Pending {
+                        idempotency_key,
+                        payload,
+                    } => (
+                        Some(idempotency_key),
+                        RowStatus::Pending,
+                        Some(payload),
+                        None,
+                    ),
+                    NewRowContent::Invalid(e) => (None, RowStatus::Error, None, Some(e)),
+                };
+                let (field, reason) = error.map(|e| (&e.field, &e.reason)).unzip();
                 insert = insert
                     .bind(row.line)
                     .bind(row.label)
@@ -351,14 +336,8 @@ async fn insert_job(
     on_conflict: &str,
 ) -> Result<u64, StoreError> {
     db::query(format!(
-        concat!(
-            "INSERT INTO bulk_jobs (",
-            job_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 'queued', $9, 0, 0, $10, 0, 0, NULL, \
-             NULL, NULL)",
-            "{}"
-        ),
-        on_conflict
+        "INSERT INTO bulk_jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, \
+         'queued', $9, 0, 0, $10, 0, 0, NULL, NULL, NULL){on_conflict}"
     ))
     .bind(job.id)
     .bind(job.issuer_slug)
@@ -379,36 +358,25 @@ async fn unfinished_job_like(
     tx: &mut Tx,
     job: &JobToWrite<'_>,
 ) -> Result<Option<BulkJob>, StoreError> {
-    db::query(concat!(
-        "SELECT ",
-        job_columns!(),
-        " FROM bulk_jobs WHERE issuer_slug = $1 AND kind = $2 AND badge_class_slug = $3 \
-         AND batch = $4 AND file_sha256 = $5 AND state IN ('queued', 'running')"
+    db::query(format!(
+        "SELECT {JOB_COLUMNS} FROM bulk_jobs WHERE issuer_slug = $1 AND kind = $2 \
+         AND badge_class_slug = $3 AND batch = $4 AND file_sha256 = $5 \
+         AND state IN ('queued', 'running')"
     ))
     .bind(job.issuer_slug)
     .bind(job.kind.as_str())
     .bind(job.badge_class_slug)
     .bind(job.batch)
     .bind(job.file_sha256)
-    .fetch_optional(tx)
-    .await?
-    .as_ref()
-    .map(job_from_row)
-    .transpose()
+    .fetch_optional_with(tx, job_from_row)
+    .await
 }
 
 async fn job_by_id<'e>(on: impl Into<On<'e>>, id: Uuid) -> Result<Option<BulkJob>, StoreError> {
-    db::query(concat!(
-        "SELECT ",
-        job_columns!(),
-        " FROM bulk_jobs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(on)
-    .await?
-    .as_ref()
-    .map(job_from_row)
-    .transpose()
+    db::query(format!("SELECT {JOB_COLUMNS} FROM bulk_jobs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional_with(on, job_from_row)
+        .await
 }
 
 fn counts_from_row(row: &Row) -> Result<JobCounts, StoreError> {

@@ -13,16 +13,14 @@
 
 mod queries;
 
-use std::fmt;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::referentiel::Referentiel;
 /// A carnet to store, built by [`crate::referentiel::carnet::ValidCarnet::into_new_carnet`].
 pub use crate::referentiel::carnet::NewCarnet;
-use crate::referentiel::carnet::{Answer, CarnetEntry, JuryMember, Modality, Person, Recognition};
+use crate::referentiel::carnet::{CarnetEntry, Person};
 
 /// A stored référentiel version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,37 +88,13 @@ impl Carnet {
     }
 }
 
-/// What happened to a carnet; stored as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CarnetEventKind {
-    /// Imported with its entries.
-    Imported,
-    /// One entry positioned or changed; the detail holds it before and after.
-    EntrySaved,
-}
-
-impl CarnetEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CarnetEventKind::Imported => "imported",
-            CarnetEventKind::EntrySaved => "entry_saved",
-        }
-    }
-
-    pub(super) fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "imported" => Ok(CarnetEventKind::Imported),
-            "entry_saved" => Ok(CarnetEventKind::EntrySaved),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown carnet event kind {other:?}"
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for CarnetEventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// What happened to a carnet; stored as text.
+    pub enum CarnetEventKind ("carnet event kind") {
+        /// Imported with its entries.
+        Imported = "imported",
+        /// One entry positioned or changed; the detail holds it before and after.
+        EntrySaved = "entry_saved",
     }
 }
 
@@ -131,68 +105,6 @@ pub struct CarnetEvent {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub detail: serde_json::Value,
-}
-
-/// An entry's columns as they are written (the date is bound as `YYYY-MM-DD` text).
-pub(super) struct EntryColumns<'a> {
-    pub competence: &'a str,
-    pub answer: &'static str,
-    /// JSON array of part ids.
-    pub struck: String,
-    pub recognition: &'static str,
-    pub modality: Option<&'static str>,
-    pub date: Option<NaiveDate>,
-    /// JSON array of `{"name", "role"?}`.
-    pub jury: String,
-    pub level: Option<&'a str>,
-    pub comment: Option<&'a str>,
-}
-
-impl<'a> EntryColumns<'a> {
-    pub fn of(entry: &'a CarnetEntry) -> Self {
-        EntryColumns {
-            competence: &entry.competence,
-            answer: entry.answer.as_str(),
-            struck: serde_json::to_string(&entry.struck).expect("ids serialise"),
-            recognition: entry.recognition.as_str(),
-            modality: entry.modality.map(Modality::as_str),
-            date: entry.date,
-            jury: serde_json::to_string(&entry.jury).expect("jury serialises"),
-            level: entry.level.as_deref(),
-            comment: entry.comment.as_deref(),
-        }
-    }
-}
-
-/// An entry read back from its columns.
-#[expect(clippy::too_many_arguments, reason = "one argument per column")]
-pub(super) fn entry_from_columns(
-    competence: String,
-    answer: &str,
-    struck: &str,
-    recognition: &str,
-    modality: Option<&str>,
-    date: Option<NaiveDate>,
-    jury: &str,
-    level: Option<String>,
-    comment: Option<String>,
-) -> Result<CarnetEntry, StoreError> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("carnet entry {competence}: {what}"));
-    Ok(CarnetEntry {
-        answer: Answer::parse(answer).ok_or_else(|| corrupt("unknown answer"))?,
-        struck: serde_json::from_str(struck).map_err(|_| corrupt("struck is not a JSON list"))?,
-        recognition: Recognition::parse(recognition)
-            .ok_or_else(|| corrupt("unknown recognition"))?,
-        modality: modality
-            .map(|m| Modality::parse(m).ok_or_else(|| corrupt("unknown modality")))
-            .transpose()?,
-        date,
-        jury: serde_json::from_str::<Vec<JuryMember>>(jury)
-            .map_err(|_| corrupt("jury is not a JSON list of members"))?,
-        level,
-        comment,
-        competence,
-    })
 }
 
 /// Reads back a stored référentiel document.

@@ -14,17 +14,22 @@ use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, EntryColumns, NewCarnet,
-    ReferentielSummary, SavedReferentiel, StoredReferentiel, entry_from_columns,
-    entry_saved_detail, imported_event_detail, referentiel_from_document,
+    Carnet, CarnetEntryRecord, CarnetEvent, CarnetEventKind, NewCarnet, ReferentielSummary,
+    SavedReferentiel, StoredReferentiel, entry_saved_detail, imported_event_detail,
+    referentiel_from_document,
 };
 use crate::referentiel::Referentiel;
-use crate::referentiel::carnet::{CarnetEntry, Person};
+use crate::referentiel::carnet::{Answer, CarnetEntry, JuryMember, Modality, Person, Recognition};
 use crate::store::db::{self, On, Row, Tx};
 use crate::store::{ConflictOn, Store, StoreError, parse_event_detail, to_micros};
 
 /// How an entry date is written as text, on both backends.
 const DATE_FORMAT: &str = "%Y-%m-%d";
+
+/// A carnet's columns, `c` aliased.
+const CARNET_COLUMNS: &str = "c.id, c.issuer_slug, c.person_key, c.recipient_identity, \
+     c.recipient_salt, c.display_name, c.referentiel_id, c.referentiel_version, c.revision, \
+     c.created_by, c.created_at, c.updated_at";
 
 /// An entry's columns, aliased so that they do not clash with the carnet's in a join.
 const ENTRY_COLUMNS: &str = "e.competence, e.answer, e.struck, e.recognition, e.modality, \
@@ -34,9 +39,7 @@ const ENTRY_COLUMNS: &str = "e.competence, e.answer, e.struck, e.recognition, e.
 /// A carnet's columns and, per row, one of its entries (all NULL for a carnet without entries).
 fn carnet_select(filter: &str, order: &str) -> String {
     format!(
-        "SELECT c.id, c.issuer_slug, c.person_key, c.recipient_identity, c.recipient_salt, \
-         c.display_name, c.referentiel_id, c.referentiel_version, c.revision, c.created_by, \
-         c.created_at, c.updated_at, {ENTRY_COLUMNS} \
+        "SELECT {CARNET_COLUMNS}, {ENTRY_COLUMNS} \
          FROM carnets c LEFT JOIN carnet_entries e ON e.carnet_id = c.id \
          WHERE {filter} ORDER BY {order}e.competence COLLATE \"C\""
     )
@@ -79,9 +82,9 @@ impl Store {
         .bind(issuer_slug)
         .bind(&referentiel.id)
         .bind(&referentiel.version)
-        .fetch_optional(&self.db)
+        .fetch_optional_with(&self.db, |row| row.text("digest"))
         .await?;
-        match stored.map(|row| row.text("digest")).transpose()? {
+        match stored {
             Some(stored) if stored == digest => Ok(SavedReferentiel::Unchanged),
             Some(_) => Err(StoreError::ReferentielVersionExists {
                 id: referentiel.id.clone(),
@@ -99,22 +102,22 @@ impl Store {
         id: &str,
         version: &str,
     ) -> Result<Option<StoredReferentiel>, StoreError> {
-        let row = db::query(
+        db::query(
             "SELECT document, digest, imported_by, imported_at FROM referentiels \
              WHERE issuer_slug = $1 AND id = $2 AND version = $3",
         )
         .bind(issuer_slug)
         .bind(id)
         .bind(version)
-        .fetch_optional(&self.db)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(StoredReferentiel {
-            referentiel: referentiel_from_document(&row.text("document")?)?,
-            digest: row.text("digest")?,
-            imported_by: row.text("imported_by")?,
-            imported_at: row.time("imported_at")?,
-        }))
+        .fetch_optional_with(&self.db, |row| {
+            Ok(StoredReferentiel {
+                referentiel: referentiel_from_document(&row.text("document")?)?,
+                digest: row.text("digest")?,
+                imported_by: row.text("imported_by")?,
+                imported_at: row.time("imported_at")?,
+            })
+        })
+        .await
     }
 
     /// The issuer's référentiels, by id then version (every version).
@@ -122,27 +125,24 @@ impl Store {
         &self,
         issuer_slug: &str,
     ) -> Result<Vec<ReferentielSummary>, StoreError> {
-        let rows = db::query(
+        db::query(
             "SELECT id, version, name, competences, digest, imported_by, imported_at \
              FROM referentiels WHERE issuer_slug = $1 \
              ORDER BY id COLLATE \"C\", version COLLATE \"C\"",
         )
         .bind(issuer_slug)
-        .fetch_all(&self.db)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReferentielSummary {
-                    id: row.text("id")?,
-                    version: row.text("version")?,
-                    name: row.text("name")?,
-                    competences: row.u32("competences")?,
-                    digest: row.text("digest")?,
-                    imported_by: row.text("imported_by")?,
-                    imported_at: row.time("imported_at")?,
-                })
+        .fetch_all_with(&self.db, |row| {
+            Ok(ReferentielSummary {
+                id: row.text("id")?,
+                version: row.text("version")?,
+                name: row.text("name")?,
+                competences: row.u32("competences")?,
+                digest: row.text("digest")?,
+                imported_by: row.text("imported_by")?,
+                imported_at: row.time("imported_at")?,
             })
-            .collect()
+        })
+        .await
     }
 
     /// Writes the carnet, all its entries and its "imported" event in ONE transaction (all or
@@ -251,19 +251,14 @@ impl Store {
             ""
         };
         db::query(format!(
-            "SELECT id, issuer_slug, person_key, recipient_identity, recipient_salt, \
-             display_name, referentiel_id, referentiel_version, revision, created_by, \
-             created_at, updated_at FROM carnets WHERE issuer_slug = $1{after_filter} \
+            "SELECT {CARNET_COLUMNS} FROM carnets c WHERE issuer_slug = $1{after_filter} \
              ORDER BY created_at DESC, id DESC LIMIT $2"
         ))
         .bind(issuer_slug)
         .bind(limit)
         .bind(after)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(carnet_from_row)
-        .collect()
+        .fetch_all_with(&self.db, carnet_from_row)
+        .await
     }
 
     /// One person's carnets within an issuer (by `Person::person_key`), oldest first.
@@ -326,10 +321,8 @@ impl Store {
         ))
         .bind(id)
         .bind(&entry.competence)
-        .fetch_optional(&mut tx)
-        .await?
-        .map(|row| entry_from_row(&row).map(|r| r.entry))
-        .transpose()?;
+        .fetch_optional_with(&mut tx, |row| entry_from_row(row).map(|r| r.entry))
+        .await?;
         upsert_entry(&mut tx, id, entry, actor, now).await?;
         insert_event(
             &mut tx,
@@ -349,22 +342,19 @@ impl Store {
 
     /// The carnet's audit trail, oldest first; empty for an unknown carnet.
     pub async fn carnet_events(&self, id: Uuid) -> Result<Vec<CarnetEvent>, StoreError> {
-        let rows = db::query(
+        db::query(
             "SELECT kind, actor, at, detail FROM carnet_events WHERE carnet_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.db)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CarnetEvent {
-                    kind: CarnetEventKind::parse(&row.text("kind")?)?,
-                    actor: row.text("actor")?,
-                    at: row.time("at")?,
-                    detail: parse_event_detail(&row.text("detail")?)?,
-                })
+        .fetch_all_with(&self.db, |row| {
+            Ok(CarnetEvent {
+                kind: CarnetEventKind::parse(&row.text("kind")?)?,
+                actor: row.text("actor")?,
+                at: row.time("at")?,
+                detail: parse_event_detail(&row.text("detail")?)?,
             })
-            .collect()
+        })
+        .await
     }
 }
 
@@ -381,10 +371,8 @@ async fn existing_carnet(
     .bind(&carnet.person.person_key)
     .bind(&carnet.referentiel_id)
     .bind(&carnet.referentiel_version)
-    .fetch_optional(on)
-    .await?
-    .map(|row| row.id("id"))
-    .transpose()
+    .fetch_optional_with(on, |row| row.id("id"))
+    .await
 }
 
 async fn upsert_entry(
@@ -394,7 +382,6 @@ async fn upsert_entry(
     actor: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let c = EntryColumns::of(entry);
     db::query(
         "INSERT INTO carnet_entries (carnet_id, competence, answer, struck, recognition, \
          modality, entry_date, jury, level, comment, updated_by, updated_at) \
@@ -406,15 +393,15 @@ async fn upsert_entry(
          updated_at = excluded.updated_at",
     )
     .bind(carnet_id)
-    .bind(c.competence)
-    .bind(c.answer)
-    .bind(c.struck)
-    .bind(c.recognition)
-    .bind(c.modality)
-    .bind(c.date.map(|d| d.format(DATE_FORMAT).to_string()))
-    .bind(c.jury)
-    .bind(c.level)
-    .bind(c.comment)
+    .bind(&entry.competence)
+    .bind(entry.answer.as_str())
+    .bind(serde_json::to_string(&entry.struck).expect("ids serialise"))
+    .bind(entry.recognition.as_str())
+    .bind(entry.modality.map(Modality::as_str))
+    .bind(entry.date.map(|d| d.format(DATE_FORMAT).to_string()))
+    .bind(serde_json::to_string(&entry.jury).expect("jury serialises"))
+    .bind(entry.level.as_deref())
+    .bind(entry.comment.as_deref())
     .bind(actor)
     .bind(now)
     .execute(tx)
@@ -464,7 +451,7 @@ fn carnets_from_rows(rows: &[Row]) -> Result<Vec<Carnet>, StoreError> {
         if carnets.last().is_none_or(|last| last.id != id) {
             carnets.push(carnet_from_row(row)?);
         }
-        if !row.is_null("competence")? {
+        if row.opt_text("competence")?.is_some() {
             let entry = entry_from_row(row)?;
             if let Some(carnet) = carnets.last_mut() {
                 carnet.entries.push(entry);
@@ -497,25 +484,33 @@ fn carnet_from_row(row: &Row) -> Result<Carnet, StoreError> {
 
 /// The entry of a row holding [`ENTRY_COLUMNS`].
 fn entry_from_row(row: &Row) -> Result<CarnetEntryRecord, StoreError> {
-    let date = row
-        .opt_text("entry_date")?
-        .map(|d| {
-            NaiveDate::parse_from_str(&d, DATE_FORMAT)
-                .map_err(|e| StoreError::Corrupt(format!("carnet entry date {d:?}: {e}")))
-        })
-        .transpose()?;
+    let competence = row.text("competence")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("carnet entry {competence}: {what}"));
+    let entry = CarnetEntry {
+        answer: Answer::parse(&row.text("answer")?).ok_or_else(|| corrupt("unknown answer"))?,
+        struck: serde_json::from_str(&row.text("struck")?)
+            .map_err(|_| corrupt("struck is not a JSON list"))?,
+        recognition: Recognition::parse(&row.text("recognition")?)
+            .ok_or_else(|| corrupt("unknown recognition"))?,
+        modality: row
+            .opt_text("modality")?
+            .map(|m| Modality::parse(&m).ok_or_else(|| corrupt("unknown modality")))
+            .transpose()?,
+        date: row
+            .opt_text("entry_date")?
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, DATE_FORMAT)
+                    .map_err(|e| StoreError::Corrupt(format!("carnet entry date {d:?}: {e}")))
+            })
+            .transpose()?,
+        jury: serde_json::from_str::<Vec<JuryMember>>(&row.text("jury")?)
+            .map_err(|_| corrupt("jury is not a JSON list of members"))?,
+        level: row.opt_text("level")?,
+        comment: row.opt_text("comment")?,
+        competence,
+    };
     Ok(CarnetEntryRecord {
-        entry: entry_from_columns(
-            row.text("competence")?,
-            &row.text("answer")?,
-            &row.text("struck")?,
-            &row.text("recognition")?,
-            row.opt_text("modality")?.as_deref(),
-            date,
-            &row.text("jury")?,
-            row.opt_text("level")?,
-            row.opt_text("comment")?,
-        )?,
+        entry,
         updated_by: row.text("entry_updated_by")?,
         updated_at: row.time("entry_updated_at")?,
     })

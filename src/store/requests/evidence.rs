@@ -10,17 +10,10 @@ use crate::store::{
     Store, StoreError, to_micros,
 };
 
-macro_rules! evidence_columns {
-    () => {
-        "id, request_id, sha256, media_type, genre, name, size, added_by, created_at"
-    };
-}
+const EVIDENCE_COLUMNS: &str =
+    "id, request_id, sha256, media_type, genre, name, size, added_by, created_at";
 
-macro_rules! share_columns {
-    () => {
-        "id, evidence_id, created_by, created_at, revoked_at, revoked_by"
-    };
-}
+const SHARE_COLUMNS: &str = "id, evidence_id, created_by, created_at, revoked_at, revoked_by";
 
 impl Store {
     /// Adds a file to a submitted or returned request with its "evidence_added" event, in ONE
@@ -43,24 +36,20 @@ impl Store {
                 action: "change",
             });
         }
-        let existing = db::query(concat!(
-            "SELECT ",
-            evidence_columns!(),
-            " FROM evidence_files WHERE request_id = $1 AND sha256 = $2"
+        let existing = db::query(format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM evidence_files WHERE request_id = $1 AND sha256 = $2"
         ))
         .bind(evidence.request_id)
         .bind(&evidence.sha256)
-        .fetch_optional(&mut tx)
+        .fetch_optional_with(&mut tx, evidence_from_row)
         .await?;
-        if let Some(row) = existing {
-            return Ok(AddedEvidence::Existing(evidence_from_row(&row)?));
+        if let Some(file) = existing {
+            return Ok(AddedEvidence::Existing(file));
         }
         let now = to_micros(Utc::now());
-        let row = db::query(concat!(
-            "INSERT INTO evidence_files (",
-            evidence_columns!(),
-            ", content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
-            evidence_columns!()
+        let file = db::query(format!(
+            "INSERT INTO evidence_files ({EVIDENCE_COLUMNS}, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {EVIDENCE_COLUMNS}"
         ))
         .bind(evidence.id)
         .bind(evidence.request_id)
@@ -72,9 +61,8 @@ impl Store {
         .bind(&evidence.added_by)
         .bind(now)
         .bind(evidence.content.as_slice())
-        .fetch_one(&mut tx)
+        .fetch_one_with(&mut tx, evidence_from_row)
         .await?;
-        let file = evidence_from_row(&row)?;
         let event = Event {
             subject: Some(evidence.id),
             ..Event::new(
@@ -96,20 +84,15 @@ impl Store {
     ) -> Result<Vec<EvidenceFile>, StoreError> {
         // Files added within one microsecond keep their order through their events' `seq`
         // (additions to a request are serialised); the id only breaks ties of rows without one.
-        db::query(concat!(
-            "SELECT ",
-            evidence_columns!(),
-            " FROM evidence_files f WHERE f.request_id = $1 \
+        db::query(format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM evidence_files f WHERE f.request_id = $1 \
              ORDER BY f.created_at, (SELECT MIN(e.seq) FROM badge_request_events e \
              WHERE e.request_id = f.request_id AND e.kind = 'evidence_added' \
              AND e.subject = f.id), f.id"
         ))
         .bind(request_id)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(evidence_from_row)
-        .collect()
+        .fetch_all_with(&self.db, evidence_from_row)
+        .await
     }
 
     /// One file with its content.
@@ -117,16 +100,14 @@ impl Store {
         &self,
         id: Uuid,
     ) -> Result<Option<(EvidenceFile, Vec<u8>)>, StoreError> {
-        db::query(concat!(
-            "SELECT ",
-            evidence_columns!(),
-            ", content FROM evidence_files WHERE id = $1"
+        db::query(format!(
+            "SELECT {EVIDENCE_COLUMNS}, content FROM evidence_files WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.db)
-        .await?
-        .map(|row| Ok((evidence_from_row(&row)?, row.bytes("content")?)))
-        .transpose()
+        .fetch_optional_with(&self.db, |row| {
+            Ok((evidence_from_row(row)?, row.bytes("content")?))
+        })
+        .await
     }
 
     /// Records a share link of a file; an unknown file gives [`StoreError::EvidenceNotFound`].
@@ -135,20 +116,18 @@ impl Store {
         share: &NewEvidenceShare,
     ) -> Result<EvidenceShare, StoreError> {
         // One statement: the file cannot vanish between the check and the insert.
-        let row = db::query(concat!(
+        db::query(format!(
             "INSERT INTO evidence_shares (id, evidence_id, token_sha256, created_by, created_at) \
-             SELECT $1, id, $2, $3, $4 FROM evidence_files WHERE id = $5 RETURNING ",
-            share_columns!()
+             SELECT $1, id, $2, $3, $4 FROM evidence_files WHERE id = $5 RETURNING {SHARE_COLUMNS}"
         ))
         .bind(share.id)
         .bind(&share.token_sha256)
         .bind(&share.created_by)
         .bind(to_micros(Utc::now()))
         .bind(share.evidence_id)
-        .fetch_optional(&self.db)
+        .fetch_optional_with(&self.db, share_from_row)
         .await?
-        .ok_or(StoreError::EvidenceNotFound(share.evidence_id))?;
-        share_from_row(&row)
+        .ok_or(StoreError::EvidenceNotFound(share.evidence_id))
     }
 
     /// The unrevoked share of `evidence_id` whose token has this SHA-256, if any.
@@ -157,19 +136,14 @@ impl Store {
         evidence_id: Uuid,
         token_sha256: &str,
     ) -> Result<Option<EvidenceShare>, StoreError> {
-        db::query(concat!(
-            "SELECT ",
-            share_columns!(),
-            " FROM evidence_shares WHERE evidence_id = $1 \
+        db::query(format!(
+            "SELECT {SHARE_COLUMNS} FROM evidence_shares WHERE evidence_id = $1 \
              AND token_sha256 = $2 AND revoked_at IS NULL"
         ))
         .bind(evidence_id)
         .bind(token_sha256)
-        .fetch_optional(&self.db)
-        .await?
-        .as_ref()
-        .map(share_from_row)
-        .transpose()
+        .fetch_optional_with(&self.db, share_from_row)
+        .await
     }
 
     /// Revokes a share of `evidence_id` (a second revocation keeps the first one's who and
@@ -193,18 +167,13 @@ impl Store {
         .bind(evidence_id)
         .execute(&mut tx)
         .await?;
-        let share = db::query(concat!(
-            "SELECT ",
-            share_columns!(),
-            " FROM evidence_shares WHERE id = $1 AND evidence_id = $2"
+        let share = db::query(format!(
+            "SELECT {SHARE_COLUMNS} FROM evidence_shares WHERE id = $1 AND evidence_id = $2"
         ))
         .bind(share_id)
         .bind(evidence_id)
-        .fetch_optional(&mut tx)
-        .await?
-        .as_ref()
-        .map(share_from_row)
-        .transpose()?;
+        .fetch_optional_with(&mut tx, share_from_row)
+        .await?;
         tx.commit().await?;
         Ok(share)
     }

@@ -12,8 +12,6 @@
 //! opens to issue. Evidence files are kept in the database (several app nodes share them) with
 //! their SHA-256 and the type read from their bytes; share tokens are kept as their SHA-256 only.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -22,76 +20,38 @@ use super::StoreError;
 mod evidence;
 mod queries;
 
-/// Where a request is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestState {
-    /// Waiting for an educator.
-    Submitted,
-    /// The award was issued (`award_id`).
-    Approved,
-    /// Sent back for revision with a comment; can be resubmitted.
-    Returned,
-    /// Refused with a reason; final.
-    Declined,
+text_enum! {
+    /// Where a request is.
+    pub enum RequestState ("request state") {
+        /// Waiting for an educator.
+        Submitted = "submitted",
+        /// The award was issued (`award_id`).
+        Approved = "approved",
+        /// Sent back for revision with a comment; can be resubmitted.
+        Returned = "returned",
+        /// Refused with a reason; final.
+        Declined = "declined",
+    }
 }
 
 impl RequestState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestState::Submitted => "submitted",
-            RequestState::Approved => "approved",
-            RequestState::Returned => "returned",
-            RequestState::Declined => "declined",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        Self::from_name(text)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown request state {text:?}")))
-    }
-
-    /// The state named `text`, if any (for query parameters).
-    pub fn from_name(text: &str) -> Option<Self> {
-        match text {
-            "submitted" => Some(RequestState::Submitted),
-            "approved" => Some(RequestState::Approved),
-            "returned" => Some(RequestState::Returned),
-            "declined" => Some(RequestState::Declined),
-            _ => None,
-        }
-    }
-
     /// Evidence can be added while the request is being written or revised.
     pub fn accepts_evidence(self) -> bool {
         matches!(self, RequestState::Submitted | RequestState::Returned)
     }
 }
 
-impl fmt::Display for RequestState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// A transition asked of a request, with the state it leads to.
+    pub enum RequestAction ("request action") {
+        Approve = "approve",
+        Return = "return",
+        Decline = "decline",
+        Resubmit = "resubmit",
     }
-}
-
-/// A transition asked of a request, with the state it leads to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestAction {
-    Approve,
-    Return,
-    Decline,
-    Resubmit,
 }
 
 impl RequestAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestAction::Approve => "approve",
-            RequestAction::Return => "return",
-            RequestAction::Decline => "decline",
-            RequestAction::Resubmit => "resubmit",
-        }
-    }
-
     /// The state the request must be in.
     pub fn from_state(self) -> RequestState {
         match self {
@@ -121,45 +81,17 @@ impl RequestAction {
     }
 }
 
-/// What happened to a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestEventKind {
-    Submitted,
-    EvidenceAdded,
-    Approved,
-    Returned,
-    Declined,
-    Resubmitted,
-    /// An educator replaced the request's links (migration 0010).
-    LinksCorrected,
-}
-
-impl RequestEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestEventKind::Submitted => "submitted",
-            RequestEventKind::EvidenceAdded => "evidence_added",
-            RequestEventKind::Approved => "approved",
-            RequestEventKind::Returned => "returned",
-            RequestEventKind::Declined => "declined",
-            RequestEventKind::Resubmitted => "resubmitted",
-            RequestEventKind::LinksCorrected => "links_corrected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "submitted" => Ok(RequestEventKind::Submitted),
-            "evidence_added" => Ok(RequestEventKind::EvidenceAdded),
-            "approved" => Ok(RequestEventKind::Approved),
-            "returned" => Ok(RequestEventKind::Returned),
-            "declined" => Ok(RequestEventKind::Declined),
-            "resubmitted" => Ok(RequestEventKind::Resubmitted),
-            "links_corrected" => Ok(RequestEventKind::LinksCorrected),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown request event {other:?}"
-            ))),
-        }
+text_enum! {
+    /// What happened to a request.
+    pub enum RequestEventKind ("request event") {
+        Submitted = "submitted",
+        EvidenceAdded = "evidence_added",
+        Approved = "approved",
+        Returned = "returned",
+        Declined = "declined",
+        Resubmitted = "resubmitted",
+        /// An educator replaced the request's links (migration 0010).
+        LinksCorrected = "links_corrected",
     }
 }
 

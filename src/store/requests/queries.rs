@@ -15,13 +15,9 @@ use crate::store::{
     Store, StoreError, to_micros,
 };
 
-macro_rules! request_columns {
-    () => {
-        "id, issuer_slug, badge_class_slug, recipient_identity, recipient_salt, recipient_name, \
-         sealed_recipient, narrative, links, requested_by, submitted_by, state, award_id, \
-         created_at, updated_at"
-    };
-}
+const REQUEST_COLUMNS: &str = "id, issuer_slug, badge_class_slug, recipient_identity, \
+     recipient_salt, recipient_name, sealed_recipient, narrative, links, requested_by, \
+     submitted_by, state, award_id, created_at, updated_at";
 
 impl Store {
     /// Writes the request (state `submitted`) and its "submitted" event in ONE transaction.
@@ -31,12 +27,9 @@ impl Store {
     ) -> Result<BadgeRequest, StoreError> {
         let now = to_micros(Utc::now());
         let mut tx = self.db.begin().await?;
-        let row = db::query(concat!(
-            "INSERT INTO badge_requests (",
-            request_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', NULL, $12, $12) \
-             RETURNING ",
-            request_columns!()
+        let stored = db::query(format!(
+            "INSERT INTO badge_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, 'submitted', NULL, $12, $12) RETURNING {REQUEST_COLUMNS}"
         ))
         .bind(request.id)
         .bind(&request.issuer_slug)
@@ -50,9 +43,8 @@ impl Store {
         .bind(&request.requested_by)
         .bind(&request.submitted_by)
         .bind(now)
-        .fetch_one(&mut tx)
+        .fetch_one_with(&mut tx, request_from_row)
         .await?;
-        let stored = request_from_row(&row)?;
         if let Some(key) = &request.person_key {
             db::query("UPDATE badge_requests SET person_key = $2 WHERE id = $1")
                 .bind(request.id)
@@ -101,22 +93,15 @@ impl Store {
         }
         // every argument is bound, used or not, so that the placeholders keep their numbers
         db::query(format!(
-            concat!(
-                "SELECT ",
-                request_columns!(),
-                " FROM badge_requests WHERE {} ORDER BY created_at, id LIMIT $3"
-            ),
-            filter
+            "SELECT {REQUEST_COLUMNS} FROM badge_requests WHERE {filter} \
+             ORDER BY created_at, id LIMIT $3"
         ))
         .bind(issuer_slug)
         .bind(state.map_or("", |s| s.as_str()))
         .bind(limit)
         .bind(after)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(request_from_row)
-        .collect()
+        .fetch_all_with(&self.db, request_from_row)
+        .await
     }
 
     /// Moves the request and writes the event (who, when, comment) in ONE transaction. An unknown
@@ -143,19 +128,17 @@ impl Store {
         }
         let now = to_micros(Utc::now());
         // A closed request (approved or declined) never issues again: its sealed email is erased.
-        let row = db::query(concat!(
+        let stored = db::query(format!(
             "UPDATE badge_requests SET state = $1, award_id = $2, updated_at = $3, \
              sealed_recipient = CASE WHEN $1 IN ('approved', 'declined') THEN '' \
-             ELSE sealed_recipient END WHERE id = $4 RETURNING ",
-            request_columns!()
+             ELSE sealed_recipient END WHERE id = $4 RETURNING {REQUEST_COLUMNS}"
         ))
         .bind(action.to_state().as_str())
         .bind(transition.award_id)
         .bind(now)
         .bind(id)
-        .fetch_one(&mut tx)
+        .fetch_one_with(&mut tx, request_from_row)
         .await?;
-        let stored = request_from_row(&row)?;
         let event = Event {
             comment: transition.comment,
             subject: transition.award_id,
@@ -192,16 +175,15 @@ impl Store {
             });
         }
         let now = to_micros(Utc::now());
-        let row = db::query(concat!(
-            "UPDATE badge_requests SET links = $1, updated_at = $2 WHERE id = $3 RETURNING ",
-            request_columns!()
+        let stored = db::query(format!(
+            "UPDATE badge_requests SET links = $1, updated_at = $2 WHERE id = $3 \
+             RETURNING {REQUEST_COLUMNS}"
         ))
         .bind(links_to_json(links))
         .bind(now)
         .bind(id)
-        .fetch_one(&mut tx)
+        .fetch_one_with(&mut tx, request_from_row)
         .await?;
-        let stored = request_from_row(&row)?;
         let event = Event {
             comment,
             ..Event::new(id, now, actor, RequestEventKind::LinksCorrected)
@@ -218,10 +200,7 @@ impl Store {
              WHERE request_id = $1 ORDER BY seq",
         )
         .bind(id)
-        .fetch_all(&self.db)
-        .await?
-        .iter()
-        .map(|row| {
+        .fetch_all_with(&self.db, |row| {
             Ok(RequestEvent {
                 at: row.time("at")?,
                 actor: row.text("actor")?,
@@ -230,7 +209,7 @@ impl Store {
                 subject: row.opt_id("subject")?,
             })
         })
-        .collect()
+        .await
     }
 }
 
@@ -261,26 +240,13 @@ pub(super) async fn request_in(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<BadgeRequest>, StoreError> {
-    let sql = if lock {
-        concat!(
-            "SELECT ",
-            request_columns!(),
-            " FROM badge_requests WHERE id = $1 FOR UPDATE"
-        )
-    } else {
-        concat!(
-            "SELECT ",
-            request_columns!(),
-            " FROM badge_requests WHERE id = $1"
-        )
-    };
-    db::query(sql)
-        .bind(id)
-        .fetch_optional(on)
-        .await?
-        .as_ref()
-        .map(request_from_row)
-        .transpose()
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    db::query(format!(
+        "SELECT {REQUEST_COLUMNS} FROM badge_requests WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional_with(on, request_from_row)
+    .await
 }
 
 /// One line of a request's trail, to write.
