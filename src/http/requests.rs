@@ -224,6 +224,8 @@ pub async fn create(
         },
     )
     .map_err(AppError::internal)?;
+    let first_sighting =
+        crate::issue::first_sighting(&s.app.store, s.app.issuer.slug(), &email).await;
     let stored = s
         .app
         .store
@@ -242,7 +244,9 @@ pub async fn create(
             person_key: Some(person_key(s.app.issuer.slug(), &email)),
         })
         .await?;
-    crate::issue::link_earlier(&s.app.store, s.app.issuer.slug(), &email).await;
+    if first_sighting {
+        crate::issue::link_earlier(&s.app.store, s.app.issuer.slug(), &email).await;
+    }
     let doc = request_document(&s, &stored).await?;
     Ok((StatusCode::CREATED, axum::Json(doc)).into_response())
 }

@@ -290,6 +290,7 @@ pub async fn issue(
     request.validate(Utc::now())?;
     check_endorsements(class, &request.details)?;
     let email = request.recipient.clone();
+    let first_sighting = first_sighting(store, issuer.slug(), &email).await;
     let award = issue_core(
         issuer,
         class,
@@ -305,8 +306,24 @@ pub async fn issue(
     )
     .await?;
     tracing::info!(award.id = %award.id, badge_class = %class.slug, recipient = %email, "issued badge {}", award.id);
-    link_earlier(store, issuer.slug(), &email).await;
+    if first_sighting {
+        link_earlier(store, issuer.slug(), &email).await;
+    }
     Ok(award)
+}
+
+/// Whether the institution has no record of this person yet: only then can awards or requests
+/// made before people were recorded be theirs and unlinked (every later one has its person), so
+/// only then is [`link_earlier`] worth its scan.
+pub async fn first_sighting(
+    store: &Store,
+    issuer_slug: &str,
+    email: &crate::recipient::Email,
+) -> bool {
+    !store
+        .person_known(issuer_slug, &person_key(issuer_slug, email))
+        .await
+        .unwrap_or(false)
 }
 
 /// Links to the person of `email` the institution's awards and requests made before people

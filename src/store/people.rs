@@ -46,6 +46,22 @@ fn ids(rows: &[Row]) -> Result<Vec<Uuid>, StoreError> {
 }
 
 impl Store {
+    /// Whether the institution has a record of this person.
+    pub async fn person_known(
+        &self,
+        issuer_slug: &str,
+        person_key: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(
+            db::query("SELECT 1 AS known FROM people WHERE issuer_slug = $1 AND person_key = $2")
+                .bind(issuer_slug)
+                .bind(person_key)
+                .fetch_optional(&self.db)
+                .await?
+                .is_some(),
+        )
+    }
+
     /// The person `person_key` of `issuer_slug` and what it links; `None` when unknown.
     pub async fn person(
         &self,

@@ -212,10 +212,13 @@ async fn a_person_links_awards_and_earlier_ones_when_the_email_is_given_again(st
     let email = Email::parse("lea.martin@example.org").unwrap();
     let key = person_key(&one, &email);
     assert_eq!(store.person(&one, &key).await.unwrap(), None);
+    assert!(!store.person_known(&one, &key).await.unwrap());
     // an award given to the person now
     let mut now = crate::storage::sample(&one);
     now.person_key = Some(key.clone());
     let now = store.insert_award(&now).await.unwrap();
+    assert!(store.person_known(&one, &key).await.unwrap());
+    assert!(!store.person_known(&other, &key).await.unwrap());
     // two made before people were recorded: hers, and someone else's; and hers elsewhere
     let earlier = |issuer: &str, who: &str| {
         let mut a = crate::storage::sample(issuer);
