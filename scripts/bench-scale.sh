@@ -5,7 +5,9 @@
 #
 # Steps: build the release test binary; (re)create the schema `carnet_scale` in TEST_DATABASE_URL
 # and let carnet migrate it (`scale::migrate`); fill it with plain SQL (generate_series: awards
-# with their "issued" events, status lists, 0.5 % revoked; rows are not signed, listing and
+# with their "issued" events, status lists, 0.5 % revoked, each award linked to its person
+# (`awards.person_key`) and one `people` row per person, created at its first award; rows are
+# not signed, listing and
 # finding do not depend on the signature; credential_json is a real credential of
 # securite-hygiene-au-travail, 4.7 KB (2.6 KB as stored, compressed by TOAST), with its ids, dates,
 # recipient, status index and proof value replaced; assertion_json the real OB 2.0 assertion);
@@ -13,8 +15,10 @@
 # (`scale::reads`, `scale::writes_bulk`: 3 bulk runs, CARNET_SCALE_BULK_RUNS), which prints the
 # figures.
 #
-# Idempotent: a schema already holding exactly the awards asked for is reused (the benchmark's bulk
-# run removes what it added); SCALE_REFILL=1 drops and refills it anyway.
+# Idempotent: a schema already holding exactly the awards asked for, each linked to its person, and
+# exactly their people is reused (the benchmark's bulk run removes what it added); a schema made
+# before people were recorded (migration 0017) is refilled; SCALE_REFILL=1 drops and refills it
+# anyway.
 #   scripts/bench-scale.sh
 # env: TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), SCALE_SCHEMA (carnet_scale),
 #      SCALE_AWARDS (1000000), SCALE_ISSUERS (50), SCALE_REFILL (unset),
@@ -57,18 +61,26 @@ run_tests() { # filter, extra args: as `cargo test --release --test integration 
   "$bin" "$filter" --ignored "$@"
 }
 
-filled=-1
-if [ -n "$(psql_ -Atc "SELECT to_regclass('${schema}.awards')")" ]; then
+# 4 awards per person (see the fill): per_issuer / 4 people per issuer
+people=$(( issuers * (per_issuer / 4) ))
+filled=-1 unlinked=-1 known=-1
+# people (migration 0017) present: awards.person_key is too
+if [ -n "$(psql_ -Atc "SELECT to_regclass('${schema}.people')")" ]; then
   filled=$(psql_ -Atc "SELECT count(*) FROM ${schema}.awards")
+  unlinked=$(psql_ -Atc "SELECT count(*) FROM ${schema}.awards WHERE person_key IS NULL")
+  known=$(psql_ -Atc "SELECT count(*) FROM ${schema}.people")
 fi
-if [ -z "${SCALE_REFILL:-}" ] && [ "$filled" = "$awards" ]; then
-  echo "== schema $schema already holds $awards awards: fill skipped (SCALE_REFILL=1 to refill)"
+if [ -z "${SCALE_REFILL:-}" ] && [ "$filled" = "$awards" ] && [ "$unlinked" = 0 ] &&
+   [ "$known" = "$people" ]; then
+  echo "== schema $schema already holds $awards awards of $people people: fill skipped \
+(SCALE_REFILL=1 to refill)"
 else
   echo "== schema $schema: dropped and created, migrated by carnet (scale::migrate)"
   psql_ -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS $schema CASCADE" \
     -c "CREATE SCHEMA $schema"
   run_tests scale::migrate --exact >/dev/null
-  echo "== fill: $awards awards, $issuers issuers ($per_issuer each), plain SQL, in 2 sessions"
+  echo "== fill: $awards awards, $issuers issuers ($per_issuer each), $people people, plain SQL, \
+in 2 sessions"
   fill_started=$(now)
   # one revocation list per issuer, holding its awards' slots 0 .. per_issuer - 1
   psql_ -c "INSERT INTO $schema.status_lists (issuer_slug, purpose, list_number, size, next_index,
@@ -87,11 +99,13 @@ BEGIN;
 -- rounds of 8 per issuer, 10 h 30 apart (2023-01-02 .. 2025-12); every other round is a bulk
 -- run (idempotency key, one created_at per round and issuer, as a bulk page has), the others
 -- single awards a second apart. Ids are random-looking UUIDs (v4 layout) from md5(n). One award
--- in 200 of each issuer is revoked (30 days after it was given).
+-- in 200 of each issuer is revoked (30 days after it was given). Each person has one identity
+-- hash (a sha256$ string per institution and person, as carnet's person_key), used both as the
+-- awards' recipient_identity and as their person_key (their people rows come after the fill).
 INSERT INTO awards (id, issuer_slug, badge_class_slug, badge_class_digest, recipient_identity,
     recipient_salt, recipient_name, credential_id, credential_json, credential_jwt, status_list,
     status_index, assertion_json, assertion_jws, valid_from, valid_until, issued_by,
-    idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid)
+    idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid, person_key)
 SELECT id, slug, 'securite-hygiene-au-travail',
     'd572fa62179089b4159b29d2be4eac22f7cf25b5817532c6c1472ea3e4f71dc5',
     identity, salt, rname, 'https://carnet.example.org/credentials/' || id,
@@ -105,7 +119,7 @@ SELECT id, slug, 'securite-hygiene-au-travail',
     created,
     CASE WHEN k % 200 = 7 THEN created + interval '30 days' END,
     CASE WHEN k % 200 = 7 THEN 'Attribué par erreur' END,
-    'rsa-1'
+    'rsa-1', identity
 FROM (
     SELECT r.*,
         to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS ts,
@@ -156,13 +170,19 @@ SQL
   fill_part "$half" "$awards" & second=$!
   wait "$first"; wait "$second"
   t1=$(now); echo "awards and their events inserted: $(secs "$fill_started" "$t1") s"
+  # the people, each created at its first award (as insert_awards records them)
+  psql_ -c "INSERT INTO $schema.people (issuer_slug, person_key, created_at)
+            SELECT issuer_slug, person_key, min(created_at) FROM $schema.awards
+            GROUP BY issuer_slug, person_key"
+  t2=$(now); echo "people inserted: $(secs "$t1" "$t2") s"
   # the revocation lists' revisions (one bump per revocation, as revoke_award does)
   psql_ -c "SET search_path = $schema" -c "UPDATE status_lists l SET revision = r.n, updated_at = r.last FROM (SELECT issuer_slug, count(*) AS n, max(revoked_at) AS last FROM awards WHERE revoked_at IS NOT NULL GROUP BY issuer_slug) r WHERE l.issuer_slug = r.issuer_slug AND l.purpose = 'revocation' AND l.list_number = 0"
-  psql_ -c "VACUUM (ANALYZE) $schema.awards, $schema.award_events, $schema.status_lists"
-  t3=$(now); echo "VACUUM ANALYZE: $(secs "$t1" "$t3") s"
+  psql_ -c "VACUUM (ANALYZE) $schema.awards, $schema.award_events, $schema.status_lists, \
+$schema.people"
+  t3=$(now); echo "VACUUM ANALYZE: $(secs "$t2" "$t3") s"
   echo "fill total: $(secs "$fill_started" "$t3") s"
 fi
-for table in awards award_events; do
+for table in awards award_events people; do
   psql_ -At -F ' ' -c "SELECT count(*), pg_size_pretty(pg_total_relation_size('$schema.$table'))
                        FROM $schema.$table" |
     awk -v t="$table" '{printf "%-13s %8s rows, %s %s (heap, TOAST, indexes)\n", t, $1, $2, $3}'

@@ -7,16 +7,16 @@
 //! - `migrate`: opens the store once (carnet migrates the empty schema before the fill).
 //! - `reads`: median and p95 of ~200 warm repetitions of: one issuer's first page of awards and a
 //!   page in the middle of them (keyset: the cursor of the award in the middle), `get_award` by id,
-//!   `find_by_idempotency_key`, and a person's awards (no store method yet: a plain query on
-//!   `(issuer_slug, recipient_identity)`, measured without an index for it, then with the index
-//!   `awards_issuer_recipient` created here and dropped afterwards: the schema stays as carnet's
-//!   migrations make it). Also, not a target: a page of 200 without `credential_json` and
-//!   `assertion_json` (what a summary listing would read), and `count_awards`. Prints the plans
-//!   (EXPLAIN ANALYZE) of the list and person queries.
+//!   `find_by_idempotency_key`, and a person's record (`Store::person`: the person, their awards
+//!   oldest first through the index `awards_person (issuer_slug, person_key)` of migration 0017,
+//!   their carnets and requests; the fill links every award to its person). Also, not a target: a
+//!   page of 200 without `credential_json` and `assertion_json` (what a summary listing would
+//!   read), and `count_awards`. Prints the plans (EXPLAIN ANALYZE) of the list queries and of the
+//!   person's awards query, checked to use `awards_person`.
 //! - `writes_bulk`: a bulk run of 10,000 rows through the API (`POST /api/v1/bulk-awards`), timed
-//!   from the submit to the job done, 3 times (`CARNET_SCALE_BULK_RUNS`); after each, the awards
-//!   and the job it added are removed (the issuer's status list set back, the tables vacuumed),
-//!   so that the schema holds the filled awards again.
+//!   from the submit to the job done, 3 times (`CARNET_SCALE_BULK_RUNS`); after each, the awards,
+//!   the people and the job it added are removed (the issuer's status list set back, the tables
+//!   vacuumed), so that the schema holds the filled awards and people again.
 //!
 //! The two timed tests take one lock, so that they never run at the same time.
 
@@ -36,23 +36,10 @@ const LIST_ISSUER: &str = "ime-25";
 const BULK_ISSUER: &str = "ime-01";
 /// Timed repetitions of each read, after untimed ones (warm: each input once, at least 20).
 const REPS: usize = 200;
-/// A person's awards without an index for them read every award of the issuer: fewer repetitions.
-const SCAN_REPS: usize = 20;
 const BULK_ROWS: usize = 10_000;
 /// Targets of issue #13 §8.
 const READ_TARGET: Duration = Duration::from_millis(10);
 const BULK_TARGET: Duration = Duration::from_secs(8);
-/// The index a person's awards need (not in the migrations: created for the measure only).
-const PERSON_INDEX: &str =
-    "CREATE INDEX awards_issuer_recipient ON awards (issuer_slug, recipient_identity)";
-
-/// The columns the store reads (`AWARD_COLUMNS` in src/store/awards.rs).
-const PERSON_QUERY: &str = "SELECT id, issuer_slug, badge_class_slug, badge_class_digest, \
-     recipient_identity, recipient_salt, recipient_name, credential_id, credential_json, \
-     credential_jwt, status_list, status_index, assertion_json, assertion_jws, valid_from, \
-     valid_until, issued_by, idempotency_key, created_at, revoked_at, revocation_reason, rsa_kid \
-     FROM awards WHERE issuer_slug = $1 AND recipient_identity = $2 \
-     ORDER BY created_at DESC, id DESC";
 /// A page without the two signed documents (not a store method: what a summary listing would read).
 const SUMMARY_PAGE: &str = "SELECT id, issuer_slug, badge_class_slug, recipient_identity, \
      recipient_name, credential_id, status_list, status_index, valid_from, valid_until, issued_by, \
@@ -65,8 +52,11 @@ const LIST_FIRST_EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM award
 const LIST_AFTER_EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM awards \
      WHERE issuer_slug = $1 AND (created_at, id) < ($3, $4) \
      ORDER BY created_at DESC, id DESC LIMIT $2";
+/// A person's awards as `Store::person` reads them (src/store/people.rs).
 const PERSON_EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM awards \
-     WHERE issuer_slug = $1 AND recipient_identity = $2 ORDER BY created_at DESC, id DESC";
+     WHERE issuer_slug = $1 AND person_key = $2 ORDER BY created_at, id";
+/// The index of migration 0017 that a person's awards must be read through.
+const PERSON_INDEX: &str = "awards_person";
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -173,16 +163,22 @@ where
     times
 }
 
+/// Prints the plan and returns it.
 async fn explain(
     pool: &PgPool,
     title: &str,
     query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-) {
+) -> String {
     let rows = query.fetch_all(pool).await.expect("explain");
     println!("\n{title}");
+    let mut plan = String::new();
     for row in rows {
-        println!("  {}", row.get::<String, _>(0));
+        let line = row.get::<String, _>(0);
+        println!("  {line}");
+        plan.push_str(&line);
+        plan.push('\n');
     }
+    plan
 }
 
 #[tokio::test]
@@ -220,11 +216,6 @@ async fn reads() {
     let _serial = SERIAL.lock().await;
     let store = store::open(&url).await.expect("open the scale schema");
     let pool = pool(&url).await;
-    // A leftover of an interrupted run would make the "without index" figure wrong.
-    sqlx::query("DROP INDEX IF EXISTS awards_issuer_recipient")
-        .execute(&pool)
-        .await
-        .unwrap();
 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM awards")
         .fetch_one(&pool)
@@ -252,10 +243,12 @@ async fn reads() {
     .await
     .unwrap();
     let cursor = store.get_award(middle).await.unwrap().unwrap().cursor();
-    // 200 awards spread over every issuer, each with an idempotency key (bulk awards).
+    // 200 awards spread over every issuer, each with an idempotency key (bulk awards), and the
+    // person each was given to.
     let sample: Vec<(Uuid, String, String, String)> = sqlx::query(
-        "SELECT id, issuer_slug, idempotency_key, recipient_identity FROM awards \
-         WHERE idempotency_key IS NOT NULL AND status_index % 97 = 13 \
+        "SELECT id, issuer_slug, idempotency_key, person_key FROM awards \
+         WHERE idempotency_key IS NOT NULL AND person_key IS NOT NULL \
+         AND status_index % 97 = 13 \
          ORDER BY md5(id::text) LIMIT $1",
     )
     .bind(REPS as i64)
@@ -337,74 +330,51 @@ async fn reads() {
         Some(READ_TARGET),
     ));
 
-    let person = |pool: PgPool| {
-        move |(id, issuer, _, identity): &(Uuid, String, String, String)| {
-            let pool = pool.clone();
-            let (id, issuer, identity) = (*id, issuer.clone(), identity.clone());
-            async move {
-                let rows = sqlx::query(PERSON_QUERY)
-                    .bind(&issuer)
-                    .bind(&identity)
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-                assert!(rows.iter().any(|r| r.get::<Uuid, _>("id") == id));
-                // decoded as the store decodes a row (the credential detoasted)
-                let bytes: usize = rows
-                    .iter()
-                    .map(|r| r.get::<String, _>("credential_json").len())
-                    .sum();
-                assert!(bytes > 0);
-            }
-        }
-    };
-    let (_, issuer, _, identity) = &sample[0];
-    let awards_of_person = sqlx::query(PERSON_QUERY)
-        .bind(issuer)
-        .bind(identity)
-        .fetch_all(&pool)
+    // A person's record: checked once (untimed), then timed on the sample's people.
+    let (id, issuer, _, key) = &sample[0];
+    let person = store
+        .person(issuer, key)
         .await
         .unwrap()
-        .len();
-    let times = time_each(&sample[..SCAN_REPS], SCAN_REPS, person(pool.clone())).await;
+        .expect("the sample's person is recorded (scripts/bench-scale.sh fills people)");
+    let awards_of_person = person.awards.len();
+    assert!(person.awards.iter().any(|a| a.id == *id));
+    assert_eq!(
+        person.created_at, person.awards[0].created_at,
+        "created at its first award"
+    );
+    let times = time_each(&sample, REPS, |(id, issuer, _, key)| {
+        let (id, issuer, key) = (*id, issuer.clone(), key.clone());
+        async move {
+            let person = s.person(&issuer, &key).await.unwrap().expect("recorded");
+            assert!(person.awards.iter().any(|a| a.id == id));
+            assert!(person.awards.iter().all(|a| {
+                a.issuer_slug == issuer && a.person_key.as_deref() == Some(key.as_str())
+            }));
+            assert!(
+                person
+                    .awards
+                    .windows(2)
+                    .all(|w| (w[0].created_at, w[0].id) < (w[1].created_at, w[1].id)),
+                "oldest first"
+            );
+        }
+    })
+    .await;
     figures.push(Figure::new(
-        format!("a person's awards ({awards_of_person}), no index for them"),
+        format!("Store::person(issuer, key): {awards_of_person} awards, carnets, requests"),
         times,
         Some(READ_TARGET),
     ));
-    explain(
+    let plan = explain(
         &pool,
-        "EXPLAIN ANALYZE a person's awards, without an index for them:",
-        sqlx::query(PERSON_EXPLAIN).bind(issuer).bind(identity),
+        &format!("EXPLAIN ANALYZE a person's awards (Store::person), through {PERSON_INDEX}:"),
+        sqlx::query(PERSON_EXPLAIN).bind(issuer).bind(key),
     )
     .await;
-    let started = Instant::now();
-    sqlx::query(PERSON_INDEX).execute(&pool).await.unwrap();
-    let built = started.elapsed();
-    let size: String =
-        sqlx::query_scalar("SELECT pg_size_pretty(pg_relation_size('awards_issuer_recipient'))")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let times = time_each(&sample, REPS, person(pool.clone())).await;
-    figures.push(Figure::new(
-        "a person's awards, index (issuer_slug, recipient_identity)",
-        times,
-        Some(READ_TARGET),
-    ));
-    explain(
-        &pool,
-        "EXPLAIN ANALYZE a person's awards, with awards_issuer_recipient:",
-        sqlx::query(PERSON_EXPLAIN).bind(issuer).bind(identity),
-    )
-    .await;
-    sqlx::query("DROP INDEX awards_issuer_recipient")
-        .execute(&pool)
-        .await
-        .unwrap();
-    println!(
-        "\n{PERSON_INDEX}: built in {}, {size}; dropped again (not in the migrations)",
-        ms(built)
+    assert!(
+        plan.contains(PERSON_INDEX),
+        "a person's awards are not read through {PERSON_INDEX}"
     );
 
     let times = time_each(&[()], 20, |_| async move {
@@ -462,6 +432,19 @@ async fn remove_bulk_runs(pool: &PgPool, issuer: &str) {
         .execute(&mut *tx)
         .await
         .unwrap();
+    // the people the bulk runs recorded (the awards issued through the API have a person key),
+    // unless they have other awards (the fill's people never are the bulk run's)
+    sqlx::query(
+        "DELETE FROM people p WHERE p.issuer_slug = $1 \
+         AND p.person_key IN (SELECT person_key FROM awards WHERE id = ANY($2)) \
+         AND NOT EXISTS (SELECT 1 FROM awards a WHERE a.issuer_slug = p.issuer_slug \
+                         AND a.person_key = p.person_key AND a.id <> ALL($2))",
+    )
+    .bind(issuer)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     for statement in [
         // the jobs' rows go with them (ON DELETE CASCADE), before the awards they name
         "DELETE FROM bulk_jobs WHERE issuer_slug = $1",
@@ -564,7 +547,7 @@ async fn writes_bulk() {
         remove_bulk_runs(&pool, BULK_ISSUER).await;
         let count = store.count_awards(BULK_ISSUER).await.unwrap();
         assert_eq!(count, before, "the bulk run's awards removed");
-        sqlx::raw_sql("VACUUM awards, award_events, bulk_rows, bulk_jobs, status_lists")
+        sqlx::raw_sql("VACUUM awards, award_events, bulk_rows, bulk_jobs, status_lists, people")
             .execute(&pool)
             .await
             .unwrap();
