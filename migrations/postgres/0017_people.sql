@@ -6,6 +6,9 @@ CREATE TABLE people (
     issuer_slug  TEXT NOT NULL,
     person_key   TEXT NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL,
+    -- when the awards and requests made before people were recorded were looked for (the
+    -- first time the person's email was given again); NULL: still to do
+    linked_at    TIMESTAMPTZ,
     CONSTRAINT people_pkey PRIMARY KEY (issuer_slug, person_key)
 );
 

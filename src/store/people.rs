@@ -46,20 +46,23 @@ fn ids(rows: &[Row]) -> Result<Vec<Uuid>, StoreError> {
 }
 
 impl Store {
-    /// Whether the institution has a record of this person.
+    /// Whether the awards and requests made before people were recorded were already looked
+    /// for this person ([`Store::link_earlier`]): false for a person not met yet, and for the
+    /// people migration 0017 found in carnets.
     pub async fn person_known(
         &self,
         issuer_slug: &str,
         person_key: &str,
     ) -> Result<bool, StoreError> {
-        Ok(
-            db::query("SELECT 1 AS known FROM people WHERE issuer_slug = $1 AND person_key = $2")
-                .bind(issuer_slug)
-                .bind(person_key)
-                .fetch_optional(&self.db)
-                .await?
-                .is_some(),
+        Ok(db::query(
+            "SELECT 1 AS known FROM people \
+                 WHERE issuer_slug = $1 AND person_key = $2 AND linked_at IS NOT NULL",
         )
+        .bind(issuer_slug)
+        .bind(person_key)
+        .fetch_optional(&self.db)
+        .await?
+        .is_some())
     }
 
     /// The person `person_key` of `issuer_slug` and what it links; `None` when unknown.
@@ -105,7 +108,7 @@ impl Store {
 
     /// Links to `person_key` the institution's awards and requests made before people were
     /// recorded whose salted hash `is_theirs` (the email given again, hashed with each one's
-    /// salt). Returns how many it linked; the person is recorded when there is any.
+    /// salt). Returns how many it linked; the person is recorded, with when this was done.
     pub async fn link_earlier(
         &self,
         issuer_slug: &str,
@@ -144,9 +147,22 @@ impl Store {
             }
             linked += theirs.len();
         }
-        if linked > 0 {
-            insert_people(&mut tx, &[(issuer_slug, person_key, Utc::now())]).await?;
-        }
+        // a person met for the first time, or already recorded, is marked as looked for; one
+        // the institution knows nothing of stays unknown
+        let now = to_micros(Utc::now());
+        let upsert = if linked > 0 {
+            "INSERT INTO people (issuer_slug, person_key, created_at, linked_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (issuer_slug, person_key) \
+             DO UPDATE SET linked_at = $3"
+        } else {
+            "UPDATE people SET linked_at = $3 WHERE issuer_slug = $1 AND person_key = $2"
+        };
+        db::query(upsert)
+            .bind(issuer_slug)
+            .bind(person_key)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(linked)
     }
