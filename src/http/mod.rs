@@ -15,6 +15,7 @@
 
 mod api;
 mod bulk;
+mod caller;
 mod credential_page;
 mod endorse_page;
 mod endorsements;
